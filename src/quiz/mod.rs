@@ -1,0 +1,1 @@
+//! Quizzes: definitions, scoring, branching and publish validation.

@@ -1,0 +1,1 @@
+//! The segment rule language (SPEC §3).
