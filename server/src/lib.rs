@@ -1,1 +1,9 @@
+//! The quizfunnel server: configuration, storage, HTTP and the CLI.
 
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,58 @@
+//! The `quizfunnel` command line (SPEC §5).
+
+use crate::config::{DEFAULT_DATABASE_URL, ServeConfig};
+use crate::error::StartupError;
+use crate::{startup, store, telemetry};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "quizfunnel", version, about = "Quiz funnels with live behavioral segments")]
+struct Cli {
+    /// sqlite://path/to/file.db (the default) or postgres://user:password@host/db
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    database_url: String,
+    /// Log filter, e.g. `info` or `quizfunnel_server=debug,info`
+    #[arg(long, env = "QUIZFUNNEL_LOG", default_value = "info", global = true)]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the app
+    Serve {
+        /// Address to listen on
+        #[arg(long, env = "QUIZFUNNEL_ADDR", default_value = "127.0.0.1:3000")]
+        addr: String,
+        /// Directory holding the built stylesheet and WebAssembly
+        #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+        site_root: PathBuf,
+    },
+    /// Apply database migrations to DATABASE_URL
+    Migrate,
+}
+
+pub async fn run() -> Result<(), StartupError> {
+    let cli = Cli::parse();
+    telemetry::init(&cli.log);
+    match cli.command {
+        Command::Serve { addr, site_root } => {
+            let config = ServeConfig {
+                database_url: cli.database_url,
+                addr,
+                site_root,
+            };
+            let app = startup::Application::build(config).await?;
+            println!("quizfunnel is serving on http://{}", app.addr());
+            app.run_until_stopped(startup::shutdown_signal()).await
+        }
+        Command::Migrate => {
+            let store = store::SqlStore::connect(&cli.database_url).await?;
+            store.migrate().await?;
+            println!("migrations applied to {}", store.describe());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Settings from flags and the environment.
+
+use std::path::PathBuf;
+
+/// Where the database lives when DATABASE_URL is not set.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/quizfunnel.db";
+
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub database_url: String,
+    pub addr: String,
+    /// The built site (stylesheet, WebAssembly) that cargo-leptos writes.
+    pub site_root: PathBuf,
+}

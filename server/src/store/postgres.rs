@@ -1,0 +1,40 @@
+//! Postgres, for several `quizfunnel serve` instances sharing one database.
+
+use crate::error::StartupError;
+use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Returns the pool and `host:port/database` for messages (no password).
+pub async fn connect(url: &str) -> Result<(PgPool, String), StartupError> {
+    let options =
+        PgConnectOptions::from_str(url).map_err(|e| StartupError::BadUrl(e.to_string()))?;
+    let target = format!(
+        "{}:{}/{}",
+        options.get_host(),
+        options.get_port(),
+        options.get_database().unwrap_or("")
+    );
+    let unavailable = |e: sqlx::Error| StartupError::PostgresUnavailable {
+        target: target.clone(),
+        reason: e.to_string(),
+    };
+    // One direct attempt first: the pool only reports "timed out", while a
+    // single connection says why (refused, bad password, no such database).
+    let probe = tokio::time::timeout(Duration::from_secs(5), PgConnection::connect_with(&options))
+        .await
+        .map_err(|_| StartupError::PostgresUnavailable {
+            target: target.clone(),
+            reason: "no answer within 5 s".to_string(),
+        })?
+        .map_err(unavailable)?;
+    let _ = probe.close().await;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .map_err(unavailable)?;
+    Ok((pool, target))
+}

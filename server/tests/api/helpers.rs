@@ -1,0 +1,239 @@
+//! The test harness: `spawn_app` on a fresh SQLite file or Postgres database.
+//!
+//! Postgres comes from `TEST_DATABASE_URL` (a superuser URL; one database per
+//! test is created beside it) or, when that is unset, from a throwaway
+//! cluster this process starts with `initdb`/`pg_ctl` and removes at exit.
+
+use quizfunnel_server::config::ServeConfig;
+use quizfunnel_server::startup::Application;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub database_url: String,
+    pub client: reqwest::Client,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request reaches the test server")
+    }
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database_url = match backend {
+        Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
+        Backend::Postgres => fresh_postgres_database().await,
+    };
+    let app = Application::build(ServeConfig {
+        database_url: database_url.clone(),
+        addr: "127.0.0.1:0".into(),
+        site_root: dir.path().join("site"),
+    })
+    .await
+    .expect("test server starts");
+    let address = format!("http://{}", app.addr());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client");
+    TestApp {
+        address,
+        database_url,
+        client,
+        _shutdown: tx,
+        _dir: dir,
+    }
+}
+
+/// Runs one async test body against each backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test($crate::helpers::Backend::Sqlite).await
+            }
+            #[tokio::test]
+            async fn postgres() {
+                super::$test($crate::helpers::Backend::Postgres).await
+            }
+        }
+    )*};
+}
+
+/// A new, empty database on the shared test server.
+pub async fn fresh_postgres_database() -> String {
+    use sqlx::Connection;
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let admin = postgres_admin_url();
+    let name = format!(
+        "qf_test_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut conn = sqlx::PgConnection::connect(admin)
+        .await
+        .expect("connect to the test Postgres");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create test database");
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+    format!("{base}/{name}")
+}
+
+fn postgres_admin_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => start_throwaway_cluster(),
+    })
+}
+
+static CLUSTER_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+fn start_throwaway_cluster() -> String {
+    let root = std::env::temp_dir().join("quizfunnel-test-pg");
+    std::fs::create_dir_all(&root).expect("cluster root");
+    remove_abandoned_clusters(&root);
+    let dir = root.join(std::process::id().to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("cluster dir");
+    let as_root = unsafe { libc::geteuid() } == 0;
+    if as_root {
+        // Postgres refuses to run as root; hand the directory to its user.
+        run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir));
+        run(Command::new("chmod").arg("755").arg(&root));
+    }
+    let data = dir.join("data");
+    let port = free_port();
+    run(&mut pg_command(
+        as_root,
+        "initdb",
+        &[
+            "-D",
+            &data.display().to_string(),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ],
+    ));
+    // Durability is pointless for a cluster thrown away after the run.
+    let server_opts = format!(
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+        dir.display()
+    );
+    run(&mut pg_command(
+        as_root,
+        "pg_ctl",
+        &[
+            "-D",
+            &data.display().to_string(),
+            "-o",
+            &server_opts,
+            "-l",
+            &dir.join("log").display().to_string(),
+            "-w",
+            "start",
+        ],
+    ));
+    CLUSTER_DIR.set(dir).expect("one cluster per process");
+    unsafe {
+        libc::atexit(stop_throwaway_cluster);
+    }
+    format!("postgres://postgres@127.0.0.1:{port}/postgres")
+}
+
+extern "C" fn stop_throwaway_cluster() {
+    if let Some(dir) = CLUSTER_DIR.get() {
+        stop_cluster(dir);
+    }
+}
+
+fn stop_cluster(dir: &Path) {
+    let as_root = unsafe { libc::geteuid() } == 0;
+    let data = dir.join("data").display().to_string();
+    let _ = pg_command(as_root, "pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Clusters left by test runs that were killed before they could clean up.
+fn remove_abandoned_clusters(root: &Path) {
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        let alive = unsafe { libc::kill(pid, 0) } == 0;
+        if !alive {
+            stop_cluster(&entry.path());
+        }
+    }
+}
+
+fn pg_command(as_root: bool, program: &str, args: &[&str]) -> Command {
+    if as_root {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--", program]).args(args);
+        c
+    } else {
+        let mut c = Command::new(program);
+        c.args(args);
+        c
+    }
+}
+
+fn run(cmd: &mut Command) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}; are the PostgreSQL server binaries installed?"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}

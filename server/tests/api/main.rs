@@ -1,0 +1,8 @@
+//! Integration tests: each starts the real server on port 0 against a fresh
+//! database. Store-backed tests run twice, on SQLite and on Postgres.
+
+mod helpers;
+
+mod cli;
+mod health;
+mod pages;
