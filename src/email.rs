@@ -88,8 +88,18 @@ mod tests {
 
     #[test]
     fn email_without_at_or_domain_dot_is_rejected() {
-        for bad in ["ana", "ana@", "@example.com", "ana@example", "ana@.com", "a na@example.com"] {
-            assert!(matches!(Email::parse(bad), Err(EmailError::Invalid(_))), "{bad}");
+        for bad in [
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@example",
+            "ana@.com",
+            "a na@example.com",
+        ] {
+            assert!(
+                matches!(Email::parse(bad), Err(EmailError::Invalid(_))),
+                "{bad}"
+            );
         }
     }
 

@@ -7,3 +7,4 @@ pub mod email;
 pub mod quiz;
 pub mod rule;
 pub mod store;
+pub mod time;

@@ -3,17 +3,22 @@
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    StaticSegment,
-    components::{Route, Router, Routes},
+    SsrMode, StaticSegment,
+    components::{ParentRoute, Route, Router, Routes},
+    path,
 };
 
 pub mod admin;
+pub mod auth;
+pub mod error;
 pub mod home;
 #[cfg(feature = "ssr")]
 pub mod state;
 
 /// The HTML document around every page. Only the server renders it.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -28,6 +33,27 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The policy that still lets hydration run: the inline loader carries this
+/// response's nonce, the module and WebAssembly come from our own origin.
+/// The server relaxes `frame-ancestors` on the public quiz routes only.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    let Some(nonce) = leptos::nonce::use_nonce() else {
+        return;
+    };
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; connect-src 'self'; \
+         base-uri 'self'; form-action 'self'; object-src 'none'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }
 }
 
@@ -46,7 +72,17 @@ pub fn App() -> impl IntoView {
             <div class="app" data-hydrated=move || hydrated.get().then_some("true")>
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=home::HomePage />
-                    <Route path=StaticSegment("admin") view=admin::AdminHome />
+                    // Plain-form pages render whole before sending, so they
+                    // read right with JavaScript off.
+                    <Route path=path!("/login") view=auth::LoginPage ssr=SsrMode::Async />
+                    <Route path=path!("/logout") view=auth::LogoutPage />
+                    <Route path=path!("/setup") view=auth::SetupPage ssr=SsrMode::Async />
+                    <Route path=path!("/invite/:token") view=auth::InvitePage ssr=SsrMode::Async />
+                    <ParentRoute path=path!("/admin") view=admin::AdminLayout>
+                        <Route path=path!("") view=admin::AdminHome />
+                        <Route path=path!("quizzes") view=admin::QuizzesPage />
+                        <Route path=path!("settings") view=admin::SettingsPage />
+                    </ParentRoute>
                 </Routes>
             </div>
         </Router>

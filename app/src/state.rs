@@ -1,16 +1,61 @@
 //! What server functions reach through Leptos context.
 
+use quizfunnel::account::{DEFAULT_ABSOLUTE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS};
 use quizfunnel::store::Store;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Handed to every page render and server function by the server.
 #[derive(Clone)]
 pub struct AppContext {
     pub store: Arc<dyn Store>,
+    pub clock: Clock,
+    pub sessions: SessionPolicy,
 }
 
 impl AppContext {
     pub fn get() -> Self {
         leptos::prelude::expect_context::<Self>()
+    }
+}
+
+/// How long a session lasts, configurable per deployment.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    pub idle_timeout_ms: i64,
+    pub absolute_timeout_ms: i64,
+    /// Mark the cookie `Secure` (when served over https).
+    pub secure_cookie: bool,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self {
+            idle_timeout_ms: DEFAULT_IDLE_TIMEOUT_MS,
+            absolute_timeout_ms: DEFAULT_ABSOLUTE_TIMEOUT_MS,
+            secure_cookie: false,
+        }
+    }
+}
+
+/// Wall-clock milliseconds, with an offset tests can move forward instead
+/// of sleeping through timeouts.
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    offset_ms: Arc<AtomicI64>,
+}
+
+impl Clock {
+    pub fn now(&self) -> i64 {
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0);
+        wall + self.offset_ms.load(Ordering::Relaxed)
+    }
+
+    pub fn advance(&self, ms: i64) {
+        self.offset_ms.fetch_add(ms, Ordering::Relaxed);
     }
 }

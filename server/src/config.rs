@@ -1,5 +1,6 @@
 //! Settings from flags and the environment.
 
+use quizfunnel_app::state::{Clock, SessionPolicy};
 use std::path::PathBuf;
 
 /// Where the database lives when DATABASE_URL is not set.
@@ -11,4 +12,7 @@ pub struct ServeConfig {
     pub addr: String,
     /// The built site (stylesheet, WebAssembly) that cargo-leptos writes.
     pub site_root: PathBuf,
+    pub sessions: SessionPolicy,
+    /// Tests move this clock forward instead of sleeping.
+    pub clock: Clock,
 }

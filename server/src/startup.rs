@@ -5,6 +5,7 @@ use crate::error::StartupError;
 use crate::http;
 use crate::store::SqlStore;
 use quizfunnel::store::Store;
+use quizfunnel_app::state::AppContext;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,7 +28,12 @@ impl Application {
             .local_addr()
             .map_err(|e| StartupError::Other(format!("cannot read the listening address: {e}")))?;
         let store: Arc<dyn Store> = Arc::new(store);
-        let router = http::router(store, addr, &config.site_root);
+        let ctx = AppContext {
+            store,
+            clock: config.clock,
+            sessions: config.sessions,
+        };
+        let router = http::router(ctx, addr, &config.site_root);
         Ok(Self {
             listener,
             addr,

@@ -1,16 +1,58 @@
 //! The admin area marketers and sales work in.
 
+pub mod access;
+mod quizzes;
+pub mod settings;
+
+pub use quizzes::QuizzesPage;
+pub use settings::SettingsPage;
+
+use crate::auth::api::me;
+use access::ADMIN_PAGES;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::components::Outlet;
+
+/// The frame around every admin page: navigation for the user's role.
+#[component]
+pub fn AdminLayout() -> impl IntoView {
+    let user = Resource::new(|| (), |_| me());
+    view! {
+        <header class="admin-bar">
+            <a class="brand" href="/admin">"quizfunnel"</a>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let user = user.await.ok().flatten();
+                    user.map(|u| {
+                        let links = ADMIN_PAGES
+                            .iter()
+                            .filter(|(_, _, access)| access.allows(u.role))
+                            .map(|(href, label, _)| view! { <li><a href=*href>{*label}</a></li> })
+                            .collect_view();
+                        view! {
+                            <nav aria-label="Admin">
+                                <ul>{links}</ul>
+                            </nav>
+                            <span class="who">{format!("{} · {}", u.email, u.role)}</span>
+                            <form method="post" action="/logout" class="inline">
+                                <button type="submit" class="secondary">"Sign out"</button>
+                            </form>
+                        }
+                    })
+                })}
+            </Suspense>
+        </header>
+        <Outlet />
+    }
+}
 
 #[component]
 pub fn AdminHome() -> impl IntoView {
     view! {
         <Title text="Admin · quizfunnel" />
         <main class="page">
-            <h1>"Admin"</h1>
-            <p>"Quizzes, segments and lead lists live here."</p>
-            <p><a href="/">"Back to the start page"</a></p>
+            <h1>"Dashboard"</h1>
+            <p>"Live tier and segment counts appear here once quizzes have respondents."</p>
         </main>
     }
 }

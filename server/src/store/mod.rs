@@ -1,7 +1,10 @@
 //! The store, implemented for SQLite (the embedded default) and Postgres
 //! (for scale-out), chosen by the scheme of DATABASE_URL.
 
+mod accounts;
 mod postgres;
+mod quizzes;
+mod sql;
 mod sqlite;
 
 use crate::error::StartupError;

@@ -1,8 +1,8 @@
 //! Postgres, for several `quizfunnel serve` instances sharing one database.
 
 use crate::error::StartupError;
-use sqlx::{Connection, PgConnection, PgPool};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 use std::str::FromStr;
 use std::time::Duration;
 

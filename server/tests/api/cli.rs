@@ -35,7 +35,10 @@ fn unreachable_postgres_says_where_it_looked() {
         .port();
     // The port was free a moment ago, so nothing listens there.
     let out = quizfunnel(&["migrate"], &format!("postgres://u@127.0.0.1:{port}/db"));
-    assert_fails_with(&out, &format!("cannot reach Postgres at 127.0.0.1:{port}/db"));
+    assert_fails_with(
+        &out,
+        &format!("cannot reach Postgres at 127.0.0.1:{port}/db"),
+    );
 }
 
 #[test]
@@ -63,6 +66,10 @@ fn migrate_reports_where_it_applied() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("q.db").display());
     let out = quizfunnel(&["migrate"], &url);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
 }

@@ -49,6 +49,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         database_url: database_url.clone(),
         addr: "127.0.0.1:0".into(),
         site_root: dir.path().join("site"),
+        sessions: Default::default(),
+        clock: clock.clone(),
     })
     .await
     .expect("test server starts");
@@ -129,7 +131,9 @@ fn start_throwaway_cluster() -> String {
     let as_root = unsafe { libc::geteuid() } == 0;
     if as_root {
         // Postgres refuses to run as root; hand the directory to its user.
-        run(Command::new("chown").args(["-R", "postgres:postgres"]).arg(&dir));
+        run(Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(&dir));
         run(Command::new("chmod").arg("755").arg(&root));
     }
     let data = dir.join("data");
@@ -184,10 +188,14 @@ extern "C" fn stop_throwaway_cluster() {
 fn stop_cluster(dir: &Path) {
     let as_root = unsafe { libc::geteuid() } == 0;
     let data = dir.join("data").display().to_string();
-    let _ = pg_command(as_root, "pg_ctl", &["-D", &data, "-m", "immediate", "-w", "stop"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status();
+    let _ = pg_command(
+        as_root,
+        "pg_ctl",
+        &["-D", &data, "-m", "immediate", "-w", "stop"],
+    )
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::null())
+    .status();
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -197,7 +205,11 @@ fn remove_abandoned_clusters(root: &Path) {
         return;
     };
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
             continue;
         };
         let alive = unsafe { libc::kill(pid, 0) } == 0;
@@ -220,9 +232,9 @@ fn pg_command(as_root: bool, program: &str, args: &[&str]) -> Command {
 }
 
 fn run(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}; are the PostgreSQL server binaries installed?"));
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("cannot run {cmd:?}: {e}; are the PostgreSQL server binaries installed?")
+    });
     assert!(
         out.status.success(),
         "{cmd:?} failed: {}{}",

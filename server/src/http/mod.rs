@@ -1,26 +1,31 @@
 //! The router: Leptos pages and server functions, plus the plain HTTP routes.
 
-use axum::extract::{FromRef, State};
+mod auth;
+mod security;
+
+use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::StatusCode;
+use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
-use quizfunnel::store::Store;
 use quizfunnel_app::state::AppContext;
 use quizfunnel_app::{App, shell};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::Arc;
+
+/// Public forms and server functions never need more than this.
+const PUBLIC_BODY_LIMIT: usize = 64 * 1024;
 
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
-    pub store: Arc<dyn Store>,
+    pub ctx: AppContext,
 }
 
-pub fn router(store: Arc<dyn Store>, addr: SocketAddr, site_root: &Path) -> Router {
+pub fn router(ctx: AppContext, addr: SocketAddr, site_root: &Path) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("quizfunnel")
         .site_root(site_root.to_string_lossy().as_ref())
@@ -29,23 +34,34 @@ pub fn router(store: Arc<dyn Store>, addr: SocketAddr, site_root: &Path) -> Rout
         .build();
     let state = AppState {
         leptos_options,
-        store: store.clone(),
+        ctx: ctx.clone(),
     };
-    let context = AppContext { store };
     let routes = generate_route_list(App);
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(context.clone()),
-            {
-                let options = state.leptos_options.clone();
-                move || shell(options.clone())
-            },
-        )
+        .route("/login", post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/setup", post(auth::setup))
+        .route("/invite/{token}", post(auth::accept_invitation))
+        .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Layers run bottom-up: headers outermost, then cross-site checks,
+        // then the session, then the admin gate.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::admin_gate,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::resolve_session,
+        ))
+        .layer(middleware::from_fn(security::same_origin_writes))
+        .layer(middleware::from_fn(security::headers))
+        .layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT))
         .with_state(state)
 }
 
@@ -55,7 +71,8 @@ async fn healthz() -> &'static str {
 }
 
 /// Ready to serve: the database answers and every migration is applied.
-async fn readyz(State(store): State<Arc<dyn Store>>) -> impl IntoResponse {
+async fn readyz(State(ctx): State<AppContext>) -> impl IntoResponse {
+    let store = &ctx.store;
     match store.readiness().await {
         Ok(()) => (
             StatusCode::OK,

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Starts the built server on a fresh SQLite database for one browser-test run.
+set -euo pipefail
+port="${1:-3100}"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+bin="${QF_BIN:-${CARGO_TARGET_DIR:-$here/target}/debug/quizfunnel}"
+data="$(mktemp -d -t quizfunnel-e2e.XXXXXX)"
+trap 'rm -rf "$data"' EXIT
+export DATABASE_URL="sqlite://$data/e2e.db"
+export LEPTOS_SITE_ROOT="$here/target/site"
+export QUIZFUNNEL_LOG="${QUIZFUNNEL_LOG:-warn}"
+"$bin" migrate >/dev/null
+"$bin" serve --addr "127.0.0.1:$port"

@@ -1,0 +1,56 @@
+//! What every store area shares: running one query text on either backend.
+
+use quizfunnel::store::StoreError;
+
+/// Runs `$body` with `$pool` bound to the right pool of whichever backend
+/// this is. The body is written once and type-checked against each driver.
+/// `write` goes to SQLite's single writer connection; `read` to its readers.
+macro_rules! with_pool {
+    ($db:expr, write, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite(sqlite) => {
+                let $pool = sqlite.writer();
+                $body
+            }
+            $crate::store::Db::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+    ($db:expr, read, |$pool:ident| $body:expr) => {
+        match $db {
+            $crate::store::Db::Sqlite(sqlite) => {
+                let $pool = sqlite.reader();
+                $body
+            }
+            $crate::store::Db::Postgres(pg) => {
+                let $pool = pg;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// Database errors become store errors; a broken uniqueness rule becomes
+/// `Conflict` with the caller's words for it.
+pub fn db_err(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict("that already exists".into())
+        }
+        _ => {
+            tracing::error!(error = %e, "database error");
+            StoreError::Internal(e.to_string())
+        }
+    }
+}
+
+pub fn conflict_as(message: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |e| match db_err(e) {
+        StoreError::Conflict(_) => StoreError::Conflict(message.to_string()),
+        other => other,
+    }
+}

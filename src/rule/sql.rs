@@ -1,0 +1,422 @@
+//! Compiling a rule to a SQL predicate over all contacts, with the same
+//! meaning as [`evaluate`](super::evaluate) (see `eval.rs` for the rules).
+//!
+//! The predicate is a boolean expression about the contact row aliased `c`:
+//! `SELECT c.id FROM contacts c WHERE <sql>`. It is always TRUE or FALSE,
+//! never NULL, so it can sit under `NOT`. Every string and number from the
+//! rule — property keys too — is a bound parameter `$N`; the SQL text holds
+//! only fixed words. Each leaf is one correlated `EXISTS` (or a count capped
+//! with `LIMIT`) that starts from the indexed `contact_id` columns.
+
+use super::ast::{AttrTest, Cmp, CountTest, Literal, NumberTest, PropFilter, Rule};
+use super::eval::window_start;
+use std::fmt::Write;
+
+/// Which database the SQL is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+/// A value to bind to one `$N` placeholder.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlParam {
+    Text(String),
+    /// Bind as a 64-bit integer (`BIGINT`).
+    Int(i64),
+    /// Bind as a double (`DOUBLE PRECISION`).
+    Real(f64),
+}
+
+/// A boolean SQL expression about the contact `c`, and what to bind to
+/// its placeholders `$first_param`, `$first_param + 1`, ... in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlPredicate {
+    pub sql: String,
+    pub params: Vec<SqlParam>,
+}
+
+/// Compiles `rule` as of `now_ms`, numbering placeholders from
+/// `first_param` (1 when the predicate is the only thing bound).
+pub fn compile(rule: &Rule, dialect: Dialect, now_ms: i64, first_param: usize) -> SqlPredicate {
+    let mut compiler = Compiler {
+        dialect,
+        now_ms,
+        first_param,
+        now: None,
+        sql: String::new(),
+        params: Vec::new(),
+    };
+    compiler.rule(rule);
+    SqlPredicate {
+        sql: compiler.sql,
+        params: compiler.params,
+    }
+}
+
+const TRUE: &str = "(1 = 1)";
+const FALSE: &str = "(1 = 0)";
+
+pub(super) struct Compiler {
+    pub(super) dialect: Dialect,
+    now_ms: i64,
+    first_param: usize,
+    /// The placeholder of `now`, once bound.
+    now: Option<String>,
+    sql: String,
+    params: Vec<SqlParam>,
+}
+
+impl Compiler {
+    fn rule(&mut self, rule: &Rule) {
+        match rule {
+            Rule::All { rules } => self.join(rules, " AND ", TRUE),
+            Rule::Any { rules } => self.join(rules, " OR ", FALSE),
+            Rule::Not { rule } => {
+                self.sql.push_str("(NOT ");
+                self.rule(rule);
+                self.sql.push(')');
+            }
+            Rule::Answered {
+                quiz,
+                question,
+                options,
+            } => {
+                if options.is_empty() {
+                    self.sql.push_str(FALSE);
+                    return;
+                }
+                let quiz_id = self.quiz_id(quiz);
+                let now = self.now();
+                let question = self.text(question);
+                let options = self.list(options.iter().map(|o| SqlParam::Text(o.clone())));
+                write!(
+                    self.sql,
+                    "EXISTS (SELECT 1 FROM answers a WHERE a.session_id = \
+                     (SELECT s.id FROM quiz_sessions s WHERE s.contact_id = c.id \
+                     AND s.quiz_id = {quiz_id} AND s.started_at <= {now} \
+                     ORDER BY s.started_at DESC, s.id DESC LIMIT 1) \
+                     AND a.question_key = {question} AND a.option_key IN ({options}))"
+                )
+                .expect(WRITE_TO_STRING);
+            }
+            Rule::Score {
+                quiz,
+                category,
+                test,
+            } => self.score(quiz, category.as_deref(), test),
+            Rule::Event {
+                name,
+                filters,
+                count,
+                within_days,
+            } => self.event(name, filters, *count, *within_days),
+            Rule::Never {
+                name,
+                filters,
+                within_days,
+            } => {
+                let zero = CountTest {
+                    cmp: Cmp::Eq,
+                    value: 0,
+                };
+                self.event(name, filters, zero, *within_days)
+            }
+            Rule::Completed { quiz, within_days } => {
+                let quiz_id = self.quiz_id(quiz);
+                let since = self.since("s.completed_at", *within_days);
+                write!(
+                    self.sql,
+                    "EXISTS (SELECT 1 FROM quiz_sessions s WHERE s.contact_id = c.id \
+                     AND s.quiz_id = {quiz_id}{since})"
+                )
+                .expect(WRITE_TO_STRING);
+            }
+            Rule::Attr { key, test } => self.attr(key, test),
+            Rule::InSegment { slug } => {
+                let slug = self.text(slug);
+                write!(
+                    self.sql,
+                    "EXISTS (SELECT 1 FROM segment_memberships m WHERE m.segment_id = \
+                     (SELECT g.id FROM segments g WHERE g.slug = {slug}) \
+                     AND m.contact_id = c.id AND m.exited_at IS NULL)"
+                )
+                .expect(WRITE_TO_STRING);
+            }
+        }
+    }
+
+    fn join(&mut self, rules: &[Rule], op: &str, empty: &str) {
+        if rules.is_empty() {
+            self.sql.push_str(empty);
+            return;
+        }
+        self.sql.push('(');
+        for (i, rule) in rules.iter().enumerate() {
+            if i > 0 {
+                self.sql.push_str(op);
+            }
+            self.rule(rule);
+        }
+        self.sql.push(')');
+    }
+
+    fn score(&mut self, quiz: &str, category: Option<&str>, test: &NumberTest) {
+        let quiz_id = self.quiz_id(quiz);
+        let now = self.now();
+        let latest = format!(
+            "(SELECT s2.id FROM quiz_sessions s2 WHERE s2.contact_id = c.id \
+             AND s2.quiz_id = {quiz_id} AND s2.completed_at <= {now} \
+             ORDER BY s2.completed_at DESC, s2.id DESC LIMIT 1)"
+        );
+        let (from, column) = match category {
+            None => (format!("quiz_sessions s WHERE s.id = {latest}"), "s.score"),
+            Some(category) => {
+                let category = self.text(category);
+                let from = format!(
+                    "session_category_scores cs WHERE cs.session_id = {latest} \
+                     AND cs.category = {category}"
+                );
+                (from, "cs.score")
+            }
+        };
+        let (negate, condition) = match test {
+            NumberTest::Compare { cmp, value } => {
+                let (negate, cmp) = positive(*cmp);
+                let value = self.real(value.get());
+                (negate, format!("{column} {} {value}", sql_op(cmp)))
+            }
+            NumberTest::Between { lo, hi } => {
+                let lo = self.real(lo.get());
+                let hi = self.real(hi.get());
+                (false, format!("{column} >= {lo} AND {column} <= {hi}"))
+            }
+        };
+        let not = if negate { "NOT " } else { "" };
+        write!(
+            self.sql,
+            "{not}EXISTS (SELECT 1 FROM {from} AND {condition})"
+        )
+        .expect(WRITE_TO_STRING);
+    }
+
+    fn event(&mut self, name: &str, filters: &[PropFilter], count: CountTest, within: Option<u32>) {
+        let n = count.value;
+        enum Shape {
+            Always,
+            Never,
+            Exists,
+            NotExists,
+            Count,
+        }
+        let shape = match (count.cmp, n) {
+            (Cmp::Ge, 0) => Shape::Always,
+            (Cmp::Lt, 0) => Shape::Never,
+            (Cmp::Ge, 1) | (Cmp::Gt, 0) | (Cmp::Ne, 0) => Shape::Exists,
+            (Cmp::Eq, 0) | (Cmp::Le, 0) | (Cmp::Lt, 1) => Shape::NotExists,
+            _ => Shape::Count,
+        };
+        let rows = match shape {
+            Shape::Always => return self.sql.push_str(TRUE),
+            Shape::Never => return self.sql.push_str(FALSE),
+            _ => self.event_rows(name, filters, within),
+        };
+        match shape {
+            Shape::Exists => write!(self.sql, "EXISTS (SELECT 1 {rows})"),
+            Shape::NotExists => write!(self.sql, "NOT EXISTS (SELECT 1 {rows})"),
+            _ => {
+                // Counting past n + 1 cannot change how the count compares
+                // with n, so stop there.
+                let cap = self.int(i64::from(n) + 1);
+                let n = self.int(i64::from(n));
+                write!(
+                    self.sql,
+                    "(SELECT count(*) FROM (SELECT 1 {rows} LIMIT {cap}) t) {} {n}",
+                    sql_op(count.cmp)
+                )
+            }
+        }
+        .expect(WRITE_TO_STRING);
+    }
+
+    /// `FROM events e WHERE ...` for the contact's matching events.
+    fn event_rows(&mut self, name: &str, filters: &[PropFilter], within: Option<u32>) -> String {
+        let name = self.text(name);
+        let since = self.since("e.occurred_at", within);
+        let mut rows =
+            format!("FROM events e WHERE e.contact_id = c.id AND e.name = {name}{since}");
+        for filter in filters {
+            rows.push_str(" AND ");
+            let condition = self.property_filter(filter);
+            rows.push_str(&condition);
+        }
+        rows
+    }
+
+    fn attr(&mut self, key: &str, test: &AttrTest) {
+        let (negate, condition) = match test {
+            AttrTest::Compare { cmp, value } => {
+                let (negate, cmp) = positive(*cmp);
+                (negate, Some(self.compare(cmp, value)))
+            }
+            AttrTest::Between { lo, hi } => {
+                let lo = self.compare(Cmp::Ge, lo);
+                let hi = self.compare(Cmp::Le, hi);
+                (false, Some(format!("{lo} AND {hi}")))
+            }
+            AttrTest::In(values) | AttrTest::NotIn(values) => {
+                let negate = matches!(test, AttrTest::NotIn(_));
+                if values.is_empty() {
+                    return self.sql.push_str(if negate { TRUE } else { FALSE });
+                }
+                (negate, Some(self.one_of(values)))
+            }
+            // Every text contains the empty string.
+            AttrTest::Contains(needle) if needle.is_empty() => (false, None),
+            AttrTest::Contains(needle) => {
+                let needle = self.text(needle);
+                let condition = match self.dialect {
+                    Dialect::Sqlite => format!("instr(lower(a.value_text), lower({needle})) > 0"),
+                    // lower() under the "C" collation folds ASCII only, as
+                    // SQLite's does.
+                    Dialect::Postgres => format!(
+                        "strpos(lower(a.value_text COLLATE \"C\"), lower({needle} COLLATE \"C\")) > 0"
+                    ),
+                };
+                (false, Some(condition))
+            }
+        };
+        let key = self.text(key);
+        let not = if negate { "NOT " } else { "" };
+        let condition = condition.map_or(String::new(), |c| format!(" AND {c}"));
+        write!(
+            self.sql,
+            "{not}EXISTS (SELECT 1 FROM contact_attributes a WHERE a.contact_id = c.id \
+             AND a.key = {key}{condition})"
+        )
+        .expect(WRITE_TO_STRING);
+    }
+
+    /// `value CMP literal` on the attribute row `a` (never with `!=`).
+    fn compare(&mut self, cmp: Cmp, literal: &Literal) -> String {
+        let op = sql_op(cmp);
+        match literal {
+            Literal::Number(n) => format!("a.value_num {op} {}", self.real(n.get())),
+            Literal::Text(s) => {
+                let s = self.text(s);
+                match (self.dialect, cmp) {
+                    // Order strings by bytes, as SQLite and Rust do.
+                    (Dialect::Postgres, Cmp::Gt | Cmp::Ge | Cmp::Lt | Cmp::Le) => {
+                        format!("a.value_text COLLATE \"C\" {op} {s}")
+                    }
+                    _ => format!("a.value_text {op} {s}"),
+                }
+            }
+        }
+    }
+
+    /// The attribute row `a` equals one of `values`.
+    fn one_of(&mut self, values: &[Literal]) -> String {
+        let texts: Vec<_> = values
+            .iter()
+            .filter_map(|v| match v {
+                Literal::Text(s) => Some(SqlParam::Text(s.clone())),
+                Literal::Number(_) => None,
+            })
+            .collect();
+        let numbers: Vec<_> = values
+            .iter()
+            .filter_map(|v| match v {
+                Literal::Number(n) => Some(SqlParam::Real(n.get())),
+                Literal::Text(_) => None,
+            })
+            .collect();
+        let mut parts = Vec::new();
+        if !texts.is_empty() {
+            parts.push(format!("a.value_text IN ({})", self.list(texts)));
+        }
+        if !numbers.is_empty() {
+            parts.push(format!("a.value_num IN ({})", self.list(numbers)));
+        }
+        format!("({})", parts.join(" OR "))
+    }
+
+    /// ` AND column <= now [AND column >= start]`.
+    fn since(&mut self, column: &str, within: Option<u32>) -> String {
+        let now = self.now();
+        let mut sql = format!(" AND {column} <= {now}");
+        if let Some(days) = within {
+            let start = self.int(window_start(self.now_ms, days));
+            write!(sql, " AND {column} >= {start}").expect(WRITE_TO_STRING);
+        }
+        sql
+    }
+
+    fn quiz_id(&mut self, slug: &str) -> String {
+        let slug = self.text(slug);
+        format!("(SELECT q.id FROM quizzes q WHERE q.slug = {slug})")
+    }
+
+    fn now(&mut self) -> String {
+        if let Some(now) = &self.now {
+            return now.clone();
+        }
+        let now = self.int(self.now_ms);
+        self.now = Some(now.clone());
+        now
+    }
+
+    fn list(&mut self, params: impl IntoIterator<Item = SqlParam>) -> String {
+        let placeholders: Vec<String> = params.into_iter().map(|p| self.bind(p)).collect();
+        placeholders.join(", ")
+    }
+
+    pub(super) fn text(&mut self, value: &str) -> String {
+        self.bind(SqlParam::Text(value.to_string()))
+    }
+
+    fn int(&mut self, value: i64) -> String {
+        self.bind(SqlParam::Int(value))
+    }
+
+    pub(super) fn real(&mut self, value: f64) -> String {
+        self.bind(SqlParam::Real(value))
+    }
+
+    /// The placeholder for a new parameter; on Postgres with its type
+    /// spelled out, so every operator and overload resolves the same way.
+    fn bind(&mut self, param: SqlParam) -> String {
+        let n = self.first_param + self.params.len();
+        let cast = match (self.dialect, &param) {
+            (Dialect::Sqlite, _) => "",
+            (Dialect::Postgres, SqlParam::Text(_)) => "::text",
+            (Dialect::Postgres, SqlParam::Int(_)) => "::bigint",
+            (Dialect::Postgres, SqlParam::Real(_)) => "::double precision",
+        };
+        self.params.push(param);
+        format!("${n}{cast}")
+    }
+}
+
+pub(super) const WRITE_TO_STRING: &str = "writing to a String cannot fail";
+
+/// `!=` as `NOT (=)`, so a missing value makes it true; other comparisons
+/// as they are.
+fn positive(cmp: Cmp) -> (bool, Cmp) {
+    match cmp {
+        Cmp::Ne => (true, Cmp::Eq),
+        other => (false, other),
+    }
+}
+
+fn sql_op(cmp: Cmp) -> &'static str {
+    match cmp {
+        Cmp::Ne => "<>",
+        other => other.symbol(),
+    }
+}
+
+#[cfg(test)]
+#[path = "sql_tests.rs"]
+mod tests;
