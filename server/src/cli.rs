@@ -2,8 +2,9 @@
 
 use crate::config::{DEFAULT_DATABASE_URL, ServeConfig};
 use crate::error::StartupError;
-use crate::{startup, store, telemetry};
+use crate::{accounts, startup, store, telemetry};
 use clap::{Parser, Subcommand};
+use quizfunnel_app::state::AppContext;
 use quizfunnel_app::state::{Clock, SessionPolicy};
 use std::path::PathBuf;
 
@@ -46,6 +47,37 @@ enum Command {
     },
     /// Apply database migrations to DATABASE_URL
     Migrate,
+    /// Manage admin users
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API keys for the ingestion API
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create a user; the password is read from stdin, or asked for at a terminal
+    Create {
+        #[arg(long)]
+        email: String,
+        /// owner, marketer or sales
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeyCommand {
+    /// Create an API key and print it once
+    Create {
+        #[arg(long)]
+        name: String,
+    },
 }
 
 pub async fn run() -> Result<(), StartupError> {
@@ -80,5 +112,45 @@ pub async fn run() -> Result<(), StartupError> {
             println!("migrations applied to {}", store.describe());
             Ok(())
         }
+        Command::User {
+            command: UserCommand::Create { email, role },
+        } => {
+            let ctx = admin_context(&cli.database_url).await?;
+            let user = accounts::create_user(&ctx, &email, &role, read_password()?).await?;
+            println!("created {} user {}", user.role, user.email);
+            Ok(())
+        }
+        Command::Key {
+            command: KeyCommand::Create { name },
+        } => {
+            let ctx = admin_context(&cli.database_url).await?;
+            let key = accounts::create_key(&ctx, &name).await?;
+            println!("{key}");
+            eprintln!("API key \"{name}\" created. Copy it now: it is not shown again.");
+            Ok(())
+        }
     }
+}
+
+/// The store behind DATABASE_URL, migrated, for one-off commands.
+async fn admin_context(database_url: &str) -> Result<AppContext, StartupError> {
+    let store = store::SqlStore::connect(database_url).await?;
+    store.migrate().await?;
+    Ok(AppContext {
+        store: std::sync::Arc::new(store),
+        clock: Clock::default(),
+        sessions: SessionPolicy::default(),
+    })
+}
+
+fn read_password() -> Result<String, StartupError> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password("Password: ")
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).map(|_| line)
+    }
+    .map_err(|e| StartupError::Other(format!("cannot read the password: {e}")))?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_string())
 }

@@ -1,5 +1,6 @@
 //! The quizfunnel server: configuration, storage, HTTP and the CLI.
 
+pub mod accounts;
 pub mod cli;
 pub mod config;
 pub mod error;

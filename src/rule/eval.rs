@@ -30,8 +30,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Everything a rule can ask about one contact.
+/// Everything a rule can ask about one contact. In JSON every field may be
+/// left out (empty).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct ContactFacts {
     pub attributes: BTreeMap<String, AttrValue>,
     pub events: Vec<EventFact>,
@@ -45,12 +47,14 @@ pub struct ContactFacts {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttrValue {
     pub text: String,
+    #[serde(default)]
     pub num: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventFact {
     pub name: String,
+    #[serde(default)]
     pub properties: Map<String, Value>,
     /// UTC milliseconds since the Unix epoch.
     pub occurred_at: i64,
@@ -61,10 +65,14 @@ pub struct SessionFact {
     pub id: i64,
     pub quiz_slug: String,
     pub started_at: i64,
+    #[serde(default)]
     pub completed_at: Option<i64>,
+    #[serde(default)]
     pub score: Option<f64>,
+    #[serde(default)]
     pub category_scores: BTreeMap<String, f64>,
     /// (question key, option key), one pair per chosen option.
+    #[serde(default)]
     pub answers: Vec<(String, String)>,
 }
 

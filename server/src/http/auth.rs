@@ -138,17 +138,33 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// Form fields by name; a field sent twice keeps its first value.
-fn fields(form: &RawForm) -> HashMap<String, String> {
-    let mut map = HashMap::new();
-    for (k, v) in form_urlencoded_pairs(&form.0) {
-        map.entry(k).or_insert(v);
+/// The posted form's fields by name (a field sent twice keeps its first
+/// value), or the page again with why the body could not be read.
+async fn read_form(
+    state: &AppState,
+    parts: &Parts,
+    body: Body,
+) -> Result<HashMap<String, String>, Response> {
+    match RawForm::from_request(Request::from_parts(parts.clone(), body), state).await {
+        Ok(form) => {
+            let pairs =
+                serde_urlencoded::from_bytes::<Vec<(String, String)>>(&form.0).unwrap_or_default();
+            let mut map = HashMap::new();
+            for (k, v) in pairs {
+                map.entry(k).or_insert(v);
+            }
+            Ok(map)
+        }
+        Err(rejection) => {
+            let status = rejection.status();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                "The form was larger than this page accepts."
+            } else {
+                "The form could not be read; please send it again."
+            };
+            Err(page_with_feedback(state, parts, feedback(message, "", ""), status).await)
+        }
     }
-    map
-}
-
-fn form_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body).unwrap_or_default()
 }
 
 /// Only paths on this site, so a crafted `next` cannot send people away.
@@ -218,17 +234,10 @@ pub async fn login(
     req: Request,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let Ok(form) = RawForm::from_request(Request::from_parts(parts.clone(), body), &state).await
-    else {
-        return page_with_feedback(
-            &state,
-            &parts,
-            feedback("send the form again", "", ""),
-            StatusCode::BAD_REQUEST,
-        )
-        .await;
+    let f = match read_form(&state, &parts, body).await {
+        Ok(f) => f,
+        Err(res) => return res,
     };
-    let f = fields(&form);
     let email = f.get("email").map(String::as_str).unwrap_or("");
     let password = f.get("password").map(String::as_str).unwrap_or("");
     if email.len() > MAX_EMAIL_LEN || password.len() > MAX_PASSWORD_LEN {
@@ -288,10 +297,10 @@ pub async fn logout(State(state): State<AppState>, req: Request) -> Response {
 
 pub async fn setup(State(state): State<AppState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let form = RawForm::from_request(Request::from_parts(parts.clone(), body), &state)
-        .await
-        .unwrap_or(RawForm(Default::default()));
-    let f = fields(&form);
+    let f = match read_form(&state, &parts, body).await {
+        Ok(f) => f,
+        Err(res) => return res,
+    };
     let raw_email = f.get("email").map(String::as_str).unwrap_or("");
     let password = f.get("password").cloned().unwrap_or_default();
     let ctx = &state.ctx;
@@ -353,10 +362,10 @@ pub async fn accept_invitation(
     req: Request,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let form = RawForm::from_request(Request::from_parts(parts.clone(), body), &state)
-        .await
-        .unwrap_or(RawForm(Default::default()));
-    let password = fields(&form).get("password").cloned().unwrap_or_default();
+    let password = match read_form(&state, &parts, body).await {
+        Ok(f) => f.get("password").cloned().unwrap_or_default(),
+        Err(res) => return res,
+    };
     let ctx = &state.ctx;
     if let Err(msg) = check_new_password(&password) {
         let fb = feedback(format!("Password: {msg}"), "password", "");

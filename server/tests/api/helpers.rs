@@ -4,8 +4,12 @@
 //! test is created beside it) or, when that is unset, from a throwaway
 //! cluster this process starts with `initdb`/`pg_ctl` and removes at exit.
 
+use quizfunnel::account::{Role, User};
+use quizfunnel::store::AccountStore;
+use quizfunnel_app::state::Clock;
 use quizfunnel_server::config::ServeConfig;
 use quizfunnel_server::startup::Application;
+use quizfunnel_server::store::SqlStore;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
@@ -20,7 +24,11 @@ pub enum Backend {
 pub struct TestApp {
     pub address: String,
     pub database_url: String,
+    /// A browser-like client with its own cookie jar.
     pub client: reqwest::Client,
+    /// The server's clock; move it forward to pass timeouts.
+    pub clock: Clock,
+    pub store: SqlStore,
     _shutdown: tokio::sync::oneshot::Sender<()>,
     _dir: tempfile::TempDir,
 }
@@ -31,12 +39,65 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("request reaches the test server")
+        get(&self.client, &self.url(path)).await
     }
+
+    /// Creates a user straight in the store.
+    pub async fn user(&self, email: &str, role: Role, password: &str) -> User {
+        let hash = quizfunnel_app::auth::ssr::hash_password(password.into())
+            .await
+            .unwrap();
+        self.store
+            .create_user(email, role, &hash, self.clock.now())
+            .await
+            .unwrap()
+    }
+
+    /// A client signed in as a new user with this role.
+    pub async fn signed_in(&self, role: Role) -> (reqwest::Client, User) {
+        let email = format!("{}-{}@example.com", role, self.clock.now());
+        let user = self.user(&email, role, PASSWORD).await;
+        let client = client();
+        let res = post_form(
+            &client,
+            &self.url("/login"),
+            &[("email", &email), ("password", PASSWORD)],
+        )
+        .await;
+        assert_eq!(res.status(), 303, "sign-in as {role} works");
+        (client, user)
+    }
+}
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client")
+}
+
+pub async fn get(client: &reqwest::Client, url: &str) -> reqwest::Response {
+    client
+        .get(url)
+        .send()
+        .await
+        .expect("request reaches the test server")
+}
+
+pub async fn post_form(
+    client: &reqwest::Client,
+    url: &str,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
+    client
+        .post(url)
+        .form(form)
+        .send()
+        .await
+        .expect("request reaches the test server")
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
@@ -45,6 +106,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
         Backend::Postgres => fresh_postgres_database().await,
     };
+    let clock = Clock::default();
     let app = Application::build(ServeConfig {
         database_url: database_url.clone(),
         addr: "127.0.0.1:0".into(),
@@ -59,15 +121,13 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
     }));
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .cookie_store(true)
-        .build()
-        .expect("http client");
+    let store = SqlStore::connect(&database_url).await.expect("store");
     TestApp {
         address,
         database_url,
-        client,
+        client: client(),
+        clock,
+        store,
         _shutdown: tx,
         _dir: dir,
     }

@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod accounts;
 mod cli;
 mod health;
 mod pages;
+mod roles;

@@ -1,0 +1,129 @@
+//! Every page and server function, and what each role gets from it. A new
+//! route that is not in these tables fails the test until someone decides
+//! who may use it.
+
+use crate::helpers::{Backend, client, spawn_app};
+use quizfunnel::account::Role;
+use quizfunnel::store::AccountStore;
+use std::collections::BTreeSet;
+
+/// Expected status for: anonymous, sales, marketer, owner.
+type Expect = [u16; 4];
+const ANYONE: Expect = [200, 200, 200, 200];
+const SIGNED_IN_PAGE: Expect = [303, 200, 200, 200];
+const FUNNELS_PAGE: Expect = [303, 403, 200, 200];
+const OWNER_PAGE: Expect = [303, 403, 403, 200];
+const FUNNELS_FN: Expect = [401, 403, 200, 200];
+const OWNER_FN: Expect = [401, 403, 403, 200];
+
+/// Pages as the router lists them, with a concrete path to request.
+const PAGES: &[(&str, &str, Expect)] = &[
+    ("/", "/", ANYONE),
+    ("/login", "/login", ANYONE),
+    ("/logout", "/logout", ANYONE),
+    ("/setup", "/setup", ANYONE),
+    ("/invite/{token}", "/invite/unknown", ANYONE),
+    ("/admin", "/admin", SIGNED_IN_PAGE),
+    ("/admin/quizzes", "/admin/quizzes", FUNNELS_PAGE),
+    ("/admin/settings", "/admin/settings", OWNER_PAGE),
+];
+
+/// Server functions with a form body that is valid for an owner.
+fn server_functions(
+    sales_id: i64,
+    key_id: i64,
+) -> Vec<(&'static str, Vec<(&'static str, String)>, Expect)> {
+    vec![
+        ("/api/server_status", vec![], ANYONE),
+        ("/api/me", vec![], ANYONE),
+        ("/api/setup_open", vec![], ANYONE),
+        ("/api/invitation", vec![("token", "x".into())], ANYONE),
+        ("/api/quizzes", vec![], FUNNELS_FN),
+        ("/api/settings/users", vec![], OWNER_FN),
+        (
+            "/api/settings/invite",
+            vec![
+                ("email", "someone@example.com".into()),
+                ("role", "sales".into()),
+            ],
+            OWNER_FN,
+        ),
+        (
+            "/api/settings/role",
+            vec![("user_id", sales_id.to_string()), ("role", "sales".into())],
+            OWNER_FN,
+        ),
+        (
+            "/api/settings/active",
+            vec![("user_id", sales_id.to_string()), ("active", "true".into())],
+            OWNER_FN,
+        ),
+        ("/api/settings/keys", vec![], OWNER_FN),
+        (
+            "/api/settings/keys/create",
+            vec![("name", "k".into())],
+            OWNER_FN,
+        ),
+        (
+            "/api/settings/keys/revoke",
+            vec![("id", key_id.to_string())],
+            OWNER_FN,
+        ),
+        ("/api/settings/audit", vec![], OWNER_FN),
+    ]
+}
+
+#[test]
+fn every_page_and_server_function_is_in_the_access_table() {
+    let listed: BTreeSet<String> = leptos_axum::generate_route_list(quizfunnel_app::App)
+        .iter()
+        .map(|r| r.path().to_string())
+        .collect();
+    let table: BTreeSet<String> = PAGES.iter().map(|(p, _, _)| p.to_string()).collect();
+    assert_eq!(listed, table, "pages and the access table differ");
+
+    let fns: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_string())
+        .collect();
+    let table: BTreeSet<String> = server_functions(0, 0)
+        .into_iter()
+        .map(|(p, _, _)| p.to_string())
+        .collect();
+    assert_eq!(fns, table, "server functions and the access table differ");
+}
+
+async fn each_role_gets_the_intended_answer_everywhere(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (owner, _) = app.signed_in(Role::Owner).await;
+    let (marketer, _) = app.signed_in(Role::Marketer).await;
+    let (sales, sales_user) = app.signed_in(Role::Sales).await;
+    let key = app
+        .store
+        .create_api_key("table", "qf_x", "hash-for-the-table", None, 0)
+        .await
+        .unwrap();
+    let clients = [client(), sales, marketer, owner];
+    let names = ["anonymous", "sales", "marketer", "owner"];
+
+    for (_, path, expect) in PAGES {
+        for (i, c) in clients.iter().enumerate() {
+            let status = c.get(app.url(path)).send().await.unwrap().status().as_u16();
+            assert_eq!(status, expect[i], "GET {path} as {}", names[i]);
+        }
+    }
+    for (path, form, expect) in server_functions(sales_user.id, key.id) {
+        for (i, c) in clients.iter().enumerate() {
+            let res = c.post(app.url(path)).form(&form).send().await.unwrap();
+            let status = res.status().as_u16();
+            assert_eq!(
+                status,
+                expect[i],
+                "POST {path} as {}: {}",
+                names[i],
+                res.text().await.unwrap()
+            );
+        }
+    }
+}
+
+crate::on_both_backends!(each_role_gets_the_intended_answer_everywhere);
