@@ -3,9 +3,10 @@
 set -euo pipefail
 port="${1:-3100}"
 here="$(cd "$(dirname "$0")/.." && pwd)"
-bin="${QF_BIN:-${CARGO_TARGET_DIR:-$here/target}/debug/quizfunnel}"
+source "$here/scripts/env.sh"
+bin="${QF_BIN:-$CARGO_TARGET_DIR/debug/quizfunnel}"
 data="$(mktemp -d -t quizfunnel-e2e.XXXXXX)"
-trap 'rm -rf "$data"' EXIT
+trap 'rm -rf "$data"' EXIT INT TERM
 export DATABASE_URL="sqlite://$data/e2e.db"
 export LEPTOS_SITE_ROOT="$here/target/site"
 export QUIZFUNNEL_LOG="${QUIZFUNNEL_LOG:-warn}"

@@ -83,10 +83,10 @@ impl From<quizfunnel::store::StoreError> for AppError {
 /// callers (and tests) see 401/403/422 rather than a blanket 500.
 #[cfg(feature = "ssr")]
 pub fn respond(e: AppError) -> AppError {
-    if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-        if let Ok(code) = axum::http::StatusCode::from_u16(e.status()) {
-            res.set_status(code);
-        }
+    if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>()
+        && let Ok(code) = axum::http::StatusCode::from_u16(e.status())
+    {
+        res.set_status(code);
     }
     e
 }

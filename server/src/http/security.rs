@@ -64,10 +64,10 @@ pub async fn same_origin_writes(req: Request, next: Next) -> Response {
 }
 
 fn is_same_origin(h: &HeaderMap) -> bool {
-    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        if !matches!(site, "same-origin" | "none") {
-            return false;
-        }
+    if let Some(site) = h.get("sec-fetch-site").and_then(|v| v.to_str().ok())
+        && !matches!(site, "same-origin" | "none")
+    {
+        return false;
     }
     match h.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         None => true,

@@ -28,11 +28,10 @@ const PAGES: &[(&str, &str, Expect)] = &[
     ("/admin/settings", "/admin/settings", OWNER_PAGE),
 ];
 
+type Form = Vec<(&'static str, String)>;
+
 /// Server functions with a form body that is valid for an owner.
-fn server_functions(
-    sales_id: i64,
-    key_id: i64,
-) -> Vec<(&'static str, Vec<(&'static str, String)>, Expect)> {
+fn server_functions(sales_id: i64, key_id: i64) -> Vec<(&'static str, Form, Expect)> {
     vec![
         ("/api/server_status", vec![], ANYONE),
         ("/api/me", vec![], ANYONE),
