@@ -30,16 +30,18 @@ pub const ADMIN_PAGES: &[(&str, &str, Access)] = &[
     ("/admin/settings", "Settings", Access::Owner),
 ];
 
-/// The access an admin path needs: the longest listed prefix decides, and
-/// unlisted admin paths are owner-only until someone lists them.
+/// The access an admin path needs: a listed page, or a page inside a listed
+/// section (`/admin/quizzes/7`), with the longest match deciding. Unlisted
+/// admin paths are owner-only until someone lists them.
 pub fn page_access(path: &str) -> Access {
     ADMIN_PAGES
         .iter()
-        .filter(|(prefix, _, _)| {
-            path == *prefix
-                || path
-                    .strip_prefix(prefix)
-                    .is_some_and(|rest| rest.starts_with('/'))
+        .filter(|(page, _, _)| {
+            let in_section = *page != "/admin"
+                && path
+                    .strip_prefix(page)
+                    .is_some_and(|rest| rest.starts_with('/'));
+            path == *page || in_section
         })
         .max_by_key(|(prefix, _, _)| prefix.len())
         .map(|(_, _, access)| *access)
@@ -60,6 +62,7 @@ mod tests {
     #[test]
     fn unlisted_admin_pages_are_owner_only() {
         assert_eq!(page_access("/admin/quizzesx"), Access::Owner);
+        assert_eq!(page_access("/admin/unknown"), Access::Owner);
     }
 
     #[test]
