@@ -1,36 +1,6 @@
-//! The storage interface. `app` talks to this trait; the server crate
-//! implements it once per database.
-
+use super::StoreResult;
 use crate::account::{ApiKeyInfo, AuditEntry, Invitation, Role, SessionRecord, User};
 use async_trait::async_trait;
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// A uniqueness rule was broken; the message names what clashed.
-    #[error("{0}")]
-    Conflict(String),
-    #[error("not found")]
-    NotFound,
-    /// Anything the caller cannot act on; logged, never shown verbatim.
-    #[error("storage failure: {0}")]
-    Internal(String),
-}
-
-pub type StoreResult<T> = Result<T, StoreError>;
-
-/// Why the store is not ready to serve, when it is not.
-pub type Readiness = Result<(), String>;
-
-/// Everything the app keeps. One supertrait per area so each area's
-/// implementation lives in a file of its own.
-#[async_trait]
-pub trait Store: AccountStore + QuizStore + Send + Sync + 'static {
-    /// Which database this is, for logs and the readiness answer.
-    fn backend(&self) -> &'static str;
-
-    /// The database answers and every migration is applied.
-    async fn readiness(&self) -> Readiness;
-}
 
 /// Admin users, their sessions, invitations, API keys and the audit log.
 #[async_trait]
@@ -106,11 +76,4 @@ pub trait AccountStore: Send + Sync {
     // Audit log
     async fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;
     async fn audit_log(&self, limit: i64) -> StoreResult<Vec<AuditEntry>>;
-}
-
-/// Quizzes and their published versions.
-#[async_trait]
-pub trait QuizStore: Send + Sync {
-    /// Every quiz as (id, slug, title, status), newest first.
-    async fn quiz_summaries(&self) -> StoreResult<Vec<(i64, String, String, String)>>;
 }
