@@ -2,9 +2,11 @@
 //! implements it once per database.
 
 mod accounts;
+mod contacts;
 mod quizzes;
 
 pub use accounts::AccountStore;
+pub use contacts::ContactStore;
 pub use quizzes::QuizStore;
 
 use async_trait::async_trait;
@@ -29,7 +31,7 @@ pub type Readiness = Result<(), String>;
 /// Everything the app keeps. One supertrait per area, each in a file of
 /// its own here and implemented in a file of its own in the server.
 #[async_trait]
-pub trait Store: AccountStore + QuizStore + Send + Sync + 'static {
+pub trait Store: AccountStore + ContactStore + QuizStore + Send + Sync + 'static {
     /// Which database this is, for logs and the readiness answer.
     fn backend(&self) -> &'static str;
 

@@ -2,6 +2,7 @@
 //! (for scale-out), chosen by the scheme of DATABASE_URL.
 
 mod accounts;
+mod contacts;
 mod postgres;
 mod quizzes;
 mod sql;
