@@ -12,6 +12,11 @@ cargo fmt --all --check
 step "lints"
 cargo clippy --workspace --all-targets -- -D warnings
 step "unit and integration tests (SQLite and Postgres)"
+if [[ -z "${TEST_DATABASE_URL:-}" ]]; then
+  source scripts/pg-cluster.sh
+  pg_start
+fi
+export RULE_PG_URL="${RULE_PG_URL:-$TEST_DATABASE_URL}"
 cargo test --workspace
 step "build the app (server and WebAssembly)"
 cargo leptos build

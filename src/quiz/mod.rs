@@ -1,1 +1,16 @@
-//! Quizzes: definitions, scoring, branching and publish validation.
+//! Quizzes: definitions, answers, scoring, branching and publish validation.
+//! The same code scores a respondent on the server and previews a draft in
+//! the builder.
+
+pub mod answer;
+pub mod demo;
+pub mod flow;
+pub mod model;
+pub mod publish;
+pub mod scoring;
+
+pub use answer::{Answer, Answers, FieldError, MAX_TEXT_LEN, parse_step};
+pub use flow::{Step, first_step, next_step, path, previous, progress};
+pub use model::*;
+pub use publish::{Problem, validate_for_publish};
+pub use scoring::{Scores, choose_outcome, score, score_bounds};
