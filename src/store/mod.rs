@@ -7,7 +7,7 @@ mod quizzes;
 
 pub use accounts::AccountStore;
 pub use contacts::ContactStore;
-pub use quizzes::QuizStore;
+pub use quizzes::{PublishedQuiz, QuizStore};
 
 use async_trait::async_trait;
 
