@@ -12,6 +12,7 @@ pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod home;
+pub mod respond;
 #[cfg(feature = "ssr")]
 pub mod state;
 
@@ -78,6 +79,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/logout") view=auth::LogoutPage />
                     <Route path=path!("/setup") view=auth::SetupPage ssr=SsrMode::Async />
                     <Route path=path!("/invite/:token") view=auth::InvitePage ssr=SsrMode::Async />
+                    <Route path=path!("/q/:slug") view=respond::QuizPage ssr=SsrMode::Async />
+                    <Route path=path!("/q/:slug/result") view=respond::ResultPage ssr=SsrMode::Async />
                     <ParentRoute path=path!("/admin") view=admin::AdminLayout>
                         <Route path=path!("") view=admin::AdminHome />
                         <Route path=path!("quizzes") view=admin::QuizzesPage />

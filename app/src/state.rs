@@ -12,6 +12,20 @@ pub struct AppContext {
     pub store: Arc<dyn Store>,
     pub clock: Clock,
     pub sessions: SessionPolicy,
+    pub spam: SpamPolicy,
+}
+
+/// What makes a quiz completion look like a bot's.
+#[derive(Debug, Clone, Copy)]
+pub struct SpamPolicy {
+    /// Completions faster than this after the first answer are dropped.
+    pub min_quiz_ms: i64,
+}
+
+impl Default for SpamPolicy {
+    fn default() -> Self {
+        Self { min_quiz_ms: 3_000 }
+    }
 }
 
 impl AppContext {

@@ -5,7 +5,7 @@ use crate::error::StartupError;
 use crate::{accounts, startup, store, telemetry};
 use clap::{Parser, Subcommand};
 use quizfunnel_app::state::AppContext;
-use quizfunnel_app::state::{Clock, SessionPolicy};
+use quizfunnel_app::state::{Clock, SessionPolicy, SpamPolicy};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -44,9 +44,17 @@ enum Command {
         /// Mark the session cookie Secure (set when served over https)
         #[arg(long, env = "QUIZFUNNEL_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Quiz completions faster than this many seconds are dropped as bots
+        #[arg(long, env = "QUIZFUNNEL_MIN_QUIZ_SECONDS", default_value_t = 3)]
+        min_quiz_seconds: i64,
+        /// Public quiz answers allowed per address per minute (0: no limit)
+        #[arg(long, env = "QUIZFUNNEL_QUIZ_POSTS_PER_MINUTE", default_value_t = 120)]
+        quiz_posts_per_minute: u32,
     },
     /// Apply database migrations to DATABASE_URL
     Migrate,
+    /// Seed the demo: the published `growth` quiz and synthetic respondents
+    Demo,
     /// Manage admin users
     User {
         #[command(subcommand)]
@@ -90,6 +98,8 @@ pub async fn run() -> Result<(), StartupError> {
             idle_timeout_minutes,
             absolute_timeout_hours,
             secure_cookies,
+            min_quiz_seconds,
+            quiz_posts_per_minute,
         } => {
             let config = ServeConfig {
                 database_url: cli.database_url,
@@ -101,6 +111,10 @@ pub async fn run() -> Result<(), StartupError> {
                     secure_cookie: secure_cookies,
                 },
                 clock: Clock::default(),
+                spam: SpamPolicy {
+                    min_quiz_ms: min_quiz_seconds.max(0) * 1000,
+                },
+                quiz_posts_per_minute,
             };
             let app = startup::Application::build(config).await?;
             println!("quizfunnel is serving on http://{}", app.addr());
@@ -110,6 +124,18 @@ pub async fn run() -> Result<(), StartupError> {
             let store = store::SqlStore::connect(&cli.database_url).await?;
             store.migrate().await?;
             println!("migrations applied to {}", store.describe());
+            Ok(())
+        }
+        Command::Demo => {
+            let ctx = admin_context(&cli.database_url).await?;
+            let seeded = crate::demo::seed(ctx.store.as_ref(), ctx.clock.now()).await?;
+            if seeded.quiz_created {
+                println!("published the demo quiz at /q/{}", crate::demo::DEMO_SLUG);
+            }
+            println!("{} demo respondents added", seeded.respondents_added);
+            if ctx.store.count_users().await.unwrap_or(0) == 0 {
+                println!("no admin account yet: open /admin to create the owner");
+            }
             Ok(())
         }
         Command::User {
@@ -140,6 +166,7 @@ async fn admin_context(database_url: &str) -> Result<AppContext, StartupError> {
         store: std::sync::Arc::new(store),
         clock: Clock::default(),
         sessions: SessionPolicy::default(),
+        spam: SpamPolicy::default(),
     })
 }
 

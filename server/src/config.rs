@@ -1,6 +1,6 @@
 //! Settings from flags and the environment.
 
-use quizfunnel_app::state::{Clock, SessionPolicy};
+use quizfunnel_app::state::{Clock, SessionPolicy, SpamPolicy};
 use std::path::PathBuf;
 
 /// Where the database lives when DATABASE_URL is not set.
@@ -13,6 +13,9 @@ pub struct ServeConfig {
     /// The built site (stylesheet, WebAssembly) that cargo-leptos writes.
     pub site_root: PathBuf,
     pub sessions: SessionPolicy,
+    pub spam: SpamPolicy,
+    /// Public quiz posts allowed per address per minute (0: no limit).
+    pub quiz_posts_per_minute: u32,
     /// Tests move this clock forward instead of sleeping.
     pub clock: Clock,
 }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod startup;

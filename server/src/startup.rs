@@ -32,8 +32,9 @@ impl Application {
             store,
             clock: config.clock,
             sessions: config.sessions,
+            spam: config.spam,
         };
-        let router = http::router(ctx, addr, &config.site_root);
+        let router = http::router(ctx, addr, &config.site_root, config.quiz_posts_per_minute);
         Ok(Self {
             listener,
             addr,

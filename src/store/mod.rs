@@ -4,10 +4,12 @@
 mod accounts;
 mod contacts;
 mod quizzes;
+mod responses;
 
 pub use accounts::AccountStore;
 pub use contacts::ContactStore;
 pub use quizzes::{PublishedQuiz, QuizStore};
+pub use responses::{AnsweredStep, LeadDetails, QuizSession, ResponseStore};
 
 use async_trait::async_trait;
 
@@ -31,7 +33,9 @@ pub type Readiness = Result<(), String>;
 /// Everything the app keeps. One supertrait per area, each in a file of
 /// its own here and implemented in a file of its own in the server.
 #[async_trait]
-pub trait Store: AccountStore + ContactStore + QuizStore + Send + Sync + 'static {
+pub trait Store:
+    AccountStore + ContactStore + QuizStore + ResponseStore + Send + Sync + 'static
+{
     /// Which database this is, for logs and the readiness answer.
     fn backend(&self) -> &'static str;
 

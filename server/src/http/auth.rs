@@ -5,7 +5,7 @@ use super::AppState;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequest, Path, RawForm, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use leptos::prelude::provide_context;
@@ -16,7 +16,6 @@ use quizfunnel_app::auth::FormFeedback;
 use quizfunnel_app::auth::ssr::{
     CurrentUser, LoginError, SESSION_COOKIE, audit, hash_password, new_token, sign_in, token_hash,
 };
-use quizfunnel_app::shell;
 use quizfunnel_app::state::AppContext;
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -175,37 +174,17 @@ fn safe_next(next: Option<&String>) -> String {
     }
 }
 
-/// Renders the page at this request's path again, with the feedback, under
-/// `status`, so a refused post shows its message without JavaScript.
+/// The page at this request's path again, with the feedback.
 async fn page_with_feedback(
     state: &AppState,
     parts: &Parts,
     feedback: FormFeedback,
     status: StatusCode,
 ) -> Response {
-    let ctx = state.ctx.clone();
-    let options = state.leptos_options.clone();
-    let render = leptos_axum::render_app_async_with_context(
-        move || {
-            provide_context(ctx.clone());
-            provide_context(feedback.clone());
-        },
-        move || shell(options.clone()),
-    );
-    let mut req = Request::builder()
-        .method(Method::GET)
-        .uri(parts.uri.clone())
-        .body(Body::empty())
-        .expect("a GET request for a known URI");
-    for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
-            req.headers_mut().append(name, value.clone());
-        }
-    }
-    req.extensions_mut().extend(parts.extensions.clone());
-    let mut res = render(req).await;
-    *res.status_mut() = status;
-    res
+    super::render::page(state, parts, status, move || {
+        provide_context(feedback.clone())
+    })
+    .await
 }
 
 fn feedback(error: impl Into<String>, field: &str, email: &str) -> FormFeedback {

@@ -1,6 +1,8 @@
 //! The router: Leptos pages and server functions, plus the plain HTTP routes.
 
 mod auth;
+mod render;
+pub mod respond;
 mod security;
 
 use axum::extract::{DefaultBodyLimit, FromRef, State};
@@ -15,6 +17,7 @@ use quizfunnel_app::state::AppContext;
 use quizfunnel_app::{App, shell};
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Public forms and server functions never need more than this.
 const PUBLIC_BODY_LIMIT: usize = 64 * 1024;
@@ -23,9 +26,15 @@ const PUBLIC_BODY_LIMIT: usize = 64 * 1024;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub ctx: AppContext,
+    pub limiter: Arc<respond::PostLimiter>,
 }
 
-pub fn router(ctx: AppContext, addr: SocketAddr, site_root: &Path) -> Router {
+pub fn router(
+    ctx: AppContext,
+    addr: SocketAddr,
+    site_root: &Path,
+    quiz_posts_per_minute: u32,
+) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("quizfunnel")
         .site_root(site_root.to_string_lossy().as_ref())
@@ -35,6 +44,7 @@ pub fn router(ctx: AppContext, addr: SocketAddr, site_root: &Path) -> Router {
     let state = AppState {
         leptos_options,
         ctx: ctx.clone(),
+        limiter: Arc::new(respond::PostLimiter::new(quiz_posts_per_minute)),
     };
     let routes = generate_route_list(App);
     Router::new()
@@ -44,6 +54,7 @@ pub fn router(ctx: AppContext, addr: SocketAddr, site_root: &Path) -> Router {
         .route("/logout", post(auth::logout))
         .route("/setup", post(auth::setup))
         .route("/invite/{token}", post(auth::accept_invitation))
+        .route("/q/{slug}", post(respond::post_step))
         .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -5,6 +5,7 @@ mod accounts;
 mod contacts;
 mod postgres;
 mod quizzes;
+mod responses;
 mod sql;
 mod sqlite;
 

@@ -112,6 +112,8 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         addr: "127.0.0.1:0".into(),
         site_root: dir.path().join("site"),
         sessions: Default::default(),
+        spam: Default::default(),
+        quiz_posts_per_minute: 0,
         clock: clock.clone(),
     })
     .await

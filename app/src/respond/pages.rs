@@ -1,0 +1,324 @@
+use super::{PublicQuiz, ResultView, StepView, api};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// The brand color as a CSS custom property, only when it is a plain
+/// `#rrggbb` (it comes from the quiz definition, so never trust it as CSS).
+fn brand_style(color: &str) -> String {
+    let ok = color.len() == 7
+        && color.starts_with('#')
+        && color[1..].chars().all(|c| c.is_ascii_hexdigit());
+    if ok {
+        format!("--brand: {color}")
+    } else {
+        String::new()
+    }
+}
+
+#[component]
+fn NotFoundQuiz() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        res.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Quiz not found" />
+        <main class="quiz page narrow">
+            <h1>"This quiz is not available"</h1>
+            <p>"The link may be mistyped, or the quiz is not published any more."</p>
+        </main>
+    }
+}
+
+/// Reads the posted form (with the pressed button's own field, if any)
+/// into name/value pairs.
+#[cfg(feature = "hydrate")]
+fn form_fields(ev: &leptos::ev::SubmitEvent) -> Vec<(String, String)> {
+    use wasm_bindgen::JsCast;
+    let Some(form) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+    else {
+        return vec![];
+    };
+    let Ok(data) = web_sys::FormData::new_with_form(&form) else {
+        return vec![];
+    };
+    let Ok(Some(entries)) = js_sys::try_iter(&data) else {
+        return vec![];
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pair = js_sys::Array::from(&entry);
+            Some((pair.get(0).as_string()?, pair.get(1).as_string()?))
+        })
+        .collect()
+}
+
+#[component]
+pub fn QuizPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let loaded = Resource::new(slug, api::quiz_step);
+    // After the first answer the page holds the latest step itself.
+    let shown = RwSignal::new(None::<PublicQuiz>);
+    let answer = Action::new(move |(slug, fields): &(String, Vec<(String, String)>)| {
+        let (slug, fields) = (slug.clone(), fields.clone());
+        async move { api::answer_step(slug, fields).await }
+    });
+    Effect::new(move |_| {
+        if let Some(result) = answer.value().get() {
+            match result {
+                Ok(PublicQuiz::Finished { slug }) => {
+                    let navigate = leptos_router::hooks::use_navigate();
+                    navigate(&format!("/q/{slug}/result"), Default::default());
+                }
+                Ok(next) => shown.set(Some(next)),
+                Err(_) => {}
+            }
+        }
+    });
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            ev.prevent_default();
+            let mut fields = form_fields(&ev);
+            if let Some(button) = ev
+                .submitter()
+                .and_then(|b| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlButtonElement>(b).ok())
+                && !button.name().is_empty()
+            {
+                fields.push((button.name(), button.value()));
+            }
+            answer.dispatch((slug(), fields));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                let first = loaded.await;
+                move || match shown.get().map(Ok).unwrap_or_else(|| first.clone()) {
+                    Ok(PublicQuiz::Step(step)) => {
+                        view! { <StepForm step=*step on_submit=on_submit pending=answer.pending() /> }.into_any()
+                    }
+                    Ok(PublicQuiz::Finished { slug }) => view! {
+                        <main class="quiz page narrow">
+                            <h1>"You have finished this quiz"</h1>
+                            <p><a class="button" href=format!("/q/{slug}/result")>"See your result"</a></p>
+                        </main>
+                    }.into_any(),
+                    Ok(PublicQuiz::NotFound) => view! { <NotFoundQuiz /> }.into_any(),
+                    Err(e) => view! {
+                        <main class="quiz page narrow"><p class="error" role="alert">{e.to_string()}</p></main>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn StepForm(
+    step: StepView,
+    on_submit: impl Fn(leptos::ev::SubmitEvent) + Clone + Send + Sync + 'static,
+    pending: Memo<bool>,
+) -> impl IntoView {
+    let percent = if step.total == 0 {
+        0
+    } else {
+        step.done * 100 / step.total
+    };
+    let action = format!("/q/{}", step.slug);
+    let q = step.question.clone();
+    let error_id = "step-error";
+    let described = step.error.is_some().then_some(error_id);
+    let inputs = match q.kind.as_str() {
+        "single" | "multi" => {
+            let input_type = if q.kind == "single" { "radio" } else { "checkbox" };
+            q.options
+                .iter()
+                .enumerate()
+                .map(|(i, (key, label))| {
+                    let id = format!("answer-{i}");
+                    view! {
+                        <div class="choice">
+                            <input type=input_type id=id.clone() name="answer" value=key.clone()
+                                checked=step.has_value("answer", key)
+                                aria-describedby=described />
+                            <label for=id>{label.clone()}</label>
+                        </div>
+                    }
+                })
+                .collect_view()
+                .into_any()
+        }
+        "scale" => {
+            let (min, max) = q.scale.unwrap_or((1, 5));
+            (min..=max)
+                .map(|v| {
+                    let id = format!("answer-{v}");
+                    let value = v.to_string();
+                    view! {
+                        <div class="choice scale">
+                            <input type="radio" id=id.clone() name="answer" value=value.clone()
+                                checked=step.has_value("answer", &value) aria-describedby=described />
+                            <label for=id>{value.clone()}</label>
+                        </div>
+                    }
+                })
+                .collect_view()
+                .into_any()
+        }
+        "text" => view! {
+            <label for="answer-text" class="visually-hidden">{q.prompt.clone()}</label>
+            <textarea id="answer-text" name="answer" rows="4" maxlength="2000" aria-describedby=described>
+                {step.value("answer").unwrap_or_default().to_string()}
+            </textarea>
+        }
+        .into_any(),
+        _ => q
+            .fields
+            .iter()
+            .map(|f| {
+                let (label, kind, autocomplete) = match f.as_str() {
+                    "email" => ("Email", "email", "email"),
+                    "name" => ("Name", "text", "name"),
+                    "company" => ("Company", "text", "organization"),
+                    _ => ("", "checkbox", "off"),
+                };
+                let id = format!("field-{f}");
+                let err = step.error_for(f).map(|m| view! { <p class="field-error" id=format!("{id}-error") role="alert">{m.to_string()}</p> });
+                if kind == "checkbox" {
+                    view! {
+                        <div class="choice">
+                            <input type="checkbox" id=id.clone() name="consent" checked=step.has_value("consent", "on") />
+                            <label for=id>"You may contact me about my result"</label>
+                        </div>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <label for=id.clone()>{label}</label>
+                        <input type=kind id=id.clone() name=f.clone() autocomplete=autocomplete maxlength="254"
+                            value=step.value(f).unwrap_or_default().to_string()
+                            required=f == "email" && q.required />
+                        {err}
+                    }
+                    .into_any()
+                }
+            })
+            .collect_view()
+            .into_any(),
+    };
+    let step_error = step
+        .error
+        .as_ref()
+        .filter(|(field, _)| field == "answer")
+        .map(|(_, m)| view! { <p class="field-error" id=error_id role="alert">{m.clone()}</p> });
+    let hidden = step
+        .hidden_fields
+        .iter()
+        .map(|(k, v)| view! { <input type="hidden" name=format!("hidden.{k}") value=v.clone() /> })
+        .collect_view();
+    let submit_label = if step.last { "See my result" } else { "Next" };
+    let logo = (!step.logo_url.is_empty())
+        .then(|| view! { <img class="logo" src=step.logo_url.clone() alt="" /> });
+    let back = step.can_go_back.then(|| {
+        let on_submit = on_submit.clone();
+        view! {
+            <form method="post" action=action.clone() class="back" on:submit=on_submit>
+                <input type="hidden" name="question" value=q.key.clone() />
+                <button type="submit" class="secondary" name="action" value="back">"Back"</button>
+            </form>
+        }
+    });
+    view! {
+        <Title text=step.title.clone() />
+        <main class="quiz page narrow" style=brand_style(&step.brand_color)>
+            <header class="quiz-header">
+                {logo}
+                <p class="quiz-title">{step.title.clone()}</p>
+                <div class="progress" role="progressbar" aria-label="Progress" aria-valuemin="0"
+                    aria-valuemax=step.total aria-valuenow=step.done
+                    aria-valuetext=format!("Question {} of about {}", step.done + 1, step.total)>
+                    <span style=format!("width: {percent}%")></span>
+                </div>
+            </header>
+            <form method="post" action=action.clone() on:submit=on_submit>
+                <input type="hidden" name="question" value=q.key.clone() />
+                {hidden}
+                <fieldset>
+                    <legend><h1>{q.prompt.clone()}</h1></legend>
+                    {(!q.help.is_empty()).then(|| view! { <p class="help">{q.help.clone()}</p> })}
+                    {step_error}
+                    {inputs}
+                </fieldset>
+                // People never see this field; bots fill it in.
+                <div class="hp" aria-hidden="true">
+                    <label for="website">"Website"</label>
+                    <input id="website" name="website" tabindex="-1" autocomplete="off" />
+                </div>
+                <p><button type="submit" disabled=move || pending.get()>{submit_label}</button></p>
+            </form>
+            {back}
+        </main>
+    }
+}
+
+#[component]
+pub fn ResultPage() -> impl IntoView {
+    let params = use_params_map();
+    let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
+    let result = Resource::new(slug, api::quiz_result);
+    view! {
+        <Suspense>
+            {move || Suspend::new(async move {
+                match result.await {
+                    Ok(Some(r)) => view! { <Outcome result=r /> }.into_any(),
+                    Ok(None) => view! {
+                        <main class="quiz page narrow">
+                            <h1>"No result yet"</h1>
+                            <p>"Finish the quiz to see your result."</p>
+                            <p><a class="button" href=format!("/q/{}", slug())>"Go to the quiz"</a></p>
+                        </main>
+                    }.into_any(),
+                    Err(e) => view! { <main class="quiz page narrow"><p class="error" role="alert">{e.to_string()}</p></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Outcome(result: ResultView) -> impl IntoView {
+    let restart = format!("/q/{}", result.slug);
+    let cta = (!result.cta_url.is_empty()).then(|| {
+        view! { <p><a class="button" href=result.cta_url.clone()>{result.cta_label.clone()}</a></p> }
+    });
+    // The body is shown as text paragraphs: safe whatever it contains.
+    let body = result
+        .body
+        .split("\n\n")
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| view! { <p>{p.trim().to_string()}</p> })
+        .collect_view();
+    view! {
+        <Title text=format!("{} · {}", result.title, result.quiz_title) />
+        <main class="quiz page narrow result" style=brand_style(&result.brand_color)>
+            <p class="quiz-title">{result.quiz_title.clone()}</p>
+            <h1>{result.title.clone()}</h1>
+            {body}
+            <p class="score">{format!("Your score: {}", result.score)}</p>
+            {cta}
+            <form method="post" action=restart>
+                <input type="hidden" name="action" value="restart" />
+                <button type="submit" class="secondary">"Take the quiz again"</button>
+            </form>
+        </main>
+    }
+}

@@ -1,0 +1,210 @@
+//! `quizfunnel demo`: the published `growth` quiz and a few hundred
+//! synthetic respondents, so a newcomer sees a living app. Idempotent.
+
+use crate::error::StartupError;
+use quizfunnel::quiz::{self, Answer, Answers, Step, demo::growth_quiz};
+use quizfunnel::store::{AnsweredStep, LeadDetails, Store};
+use std::collections::BTreeMap;
+
+pub const DEMO_SLUG: &str = "growth";
+const RESPONDENTS: u64 = 300;
+const DAY_MS: i64 = 86_400_000;
+
+fn internal(e: impl std::fmt::Display) -> StartupError {
+    StartupError::Other(format!("seeding the demo failed: {e}"))
+}
+
+/// A small deterministic generator, so every demo looks the same.
+struct Dice(u64);
+
+impl Dice {
+    fn roll(&mut self, n: usize) -> usize {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        ((self.0 >> 33) % n as u64) as usize
+    }
+}
+
+pub struct Seeded {
+    pub quiz_created: bool,
+    pub respondents_added: u64,
+}
+
+pub async fn seed(store: &dyn Store, now: i64) -> Result<Seeded, StartupError> {
+    let quiz_created = match store.published_quiz(DEMO_SLUG).await.map_err(internal)? {
+        Some(_) => false,
+        None => {
+            let id = match store.quiz_id_by_slug(DEMO_SLUG).await.map_err(internal)? {
+                Some(id) => id,
+                None => store
+                    .create_quiz(DEMO_SLUG, &growth_quiz(), now)
+                    .await
+                    .map_err(internal)?,
+            };
+            store.publish_quiz(id, now).await.map_err(internal)?;
+            true
+        }
+    };
+    let published = store
+        .published_quiz(DEMO_SLUG)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| internal("the demo quiz did not publish"))?;
+    let def = &published.definition;
+    let sources = ["google", "linkedin", "newsletter", "partner", "direct"];
+    let mut added = 0;
+    for i in 0..RESPONDENTS {
+        let mut dice = Dice(i + 1);
+        let visitor = format!("demo-visitor-{i:04}");
+        let started = now - (dice.roll(60) as i64) * DAY_MS - (dice.roll(86_400) as i64) * 1000;
+        let utm = BTreeMap::from([
+            (
+                "utm_source".to_string(),
+                sources[dice.roll(sources.len())].to_string(),
+            ),
+            ("utm_medium".to_string(), "demo".to_string()),
+        ]);
+        let contact = store
+            .contact_for_visitor(&visitor, &utm, started)
+            .await
+            .map_err(internal)?;
+        if store
+            .latest_session(contact, published.quiz_id)
+            .await
+            .map_err(internal)?
+            .is_some()
+        {
+            continue;
+        }
+        let first = match quiz::first_step(def) {
+            Step::Question(k) => k,
+            Step::Result => continue,
+        };
+        let session = store
+            .start_session(
+                contact,
+                published.quiz_id,
+                published.version_id,
+                Some(&first),
+                &utm,
+                started,
+            )
+            .await
+            .map_err(internal)?;
+        // About one in five stops somewhere along the way.
+        let abandon_at = (dice.roll(5) == 0).then(|| dice.roll(def.questions.len()));
+        let mut answers = Answers::new();
+        let mut current = first;
+        let mut at = started;
+        let mut completed = true;
+        for step_no in 0.. {
+            if abandon_at == Some(step_no) {
+                completed = false;
+                break;
+            }
+            let Some(q) = def.question(&current) else {
+                break;
+            };
+            let answer = demo_answer(q, &mut dice, i);
+            answers.insert(current.clone(), answer.clone());
+            let next = match quiz::next_step(def, &answers, &current) {
+                Step::Question(k) => Some(k),
+                Step::Result => None,
+            };
+            at += 5_000 + dice.roll(20_000) as i64;
+            let key = format!("demo:{}:{current}", session.id);
+            store
+                .save_answer(AnsweredStep {
+                    session_id: session.id,
+                    question: &current,
+                    answer: &answer,
+                    answers: &answers,
+                    next_question: next.as_deref(),
+                    event_key: &key,
+                    now: at,
+                })
+                .await
+                .map_err(internal)?;
+            if let Answer::Contact {
+                email,
+                name,
+                company,
+                consent,
+            } = &answer
+            {
+                let lead = LeadDetails {
+                    email: email.as_ref().map(|e| e.to_string()),
+                    name: name.clone(),
+                    company: company.clone(),
+                    consent: *consent,
+                };
+                store
+                    .record_lead(contact, &lead, at)
+                    .await
+                    .map_err(internal)?;
+            }
+            match next {
+                Some(k) => current = k,
+                None => break,
+            }
+        }
+        if completed {
+            let scores = quiz::score(def, &answers);
+            store
+                .complete_session(session.id, &scores, at)
+                .await
+                .map_err(internal)?;
+        }
+        added += 1;
+    }
+    Ok(Seeded {
+        quiz_created,
+        respondents_added: added,
+    })
+}
+
+fn demo_answer(q: &quiz::Question, dice: &mut Dice, i: u64) -> Answer {
+    use quiz::QuestionKind::*;
+    match &q.kind {
+        Single => Answer::Choice {
+            options: vec![q.options[dice.roll(q.options.len())].key.clone()],
+        },
+        Multi => {
+            let mut options: Vec<String> = q
+                .options
+                .iter()
+                .filter(|_| dice.roll(2) == 0)
+                .map(|o| o.key.clone())
+                .collect();
+            if options.is_empty() {
+                options.push(q.options[0].key.clone());
+            }
+            Answer::Choice { options }
+        }
+        Scale { min, max } => Answer::Scale {
+            value: min + dice.roll((max - min + 1) as usize) as i64,
+        },
+        Text => match dice.roll(3) {
+            0 => Answer::Skipped,
+            1 => Answer::Text {
+                text: "Not enough qualified leads".into(),
+            },
+            _ => Answer::Text {
+                text: "We do not know which channel works".into(),
+            },
+        },
+        Contact { .. } => {
+            let first = ["ana", "ben", "chloe", "dev", "eli", "fatima", "gus", "hana"];
+            let name = first[dice.roll(first.len())];
+            Answer::Contact {
+                email: quizfunnel::email::Email::parse(&format!("{name}.{i}@demo.quizfunnel.test"))
+                    .ok(),
+                name: format!("{}{}", name[..1].to_uppercase(), &name[1..]),
+                company: format!("Company {}", i % 37),
+                consent: dice.roll(4) != 0,
+            }
+        }
+    }
+}

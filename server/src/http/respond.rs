@@ -1,0 +1,127 @@
+//! Plain form posts of the public quiz, for respondents without JavaScript:
+//! post, then redirect to the next step (or the result); a refused answer
+//! renders the step again with its message and status 422.
+
+use super::AppState;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, FromRequest, Path, RawForm, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use leptos::prelude::provide_context;
+use quizfunnel_app::respond::PublicQuiz;
+use quizfunnel_app::respond::ssr::{Posted, submit, visitor_from};
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+
+/// Posts per address per minute on the public quiz; 0 turns the limit off.
+/// Counted per instance: it protects this process, not the data.
+#[derive(Debug, Default)]
+pub struct PostLimiter {
+    per_minute: u32,
+    windows: Mutex<HashMap<IpAddr, (i64, u32)>>,
+}
+
+impl PostLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            per_minute,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Seconds to wait when `ip` is over the limit at `now` (ms).
+    pub fn check(&self, ip: IpAddr, now: i64) -> Option<i64> {
+        if self.per_minute == 0 {
+            return None;
+        }
+        let minute = now.div_euclid(60_000);
+        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
+        if windows.len() > 100_000 {
+            windows.retain(|_, (m, _)| *m == minute);
+        }
+        let entry = windows.entry(ip).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        entry.1 += 1;
+        (entry.1 > self.per_minute).then(|| 60 - now.rem_euclid(60_000) / 1000)
+    }
+}
+
+pub async fn post_step(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let ctx = &state.ctx;
+    if let Some(wait) = state.limiter.check(peer.ip(), ctx.clock.now()) {
+        let mut res = (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many answers from this address; please wait a minute.",
+        )
+            .into_response();
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return res;
+    }
+    let (parts, body) = req.into_parts();
+    let fields = match RawForm::from_request(Request::from_parts(parts.clone(), body), &state).await
+    {
+        Ok(form) => {
+            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&form.0).unwrap_or_default()
+        }
+        Err(rejection) => return rejection.into_response(),
+    };
+    let (visitor, cookie) = visitor_from(&parts.headers, &parts.uri);
+    let mut res = match submit(ctx, &visitor, &slug, &fields).await {
+        Ok(PublicQuiz::Finished { slug }) => {
+            Redirect::to(&format!("/q/{slug}/result")).into_response()
+        }
+        Ok(PublicQuiz::Step(step)) if step.error.is_none() => {
+            Redirect::to(&format!("/q/{}", step.slug)).into_response()
+        }
+        Ok(other) => {
+            let status = match other {
+                PublicQuiz::NotFound => StatusCode::NOT_FOUND,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let posted = Posted(other);
+            let page_parts = {
+                let mut p = parts.clone();
+                p.uri = format!("/q/{slug}").parse().unwrap_or(p.uri);
+                p
+            };
+            super::render::page(&state, &page_parts, status, move || {
+                provide_context(posted.clone())
+            })
+            .await
+        }
+        Err(e) => {
+            let status =
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            (status, Body::from(e.to_string())).into_response()
+        }
+    };
+    if let Some(cookie) = cookie {
+        res.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limiter_refuses_past_the_limit_until_the_minute_turns() {
+        let l = PostLimiter::new(2);
+        let ip: IpAddr = "10.0.0.1".parse().unwrap();
+        assert_eq!(l.check(ip, 60_000), None);
+        assert_eq!(l.check(ip, 61_000), None);
+        assert_eq!(l.check(ip, 62_000), Some(58));
+        assert_eq!(l.check(ip, 120_000), None);
+        assert_eq!(PostLimiter::new(0).check(ip, 0), None);
+    }
+}

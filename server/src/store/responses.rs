@@ -1,0 +1,376 @@
+//! Respondents' sessions: each step, the completion, the lead details.
+
+use super::SqlStore;
+use super::sql::{db_err, with_pool};
+use async_trait::async_trait;
+use quizfunnel::quiz::{Answers, Scores};
+use quizfunnel::store::{
+    AnsweredStep, LeadDetails, QuizSession, ResponseStore, StoreError, StoreResult,
+};
+use std::collections::BTreeMap;
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: i64,
+    contact_id: i64,
+    quiz_id: i64,
+    version_id: i64,
+    started_at: i64,
+    completed_at: Option<i64>,
+    current_question: Option<String>,
+    answers: String,
+    score: Option<f64>,
+}
+
+impl SessionRow {
+    fn into_session(self) -> StoreResult<QuizSession> {
+        let answers: Answers = serde_json::from_str(&self.answers)
+            .map_err(|e| StoreError::Internal(format!("answers of session {}: {e}", self.id)))?;
+        Ok(QuizSession {
+            id: self.id,
+            contact_id: self.contact_id,
+            quiz_id: self.quiz_id,
+            version_id: self.version_id,
+            started_at: self.started_at,
+            completed_at: self.completed_at,
+            current_question: self.current_question,
+            answers,
+            score: self.score,
+        })
+    }
+}
+
+const SESSION_COLUMNS: &str = "id, contact_id, quiz_id, version_id, started_at, completed_at, current_question, answers, score";
+
+/// Events about a session are stored as data like any other event; an
+/// idempotency key makes a replayed step store nothing.
+const INSERT_EVENT_SQLITE: &str = "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING";
+const INSERT_EVENT_POSTGRES: &str = "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
+     VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING";
+
+fn answers_json(answers: &Answers) -> StoreResult<String> {
+    serde_json::to_string(answers).map_err(|e| StoreError::Internal(e.to_string()))
+}
+
+impl SqlStore {
+    fn insert_event_sql(&self) -> &'static str {
+        match self.db() {
+            super::Db::Sqlite(_) => INSERT_EVENT_SQLITE,
+            super::Db::Postgres(_) => INSERT_EVENT_POSTGRES,
+        }
+    }
+
+    async fn session_by_id(&self, id: i64) -> StoreResult<QuizSession> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE id = $1");
+        // The writer sees its own latest commit; a reader might lag behind.
+        let row: SessionRow = with_pool!(self.db(), write, |pool| {
+            sqlx::query_as(&sql)
+                .bind(id)
+                .fetch_one(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        row.into_session()
+    }
+}
+
+#[async_trait]
+impl ResponseStore for SqlStore {
+    async fn latest_session(
+        &self,
+        contact_id: i64,
+        quiz_id: i64,
+    ) -> StoreResult<Option<QuizSession>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE contact_id = $1 AND quiz_id = $2 \
+             ORDER BY started_at DESC, id DESC LIMIT 1"
+        );
+        let row: Option<SessionRow> = with_pool!(self.db(), write, |pool| {
+            sqlx::query_as(&sql)
+                .bind(contact_id)
+                .bind(quiz_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        row.map(SessionRow::into_session).transpose()
+    }
+
+    async fn start_session(
+        &self,
+        contact_id: i64,
+        quiz_id: i64,
+        version_id: i64,
+        first_question: Option<&str>,
+        hidden_fields: &BTreeMap<String, String>,
+        now: i64,
+    ) -> StoreResult<QuizSession> {
+        let event_sql = self.insert_event_sql();
+        let id: i64 = with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO quiz_sessions (contact_id, quiz_id, version_id, started_at, current_question) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(contact_id)
+            .bind(quiz_id)
+            .bind(version_id)
+            .bind(now)
+            .bind(first_question)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            let props = serde_json::json!({
+                "quiz_id": quiz_id,
+                "version_id": version_id,
+                "session_id": id,
+                "hidden_fields": hidden_fields,
+            });
+            sqlx::query(event_sql)
+                .bind(contact_id)
+                .bind("quiz_started")
+                .bind(props.to_string())
+                .bind(now)
+                .bind(format!("quiz_started:{id}"))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            Ok::<_, StoreError>(id)
+        })?;
+        self.session_by_id(id).await
+    }
+
+    async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<QuizSession> {
+        let json = answers_json(step.answers)?;
+        let event_sql = self.insert_event_sql();
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let (contact_id, quiz_id, version_id): (i64, i64, i64) = sqlx::query_as(
+                "UPDATE quiz_sessions SET answers = $1, current_question = $2 \
+                 WHERE id = $3 AND completed_at IS NULL RETURNING contact_id, quiz_id, version_id",
+            )
+            .bind(&json)
+            .bind(step.next_question)
+            .bind(step.session_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::Conflict("this quiz was finished already".into()))?;
+            sqlx::query("DELETE FROM answers WHERE session_id = $1 AND question_key = $2")
+                .bind(step.session_id)
+                .bind(step.question)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            for (option, value) in step.answer.rows() {
+                sqlx::query(
+                    "INSERT INTO answers (session_id, question_key, option_key, value_text, answered_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(step.session_id)
+                .bind(step.question)
+                .bind(&option)
+                .bind(&value)
+                .bind(step.now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            let props = serde_json::json!({
+                "quiz_id": quiz_id,
+                "version_id": version_id,
+                "session_id": step.session_id,
+                "question": step.question,
+                "options": step.answer.options(),
+            });
+            sqlx::query(event_sql)
+                .bind(contact_id)
+                .bind("question_answered")
+                .bind(props.to_string())
+                .bind(step.now)
+                .bind(step.event_key)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)
+        })?;
+        self.session_by_id(step.session_id).await
+    }
+
+    async fn move_to(&self, session_id: i64, question: &str) -> StoreResult<()> {
+        with_pool!(self.db(), write, |pool| {
+            sqlx::query(
+                "UPDATE quiz_sessions SET current_question = $1 WHERE id = $2 AND completed_at IS NULL",
+            )
+            .bind(question)
+            .bind(session_id)
+            .execute(pool)
+            .await
+            .map_err(db_err)
+            .map(|_| ())
+        })
+    }
+
+    async fn complete_session(
+        &self,
+        session_id: i64,
+        scores: &Scores,
+        now: i64,
+    ) -> StoreResult<QuizSession> {
+        let event_sql = self.insert_event_sql();
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let finished: Option<(i64, i64, i64)> = sqlx::query_as(
+                "UPDATE quiz_sessions SET completed_at = $1, score = $2, current_question = NULL \
+                 WHERE id = $3 AND completed_at IS NULL RETURNING contact_id, quiz_id, version_id",
+            )
+            .bind(now)
+            .bind(scores.total)
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some((contact_id, quiz_id, version_id)) = finished {
+                for (category, points) in &scores.categories {
+                    sqlx::query(
+                        "INSERT INTO session_category_scores (session_id, category, score) VALUES ($1, $2, $3)",
+                    )
+                    .bind(session_id)
+                    .bind(category)
+                    .bind(points)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                let props = serde_json::json!({
+                    "quiz_id": quiz_id,
+                    "version_id": version_id,
+                    "session_id": session_id,
+                    "score": scores.total,
+                    "categories": scores.categories,
+                });
+                sqlx::query(event_sql)
+                    .bind(contact_id)
+                    .bind("quiz_completed")
+                    .bind(props.to_string())
+                    .bind(now)
+                    .bind(format!("quiz_completed:{session_id}"))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                sqlx::query("UPDATE contacts SET last_seen = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(contact_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            tx.commit().await.map_err(db_err)
+        })?;
+        self.session_by_id(session_id).await
+    }
+
+    async fn discard_session(&self, session_id: i64) -> StoreResult<()> {
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            // Its events go too: a bot's visit should not count anywhere.
+            sqlx::query(
+                "DELETE FROM events WHERE idempotency_key = $1 OR idempotency_key = $2 \
+                 OR idempotency_key LIKE $3",
+            )
+            .bind(format!("quiz_started:{session_id}"))
+            .bind(format!("quiz_completed:{session_id}"))
+            .bind(format!("question_answered:{session_id}:%"))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            sqlx::query("DELETE FROM quiz_sessions WHERE id = $1")
+                .bind(session_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)
+        })
+    }
+
+    async fn record_lead(&self, contact_id: i64, lead: &LeadDetails, now: i64) -> StoreResult<i64> {
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let known: Option<i64> = match &lead.email {
+                Some(email) => {
+                    sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1 AND id <> $2")
+                        .bind(email)
+                        .bind(contact_id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?
+                }
+                None => None,
+            };
+            // A known email: this visitor's history joins that contact.
+            let target = match known {
+                Some(other) => {
+                    for table in ["events", "quiz_sessions"] {
+                        sqlx::query(&format!(
+                            "UPDATE {table} SET contact_id = $1 WHERE contact_id = $2"
+                        ))
+                        .bind(other)
+                        .bind(contact_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    }
+                    let visitor: Option<String> =
+                        sqlx::query_scalar("SELECT visitor_id FROM contacts WHERE id = $1")
+                            .bind(contact_id)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                    sqlx::query("DELETE FROM contacts WHERE id = $1")
+                        .bind(contact_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    sqlx::query(
+                        "UPDATE contacts SET visitor_id = COALESCE(visitor_id, $1) WHERE id = $2",
+                    )
+                    .bind(visitor)
+                    .bind(other)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                    other
+                }
+                None => contact_id,
+            };
+            sqlx::query(
+                "UPDATE contacts SET email = COALESCE($1, email), \
+                 name = CASE WHEN $2 = '' THEN name ELSE $2 END, \
+                 consent = (consent OR $3), last_seen = $4 WHERE id = $5",
+            )
+            .bind(&lead.email)
+            .bind(&lead.name)
+            .bind(lead.consent)
+            .bind(now)
+            .bind(target)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if !lead.company.is_empty() {
+                sqlx::query(
+                    "INSERT INTO contact_attributes (contact_id, key, kind, value_text) VALUES ($1, 'company', 'string', $2) \
+                     ON CONFLICT (contact_id, key) DO UPDATE SET value_text = excluded.value_text, kind = 'string', value_num = NULL",
+                )
+                .bind(target)
+                .bind(&lead.company)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            tx.commit().await.map_err(db_err)?;
+            Ok::<_, StoreError>(target)
+        })
+    }
+}

@@ -1,0 +1,90 @@
+use super::StoreResult;
+use crate::quiz::{Answer, Answers, Scores};
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A respondent's pass through one version of a quiz.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuizSession {
+    pub id: i64,
+    pub contact_id: i64,
+    pub quiz_id: i64,
+    pub version_id: i64,
+    pub started_at: i64,
+    pub completed_at: Option<i64>,
+    /// The step the respondent is on; `None` once every question is done.
+    pub current_question: Option<String>,
+    pub answers: Answers,
+    pub score: Option<f64>,
+}
+
+/// One answered step, written with its event in one transaction.
+#[derive(Debug, Clone)]
+pub struct AnsweredStep<'a> {
+    pub session_id: i64,
+    pub question: &'a str,
+    pub answer: &'a Answer,
+    /// All answers after this one, as the session keeps them.
+    pub answers: &'a Answers,
+    /// Where the respondent goes next; `None` when the questions are done.
+    pub next_question: Option<&'a str>,
+    /// Replays of the same step carry the same key and store nothing new.
+    pub event_key: &'a str,
+    pub now: i64,
+}
+
+/// Contact details given at the lead gate.
+#[derive(Debug, Clone, Default)]
+pub struct LeadDetails {
+    pub email: Option<String>,
+    pub name: String,
+    pub company: String,
+    pub consent: bool,
+}
+
+/// Respondents' sessions, answers and completions.
+#[async_trait]
+pub trait ResponseStore: Send + Sync {
+    /// The contact's latest session of this quiz, finished or not.
+    async fn latest_session(
+        &self,
+        contact_id: i64,
+        quiz_id: i64,
+    ) -> StoreResult<Option<QuizSession>>;
+
+    /// Starts a session on this version at its first question and records
+    /// `quiz_started`, carrying the visit's hidden fields (UTM and others).
+    #[allow(clippy::too_many_arguments)]
+    async fn start_session(
+        &self,
+        contact_id: i64,
+        quiz_id: i64,
+        version_id: i64,
+        first_question: Option<&str>,
+        hidden_fields: &BTreeMap<String, String>,
+        now: i64,
+    ) -> StoreResult<QuizSession>;
+
+    async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<QuizSession>;
+
+    /// Moves the respondent to another question (back), answers kept.
+    async fn move_to(&self, session_id: i64, question: &str) -> StoreResult<()>;
+
+    /// Finishes the session with its scores and records `quiz_completed`,
+    /// in one transaction; a second call changes nothing.
+    async fn complete_session(
+        &self,
+        session_id: i64,
+        scores: &Scores,
+        now: i64,
+    ) -> StoreResult<QuizSession>;
+
+    /// Throws away a session a bot filled in (honeypot, too fast).
+    async fn discard_session(&self, session_id: i64) -> StoreResult<()>;
+
+    /// Records the contact details a respondent gave.
+    /// Records the contact details a respondent gave; returns the contact
+    /// that now holds them (another one when the email was known already).
+    async fn record_lead(&self, contact_id: i64, lead: &LeadDetails, now: i64) -> StoreResult<i64>;
+}
