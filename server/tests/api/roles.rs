@@ -4,7 +4,7 @@
 
 use crate::helpers::{Backend, client, spawn_app};
 use quizfunnel::account::Role;
-use quizfunnel::store::AccountStore;
+use quizfunnel::store::{AccountStore, QuizStore};
 use std::collections::BTreeSet;
 
 /// Expected status for: anonymous, sales, marketer, owner.
@@ -23,12 +23,19 @@ const PAGES: &[(&str, &str, Expect)] = &[
     ("/logout", "/logout", ANYONE),
     ("/setup", "/setup", ANYONE),
     ("/invite/{token}", "/invite/unknown", ANYONE),
+    ("/q/{slug}", "/q/growth", ANYONE),
+    ("/q/{slug}/result", "/q/growth/result", ANYONE),
     ("/admin", "/admin", SIGNED_IN_PAGE),
     ("/admin/quizzes", "/admin/quizzes", FUNNELS_PAGE),
     ("/admin/settings", "/admin/settings", OWNER_PAGE),
 ];
 
 type Form = Vec<(&'static str, String)>;
+
+/// Server functions taking JSON rather than a form.
+fn json_body(path: &str) -> Option<serde_json::Value> {
+    (path == "/api/quiz/answer").then(|| serde_json::json!({"slug": "growth", "fields": []}))
+}
 
 /// Server functions with a form body that is valid for an owner.
 fn server_functions(sales_id: i64, key_id: i64) -> Vec<(&'static str, Form, Expect)> {
@@ -37,6 +44,9 @@ fn server_functions(sales_id: i64, key_id: i64) -> Vec<(&'static str, Form, Expe
         ("/api/me", vec![], ANYONE),
         ("/api/setup_open", vec![], ANYONE),
         ("/api/invitation", vec![("token", "x".into())], ANYONE),
+        ("/api/quiz/step", vec![("slug", "growth".into())], ANYONE),
+        ("/api/quiz/answer", vec![], ANYONE),
+        ("/api/quiz/result", vec![("slug", "growth".into())], ANYONE),
         ("/api/quizzes", vec![], FUNNELS_FN),
         ("/api/settings/users", vec![], OWNER_FN),
         (
@@ -93,6 +103,12 @@ fn every_page_and_server_function_is_in_the_access_table() {
 
 async fn each_role_gets_the_intended_answer_everywhere(backend: Backend) {
     let app = spawn_app(backend).await;
+    let quiz = app
+        .store
+        .create_quiz("growth", &quizfunnel::quiz::demo::growth_quiz(), 0)
+        .await
+        .unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
     let (owner, _) = app.signed_in(Role::Owner).await;
     let (marketer, _) = app.signed_in(Role::Marketer).await;
     let (sales, sales_user) = app.signed_in(Role::Sales).await;
@@ -112,7 +128,12 @@ async fn each_role_gets_the_intended_answer_everywhere(backend: Backend) {
     }
     for (path, form, expect) in server_functions(sales_user.id, key.id) {
         for (i, c) in clients.iter().enumerate() {
-            let res = c.post(app.url(path)).form(&form).send().await.unwrap();
+            let req = c.post(app.url(path));
+            let req = match json_body(path) {
+                Some(body) => req.json(&body),
+                None => req.form(&form),
+            };
+            let res = req.send().await.unwrap();
             let status = res.status().as_u16();
             assert_eq!(
                 status,

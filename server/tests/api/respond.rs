@@ -1,0 +1,320 @@
+//! Respondents taking the published quiz, without JavaScript (plain form
+//! posts), on both databases.
+
+use crate::helpers::{Backend, TestApp, client, post_form, spawn_app};
+use quizfunnel_server::demo;
+use sqlx::Row;
+
+async fn app_with_demo(backend: Backend) -> TestApp {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    app
+}
+
+/// Posts one step and returns (status, location).
+async fn answer(app: &TestApp, c: &reqwest::Client, form: &[(&str, &str)]) -> (u16, String) {
+    let res = post_form(c, &app.url("/q/growth"), form).await;
+    let location = res
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    (res.status().as_u16(), location)
+}
+
+async fn count(app: &TestApp, sql: &str) -> i64 {
+    let store = &app.store;
+    match store.db() {
+        quizfunnel_server::store::Db::Sqlite(db) => sqlx::query(sql)
+            .fetch_one(db.reader())
+            .await
+            .unwrap()
+            .get(0),
+        quizfunnel_server::store::Db::Postgres(pool) => {
+            sqlx::query(sql).fetch_one(pool).await.unwrap().get(0)
+        }
+    }
+}
+
+const FULL_PATH: &[&[(&str, &str)]] = &[
+    &[("question", "stage"), ("answer", "scaling")],
+    &[("question", "budget"), ("answer", "high")],
+    &[("question", "urgency"), ("answer", "5")],
+    &[
+        ("question", "channels"),
+        ("answer", "ads"),
+        ("answer", "seo"),
+    ],
+    &[("question", "blocker"), ("answer", "No pipeline")],
+    &[("question", "team"), ("answer", "large")],
+    &[
+        ("question", "contact"),
+        ("email", "Rita@Example.com"),
+        ("name", "Rita"),
+        ("consent", "on"),
+    ],
+];
+
+async fn respondent_without_javascript_completes_and_sees_the_outcome_they_earned(
+    backend: Backend,
+) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    let page = c
+        .get(app.url("/q/growth?utm_source=podcast"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Where is your business today?"), "{html}");
+    assert!(html.contains(r#"name="hidden.utm_source""#));
+    for (i, step) in FULL_PATH.iter().enumerate() {
+        app.clock.advance(2_000);
+        let mut form = step.to_vec();
+        form.push(("hidden.utm_source", "podcast"));
+        let (status, location) = answer(&app, &c, &form).await;
+        assert_eq!(status, 303, "step {i}");
+        let expected = if i + 1 == FULL_PATH.len() {
+            "/q/growth/result"
+        } else {
+            "/q/growth"
+        };
+        assert_eq!(location, expected, "step {i}");
+    }
+    let result = c
+        .get(app.url("/q/growth/result"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // 3 + 3 + 5 + 1 + 1 + 2 = 15: the "ready" outcome.
+    assert!(
+        result.contains("Let&#x27;s talk this week") || result.contains("Let's talk this week"),
+        "{result}"
+    );
+    assert!(result.contains("Your score: 15"));
+
+    let contact = "(SELECT id FROM contacts WHERE email = 'rita@example.com')";
+    assert_eq!(count(&app, &format!("SELECT count(*) FROM quiz_sessions WHERE completed_at IS NOT NULL AND contact_id = {contact}")).await, 1);
+    assert_eq!(count(&app, &format!("SELECT count(*) FROM events WHERE name = 'question_answered' AND contact_id = {contact}")).await, 7);
+    assert_eq!(count(&app, &format!("SELECT count(*) FROM session_category_scores s JOIN quiz_sessions q ON q.id = s.session_id WHERE q.contact_id = {contact} AND s.category = 'budget' AND s.score = 3")).await, 1);
+    assert_eq!(count(&app, &format!("SELECT count(*) FROM contacts WHERE id = {contact} AND hidden_fields LIKE '%podcast%'")).await, 1);
+}
+
+async fn replayed_and_double_clicked_steps_store_nothing_twice(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    c.get(app.url("/q/growth")).send().await.unwrap();
+    let first = FULL_PATH[0];
+    assert_eq!(answer(&app, &c, first).await.0, 303);
+    // The same post again (a double click, a retry): still on question 2.
+    assert_eq!(answer(&app, &c, first).await.0, 303);
+    let html = c
+        .get(app.url("/q/growth"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("What could you invest in growth each month?"));
+    let before = count(
+        &app,
+        "SELECT count(*) FROM events WHERE name = 'question_answered'",
+    )
+    .await;
+    let sessions = count(&app, "SELECT count(*) FROM quiz_sessions").await;
+    for step in &FULL_PATH[1..] {
+        app.clock.advance(2_000);
+        answer(&app, &c, step).await;
+        answer(&app, &c, step).await;
+    }
+    let after = count(
+        &app,
+        "SELECT count(*) FROM events WHERE name = 'question_answered'",
+    )
+    .await;
+    assert_eq!(after - before, (FULL_PATH.len() - 1) as i64);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM quiz_sessions").await,
+        sessions
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM events WHERE name = 'quiz_completed' AND contact_id = (SELECT id FROM contacts WHERE email = 'rita@example.com')").await,
+        1
+    );
+}
+
+async fn bad_answers_are_shown_again_with_the_message_and_nothing_is_stored(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    c.get(app.url("/q/growth")).send().await.unwrap();
+    let events = count(&app, "SELECT count(*) FROM events").await;
+    let res = post_form(
+        &c,
+        &app.url("/q/growth"),
+        &[("question", "stage"), ("answer", "billionaire")],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("that answer is not one of the choices"),
+        "{html}"
+    );
+    let res = post_form(&c, &app.url("/q/growth"), &[("question", "stage")]).await;
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("please answer this question")
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM events").await,
+        events,
+        "nothing stored"
+    );
+
+    for step in &FULL_PATH[..6] {
+        answer(&app, &c, step).await;
+    }
+    let long = "x".repeat(2_001);
+    let res = post_form(
+        &c,
+        &app.url("/q/growth"),
+        &[
+            ("question", "contact"),
+            ("email", "not-an-email"),
+            ("name", &long),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("is not a valid email address"));
+    assert!(
+        html.contains(r#"value="not-an-email""#),
+        "the typed value is kept"
+    );
+}
+
+async fn going_back_keeps_earlier_answers(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    c.get(app.url("/q/growth")).send().await.unwrap();
+    answer(&app, &c, FULL_PATH[0]).await;
+    answer(&app, &c, &[("question", "budget"), ("action", "back")]).await;
+    let html = c
+        .get(app.url("/q/growth"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Where is your business today?"));
+    assert!(
+        html.contains(r#"value="scaling" checked"#)
+            || html.contains(r#"checked="" value="scaling""#)
+            || html.contains("value=\"scaling\" checked=\"\""),
+        "{html}"
+    );
+}
+
+async fn branch_skips_questions_for_early_stage_respondents(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    c.get(app.url("/q/growth")).send().await.unwrap();
+    answer(&app, &c, &[("question", "stage"), ("answer", "idea")]).await;
+    let html = c
+        .get(app.url("/q/growth"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Which channels bring you customers today?"),
+        "budget and urgency skipped"
+    );
+}
+
+async fn bots_filling_the_honeypot_or_rushing_are_dropped_silently(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let sessions = count(&app, "SELECT count(*) FROM quiz_sessions").await;
+    let bot = client();
+    bot.get(app.url("/q/growth")).send().await.unwrap();
+    answer(&app, &bot, FULL_PATH[0]).await;
+    let (status, location) = answer(
+        &app,
+        &bot,
+        &[
+            ("question", "budget"),
+            ("answer", "high"),
+            ("website", "http://spam.example"),
+        ],
+    )
+    .await;
+    assert_eq!((status, location.as_str()), (303, "/q/growth/result"));
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM quiz_sessions").await,
+        sessions
+    );
+
+    // Every step in the same instant: faster than any person.
+    let rusher = client();
+    rusher.get(app.url("/q/growth")).send().await.unwrap();
+    for step in FULL_PATH {
+        answer(&app, &rusher, step).await;
+    }
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM quiz_sessions").await,
+        sessions
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM quiz_sessions WHERE completed_at IS NOT NULL AND contact_id IN (SELECT id FROM contacts WHERE email = 'rita@example.com')").await, 0);
+}
+
+async fn unknown_quiz_is_a_friendly_404(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let res = app.get("/q/no-such-quiz").await;
+    assert_eq!(res.status(), 404);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("This quiz is not available")
+    );
+    let res = post_form(&client(), &app.url("/q/no-such-quiz"), &[("question", "x")]).await;
+    assert_eq!(res.status(), 404);
+}
+
+async fn demo_seeding_twice_changes_nothing(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let sessions = count(&app, "SELECT count(*) FROM quiz_sessions").await;
+    let events = count(&app, "SELECT count(*) FROM events").await;
+    assert!(sessions >= 300);
+    let again = demo::seed(&app.store, app.clock.now()).await.unwrap();
+    assert!(!again.quiz_created);
+    assert_eq!(again.respondents_added, 0);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM quiz_sessions").await,
+        sessions
+    );
+    assert_eq!(count(&app, "SELECT count(*) FROM events").await, events);
+}
+
+crate::on_both_backends!(
+    respondent_without_javascript_completes_and_sees_the_outcome_they_earned,
+    replayed_and_double_clicked_steps_store_nothing_twice,
+    bad_answers_are_shown_again_with_the_message_and_nothing_is_stored,
+    going_back_keeps_earlier_answers,
+    branch_skips_questions_for_early_stage_respondents,
+    bots_filling_the_honeypot_or_rushing_are_dropped_silently,
+    unknown_quiz_is_a_friendly_404,
+    demo_seeding_twice_changes_nothing,
+);
