@@ -10,5 +10,8 @@ trap 'rm -rf "$data"' EXIT INT TERM
 export DATABASE_URL="sqlite://$data/e2e.db"
 export LEPTOS_SITE_ROOT="$here/target/site"
 export QUIZFUNNEL_LOG="${QUIZFUNNEL_LOG:-warn}"
+# Browser tests click faster than any person: no minimum quiz time here.
+export QUIZFUNNEL_MIN_QUIZ_SECONDS=0
 "$bin" migrate >/dev/null
+"$bin" demo >/dev/null
 "$bin" serve --addr "127.0.0.1:$port"

@@ -201,11 +201,11 @@ fn check_outcomes(def: &QuizDefinition, out: &mut Vec<Problem>) {
                 format!("outcome \"{}\" has no title", o.key),
             ));
         }
-        if !o.cta_url.is_empty()
-            && !(o.cta_url.starts_with("https://")
-                || o.cta_url.starts_with("http://")
-                || o.cta_url.starts_with('/'))
-        {
+        let link_ok = o.cta_url.is_empty()
+            || o.cta_url.starts_with("https://")
+            || o.cta_url.starts_with("http://")
+            || o.cta_url.starts_with('/');
+        if !link_ok {
             out.push(problem(
                 anchor.clone(),
                 format!(

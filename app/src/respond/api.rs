@@ -20,14 +20,8 @@ pub async fn answer_step(
 ) -> Result<PublicQuiz, AppError> {
     let ctx = crate::state::AppContext::get();
     let visitor = super::ssr::visitor();
-    let outcome = super::ssr::submit(&ctx, &visitor, &slug, &fields).await?;
-    if matches!(&outcome, PublicQuiz::Step(s) if s.error.is_some()) {
-        crate::error::respond(AppError::invalid(
-            "answer",
-            "see the message on the question",
-        ));
-    }
-    Ok(outcome)
+    // A refused answer is a step with its message, not a failed call.
+    super::ssr::submit(&ctx, &visitor, &slug, &fields).await
 }
 
 /// The outcome this visitor earned, once they have finished.

@@ -128,11 +128,7 @@ fn StepForm(
     on_submit: impl Fn(leptos::ev::SubmitEvent) + Clone + Send + Sync + 'static,
     pending: Memo<bool>,
 ) -> impl IntoView {
-    let percent = if step.total == 0 {
-        0
-    } else {
-        step.done * 100 / step.total
-    };
+    let percent = (step.done * 100).checked_div(step.total).unwrap_or(0);
     let action = format!("/q/{}", step.slug);
     let q = step.question.clone();
     let error_id = "step-error";
@@ -145,10 +141,13 @@ fn StepForm(
                 .enumerate()
                 .map(|(i, (key, label))| {
                     let id = format!("answer-{i}");
+                    let checked = step.has_value("answer", key);
+                    // The page patches inputs in place from step to step, so
+                    // the live property is set too, not only the attribute.
                     view! {
                         <div class="choice">
                             <input type=input_type id=id.clone() name="answer" value=key.clone()
-                                checked=step.has_value("answer", key)
+                                checked=checked prop:checked=checked
                                 aria-describedby=described />
                             <label for=id>{label.clone()}</label>
                         </div>
@@ -163,10 +162,11 @@ fn StepForm(
                 .map(|v| {
                     let id = format!("answer-{v}");
                     let value = v.to_string();
+                    let checked = step.has_value("answer", &value);
                     view! {
                         <div class="choice scale">
                             <input type="radio" id=id.clone() name="answer" value=value.clone()
-                                checked=step.has_value("answer", &value) aria-describedby=described />
+                                checked=checked prop:checked=checked aria-describedby=described />
                             <label for=id>{value.clone()}</label>
                         </div>
                     }
@@ -174,13 +174,17 @@ fn StepForm(
                 .collect_view()
                 .into_any()
         }
-        "text" => view! {
-            <label for="answer-text" class="visually-hidden">{q.prompt.clone()}</label>
-            <textarea id="answer-text" name="answer" rows="4" maxlength="2000" aria-describedby=described>
-                {step.value("answer").unwrap_or_default().to_string()}
-            </textarea>
+        "text" => {
+            let text = step.value("answer").unwrap_or_default().to_string();
+            view! {
+                <label for="answer-text" class="visually-hidden">{q.prompt.clone()}</label>
+                <textarea id="answer-text" name="answer" rows="4" maxlength="2000" aria-describedby=described
+                    prop:value=text.clone()>
+                    {text.clone()}
+                </textarea>
+            }
+            .into_any()
         }
-        .into_any(),
         _ => q
             .fields
             .iter()
@@ -193,10 +197,12 @@ fn StepForm(
                 };
                 let id = format!("field-{f}");
                 let err = step.error_for(f).map(|m| view! { <p class="field-error" id=format!("{id}-error") role="alert">{m.to_string()}</p> });
+                let consent = step.has_value("consent", "on");
+                let value = step.value(f).unwrap_or_default().to_string();
                 if kind == "checkbox" {
                     view! {
                         <div class="choice">
-                            <input type="checkbox" id=id.clone() name="consent" checked=step.has_value("consent", "on") />
+                            <input type="checkbox" id=id.clone() name="consent" checked=consent prop:checked=consent />
                             <label for=id>"You may contact me about my result"</label>
                         </div>
                     }
@@ -205,7 +211,7 @@ fn StepForm(
                     view! {
                         <label for=id.clone()>{label}</label>
                         <input type=kind id=id.clone() name=f.clone() autocomplete=autocomplete maxlength="254"
-                            value=step.value(f).unwrap_or_default().to_string()
+                            value=value.clone() prop:value=value
                             required=f == "email" && q.required />
                         {err}
                     }

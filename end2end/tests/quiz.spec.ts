@@ -1,0 +1,83 @@
+import { test, expect } from "@playwright/test";
+import { waitForHydration } from "./support";
+
+test("a respondent with JavaScript completes the demo quiz without page loads and sees their outcome", async ({ page }) => {
+  await page.goto("/q/growth?utm_source=playwright");
+  await waitForHydration(page);
+  let loads = 0;
+  page.on("load", () => loads++);
+
+  await expect(page.getByRole("heading", { name: "Where is your business today?" })).toBeVisible();
+  await page.getByLabel("Growing, with paying customers").check();
+  await page.getByRole("button", { name: "Next" }).click();
+
+  await expect(page.getByRole("heading", { name: "What could you invest in growth each month?" })).toBeVisible();
+  // Back keeps the earlier answer.
+  await page.getByRole("button", { name: "Back" }).click();
+  await expect(page.getByLabel("Growing, with paying customers")).toBeChecked();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByLabel("$1,000 to $10,000").check();
+  await page.getByRole("button", { name: "Next" }).click();
+
+  await expect(page.getByRole("heading", { name: "How urgent is fixing growth for you?" })).toBeVisible();
+  await page.getByLabel("3", { exact: true }).check();
+  await page.getByRole("button", { name: "Next" }).click();
+
+  await page.getByLabel("Search").check();
+  await page.getByRole("button", { name: "Next" }).click();
+  // The open question is optional.
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByLabel("2 to 5").check();
+  await page.getByRole("button", { name: "Next" }).click();
+
+  await expect(page.getByRole("heading", { name: "Where should we send your plan?" })).toBeVisible();
+  // The browser accepts this address; the server explains why it does not.
+  await page.getByLabel("Email").fill("jo@example");
+  await page.getByRole("button", { name: "See my result" }).click();
+  await expect(page.getByRole("alert")).toContainText("is not a valid email address");
+  await page.getByLabel("Email").fill("jo@example.com");
+  await page.getByLabel("Name").fill("Jo");
+  await page.getByRole("button", { name: "See my result" }).click();
+
+  // 2 + 2 + 3 + 1 + 1 = 9 points: the middle outcome.
+  await expect(page).toHaveURL(/\/q\/growth\/result$/);
+  await expect(page.getByRole("heading", { name: "You are ready to build a growth engine" })).toBeVisible();
+  await expect(page.getByText("Your score: 9")).toBeVisible();
+  expect(loads).toBe(0);
+});
+
+test.describe("with JavaScript off", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("a respondent completes the quiz with plain form posts and sees the outcome they earned", async ({ page }) => {
+    await page.goto("/q/growth");
+    await page.getByRole("button", { name: "Next" }).click();
+    await expect(page.getByRole("alert")).toHaveText("please answer this question");
+
+    await page.getByLabel("Scaling a proven product").check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Over $10,000").check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("5", { exact: true }).check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Paid ads").check();
+    await page.getByLabel("Email").check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel(/what is holding your growth back/).fill("No pipeline");
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("More than 5").check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Email").fill("sam@example.com");
+    await page.getByRole("button", { name: "See my result" }).click();
+
+    // 3 + 3 + 5 + 1 + 1 + 2 = 15 points.
+    await expect(page.getByRole("heading", { name: "Let's talk this week" })).toBeVisible();
+    await expect(page.getByText("Your score: 15")).toBeVisible();
+  });
+});
+
+test("an unknown quiz address shows a friendly page", async ({ page }) => {
+  const response = await page.goto("/q/no-such-quiz");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "This quiz is not available" })).toBeVisible();
+});
