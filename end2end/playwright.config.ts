@@ -26,6 +26,9 @@ export default defineConfig({
         "--disable-component-update",
         "--no-first-run",
         "--disable-sync",
+        // Tests put a "public" page (served by page.route) in front of the
+        // loopback server; real sites and servers are both public.
+        "--disable-features=LocalNetworkAccessChecks,BlockInsecurePrivateNetworkRequests",
       ],
     },
   },

@@ -1,6 +1,6 @@
 use super::{PublicQuiz, ResultView, StepView, api};
 use leptos::prelude::*;
-use leptos_meta::Title;
+use leptos_meta::{Script, Title};
 use leptos_router::hooks::use_params_map;
 
 /// The brand color as a CSS custom property, only when it is a plain
@@ -245,6 +245,7 @@ fn StepForm(
     });
     view! {
         <Title text=step.title.clone() />
+        <Script src="/embed-frame.js" defer="defer" />
         <main class="quiz page narrow" style=brand_style(&step.brand_color)>
             <header class="quiz-header">
                 {logo}
@@ -315,6 +316,7 @@ fn Outcome(result: ResultView) -> impl IntoView {
         .collect_view();
     view! {
         <Title text=format!("{} · {}", result.title, result.quiz_title) />
+        <Script src="/embed-frame.js" defer="defer" />
         <main class="quiz page narrow result" style=brand_style(&result.brand_color)>
             <p class="quiz-title">{result.quiz_title.clone()}</p>
             <h1>{result.title.clone()}</h1>

@@ -1,6 +1,7 @@
 //! The router: Leptos pages and server functions, plus the plain HTTP routes.
 
 mod auth;
+mod embed;
 mod render;
 pub mod respond;
 mod security;
@@ -55,6 +56,8 @@ pub fn router(
         .route("/setup", post(auth::setup))
         .route("/invite/{token}", post(auth::accept_invitation))
         .route("/q/{slug}", post(respond::post_step))
+        .route("/embed/{file}", get(embed::embed_script))
+        .route("/embed-frame.js", get(embed::frame_script))
         .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -318,3 +318,36 @@ crate::on_both_backends!(
     unknown_quiz_is_a_friendly_404,
     demo_seeding_twice_changes_nothing,
 );
+
+async fn embed_script_frames_published_quizzes_only(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let res = app.get("/embed/growth.js").await;
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains(r#"origin + "/q/growth""#)
+    );
+    assert_eq!(app.get("/embed/nope.js").await.status(), 404);
+    assert_eq!(app.get("/embed/growth.css").await.status(), 404);
+    // The quiz may be framed by any site; the admin by none.
+    let quiz = app.get("/q/growth").await;
+    assert!(
+        quiz.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors *")
+    );
+    assert!(!quiz.headers().contains_key("x-frame-options"));
+    let admin = app.get("/login").await;
+    assert_eq!(admin.headers()["x-frame-options"], "DENY");
+}
+
+crate::on_both_backends!(embed_script_frames_published_quizzes_only);

@@ -1,0 +1,20 @@
+import { test, expect } from "@playwright/test";
+import { baseURL } from "../playwright.config";
+
+test("a marketer's page embeds the quiz, which sizes itself to its content", async ({ page }) => {
+  // Another site, served from another origin, with the one-line embed.
+  await page.route("http://shop.localhost/landing", (route) =>
+    route.fulfill({
+      contentType: "text/html",
+      body: `<!doctype html><html><body><h1>Our shop</h1>
+        <script src="${baseURL}/embed/growth.js"></script></body></html>`,
+    }),
+  );
+  await page.goto("http://shop.localhost/landing");
+  const frame = page.frameLocator("iframe[title=Quiz]");
+  await expect(frame.getByRole("heading", { name: "Where is your business today?" })).toBeVisible();
+  // The frame grows to its content rather than showing a scrollbar.
+  await expect
+    .poll(async () => (await page.locator("iframe[title=Quiz]").boundingBox())?.height ?? 0)
+    .toBeGreaterThan(480);
+});
