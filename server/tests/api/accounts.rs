@@ -529,3 +529,34 @@ crate::on_both_backends!(
     responses_carry_security_headers,
     oversized_bodies_are_refused,
 );
+
+async fn sessions_survive_a_server_restart_and_end_after_the_absolute_timeout(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (client, _) = app.signed_in(Role::Marketer).await;
+    // A second server process on the same database knows the session.
+    let again =
+        quizfunnel_server::startup::Application::build(quizfunnel_server::config::ServeConfig {
+            database_url: app.database_url.clone(),
+            addr: "127.0.0.1:0".into(),
+            site_root: std::env::temp_dir(),
+            sessions: Default::default(),
+            spam: Default::default(),
+            quiz_posts_per_minute: 0,
+            clock: app.clock.clone(),
+        })
+        .await
+        .unwrap();
+    let other = format!("http://{}", again.addr());
+    tokio::spawn(again.run_until_stopped(std::future::pending()));
+    assert_eq!(get(&client, &format!("{other}/admin")).await.status(), 200);
+
+    // Busy all day, the session still ends 12 hours after sign-in.
+    for _ in 0..24 {
+        app.clock.advance(29 * 60_000);
+        assert_eq!(get(&client, &app.url("/admin")).await.status(), 200);
+    }
+    app.clock.advance(29 * 60_000);
+    assert_eq!(get(&client, &app.url("/admin")).await.status(), 303);
+}
+
+crate::on_both_backends!(sessions_survive_a_server_restart_and_end_after_the_absolute_timeout);

@@ -73,3 +73,91 @@ fn migrate_reports_where_it_applied() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
 }
+
+fn quizfunnel_with_stdin(args: &[&str], database_url: &str, stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_quizfunnel"))
+        .args(args)
+        .env("DATABASE_URL", database_url)
+        .env("QUIZFUNNEL_LOG", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_create_reads_the_password_from_stdin_and_refuses_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("q.db").display());
+    let args = [
+        "user",
+        "create",
+        "--email",
+        "Boss@Example.com",
+        "--role",
+        "owner",
+    ];
+    let out = quizfunnel_with_stdin(&args, &url, "a long enough password\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created owner user boss@example.com"));
+
+    let again = quizfunnel_with_stdin(&args, &url, "a long enough password\n");
+    assert_fails_with(&again, "exists already");
+    let short = quizfunnel_with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "b@example.com",
+            "--role",
+            "sales",
+        ],
+        &url,
+        "short\n",
+    );
+    assert_fails_with(&short, "at least 10 characters");
+    let role = quizfunnel_with_stdin(
+        &[
+            "user",
+            "create",
+            "--email",
+            "c@example.com",
+            "--role",
+            "admin",
+        ],
+        &url,
+        "a long enough password\n",
+    );
+    assert_fails_with(&role, "owner, marketer or sales");
+}
+
+#[test]
+fn key_create_prints_the_key_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("q.db").display());
+    let out = quizfunnel(&["key", "create", "--name", "backend"], &url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(key.starts_with("qf_") && key.len() > 40, "{key}");
+    assert_fails_with(
+        &quizfunnel(&["key", "create", "--name", ""], &url),
+        "1 to 100 characters",
+    );
+}
