@@ -133,6 +133,9 @@ pub async fn run() -> Result<(), StartupError> {
                 println!("published the demo quiz at /q/{}", crate::demo::DEMO_SLUG);
             }
             println!("{} demo respondents added", seeded.respondents_added);
+            if seeded.playbook_created {
+                println!("created the tier playbook: fast-track, nurture, disqualify");
+            }
             if ctx.store.count_users().await.unwrap_or(0) == 0 {
                 println!("no admin account yet: open /admin to create the owner");
             }

@@ -3,7 +3,7 @@
 
 use crate::error::StartupError;
 use quizfunnel::quiz::{self, Answer, Answers, Step, demo::growth_quiz};
-use quizfunnel::store::{AnsweredStep, LeadDetails, Store};
+use quizfunnel::store::{AnsweredStep, LeadDetails, Store, Tier};
 use std::collections::BTreeMap;
 
 pub const DEMO_SLUG: &str = "growth";
@@ -30,6 +30,54 @@ impl Dice {
 pub struct Seeded {
     pub quiz_created: bool,
     pub respondents_added: u64,
+    pub playbook_created: bool,
+}
+
+/// The demo tiers: together they place every completer of `growth`, the
+/// first that matches winning.
+const TIERS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "fast-track",
+        "Fast-track sales",
+        "Completed with a score of 14 or more: budget, urgency and fit.",
+        "all(completed(growth), score(growth) >= 14)",
+        "fast_track",
+    ),
+    (
+        "nurture",
+        "Nurture",
+        "Completed with a score from 8: promising, not ready yet.",
+        "all(completed(growth), score(growth) >= 8)",
+        "nurture",
+    ),
+    (
+        "disqualify",
+        "Disqualify",
+        "Everyone else who completed the quiz.",
+        "completed(growth)",
+        "disqualify",
+    ),
+];
+
+async fn seed_playbook(store: &dyn Store, now: i64) -> Result<bool, StartupError> {
+    if !store.segments(now).await.map_err(internal)?.is_empty() {
+        return Ok(false);
+    }
+    let mut tiers = Vec::new();
+    for (slug, name, description, rule, next_step) in TIERS {
+        let rule = quizfunnel::rule::Rule::parse(rule).map_err(internal)?;
+        let id = store
+            .create_segment(slug, name, description, &rule, now)
+            .await
+            .map_err(internal)?;
+        tiers.push(Tier {
+            segment_id: id,
+            next_step: next_step.to_string(),
+            outcome_key: None,
+        });
+    }
+    store.set_playbook(&tiers).await.map_err(internal)?;
+    Ok(true)
 }
 
 pub async fn seed(store: &dyn Store, now: i64) -> Result<Seeded, StartupError> {
@@ -162,6 +210,7 @@ pub async fn seed(store: &dyn Store, now: i64) -> Result<Seeded, StartupError> {
     Ok(Seeded {
         quiz_created,
         respondents_added: added,
+        playbook_created: seed_playbook(store, now).await?,
     })
 }
 

@@ -5,11 +5,13 @@ mod accounts;
 mod contacts;
 mod quizzes;
 mod responses;
+mod segments;
 
 pub use accounts::AccountStore;
 pub use contacts::ContactStore;
 pub use quizzes::{PublishedQuiz, QuizStore};
 pub use responses::{AnsweredStep, LeadDetails, QuizSession, ResponseStore};
+pub use segments::{SegmentStore, SegmentSummary, Tier, TierSummary};
 
 use async_trait::async_trait;
 
@@ -34,7 +36,7 @@ pub type Readiness = Result<(), String>;
 /// its own here and implemented in a file of its own in the server.
 #[async_trait]
 pub trait Store:
-    AccountStore + ContactStore + QuizStore + ResponseStore + Send + Sync + 'static
+    AccountStore + ContactStore + QuizStore + ResponseStore + SegmentStore + Send + Sync + 'static
 {
     /// Which database this is, for logs and the readiness answer.
     fn backend(&self) -> &'static str;

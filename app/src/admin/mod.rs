@@ -1,16 +1,17 @@
 //! The admin area marketers and sales work in.
 
 pub mod access;
+mod dashboard;
 mod quizzes;
 pub mod settings;
 
+pub use dashboard::AdminHome;
 pub use quizzes::QuizzesPage;
 pub use settings::SettingsPage;
 
 use crate::auth::api::me;
 use access::ADMIN_PAGES;
 use leptos::prelude::*;
-use leptos_meta::Title;
 use leptos_router::components::Outlet;
 
 /// The frame around every admin page: navigation for the user's role.
@@ -43,16 +44,5 @@ pub fn AdminLayout() -> impl IntoView {
             </Suspense>
         </header>
         <Outlet />
-    }
-}
-
-#[component]
-pub fn AdminHome() -> impl IntoView {
-    view! {
-        <Title text="Admin · quizfunnel" />
-        <main class="page">
-            <h1>"Dashboard"</h1>
-            <p>"Live tier and segment counts appear here once quizzes have respondents."</p>
-        </main>
     }
 }

@@ -6,6 +6,7 @@ mod contacts;
 mod postgres;
 mod quizzes;
 mod responses;
+mod segments;
 mod sql;
 mod sqlite;
 

@@ -9,3 +9,4 @@ mod health;
 mod pages;
 mod respond;
 mod roles;
+mod segments;

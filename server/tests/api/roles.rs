@@ -13,6 +13,7 @@ const ANYONE: Expect = [200, 200, 200, 200];
 const SIGNED_IN_PAGE: Expect = [303, 200, 200, 200];
 const FUNNELS_PAGE: Expect = [303, 403, 200, 200];
 const OWNER_PAGE: Expect = [303, 403, 403, 200];
+const SIGNED_IN_FN: Expect = [401, 200, 200, 200];
 const FUNNELS_FN: Expect = [401, 403, 200, 200];
 const OWNER_FN: Expect = [401, 403, 403, 200];
 
@@ -48,6 +49,7 @@ fn server_functions(sales_id: i64, key_id: i64) -> Vec<(&'static str, Form, Expe
         ("/api/quiz/answer", vec![], ANYONE),
         ("/api/quiz/result", vec![("slug", "growth".into())], ANYONE),
         ("/api/quizzes", vec![], FUNNELS_FN),
+        ("/api/dashboard", vec![], SIGNED_IN_FN),
         ("/api/settings/users", vec![], OWNER_FN),
         (
             "/api/settings/invite",

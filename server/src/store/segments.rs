@@ -1,0 +1,172 @@
+//! Segments counted live with the rule compiler, and the tier playbook.
+
+use super::sql::{conflict_as, db_err, with_pool};
+use super::{Db, SqlStore};
+use async_trait::async_trait;
+use quizfunnel::rule::{Dialect, Rule, SqlParam, compile};
+use quizfunnel::store::{SegmentStore, SegmentSummary, StoreError, StoreResult, Tier, TierSummary};
+
+#[derive(sqlx::FromRow)]
+struct SegmentRow {
+    id: i64,
+    slug: String,
+    name: String,
+    description: String,
+    rule: String,
+    updated_at: i64,
+}
+
+/// Binds the compiler's parameters, in order, to a query on either driver.
+macro_rules! bind_all {
+    ($query:expr, $params:expr) => {{
+        let mut q = $query;
+        for p in $params {
+            q = match p {
+                SqlParam::Text(s) => q.bind(s.clone()),
+                SqlParam::Int(i) => q.bind(*i),
+                SqlParam::Real(f) => q.bind(*f),
+            };
+        }
+        q
+    }};
+}
+
+impl SqlStore {
+    fn dialect(&self) -> Dialect {
+        match self.db() {
+            Db::Sqlite(_) => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    async fn segment_rows(&self) -> StoreResult<Vec<SegmentRow>> {
+        with_pool!(self.db(), read, |pool| {
+            sqlx::query_as("SELECT id, slug, name, description, rule, updated_at FROM segments ORDER BY name, id")
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)
+        })
+    }
+
+    fn summary(&self, row: SegmentRow, count: i64) -> StoreResult<SegmentSummary> {
+        let rule: Rule = serde_json::from_str(&row.rule)
+            .map_err(|e| StoreError::Internal(format!("rule of segment {}: {e}", row.slug)))?;
+        Ok(SegmentSummary {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            description: row.description,
+            rule,
+            count,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
+#[async_trait]
+impl SegmentStore for SqlStore {
+    async fn create_segment(
+        &self,
+        slug: &str,
+        name: &str,
+        description: &str,
+        rule: &Rule,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let json = serde_json::to_string(rule).map_err(|e| StoreError::Internal(e.to_string()))?;
+        with_pool!(self.db(), write, |pool| {
+            sqlx::query_scalar(
+                "INSERT INTO segments (slug, name, description, rule, updated_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(slug)
+            .bind(name)
+            .bind(description)
+            .bind(&json)
+            .bind(now)
+            .fetch_one(pool)
+            .await
+            .map_err(conflict_as("another segment uses that slug"))
+        })
+    }
+
+    async fn segments(&self, now: i64) -> StoreResult<Vec<SegmentSummary>> {
+        let mut out = Vec::new();
+        for row in self.segment_rows().await? {
+            let rule: Rule = serde_json::from_str(&row.rule)
+                .map_err(|e| StoreError::Internal(format!("rule of segment {}: {e}", row.slug)))?;
+            let count = self.count_matching(&rule, now).await?;
+            out.push(self.summary(row, count)?);
+        }
+        Ok(out)
+    }
+
+    async fn count_matching(&self, rule: &Rule, now: i64) -> StoreResult<i64> {
+        let predicate = compile(rule, self.dialect(), now, 1);
+        let sql = format!("SELECT count(*) FROM contacts c WHERE {}", predicate.sql);
+        with_pool!(self.db(), read, |pool| {
+            bind_all!(sqlx::query_scalar::<_, i64>(&sql), &predicate.params)
+                .fetch_one(pool)
+                .await
+                .map_err(db_err)
+        })
+    }
+
+    async fn set_playbook(&self, tiers: &[Tier]) -> StoreResult<()> {
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            sqlx::query("DELETE FROM tiers")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            for (position, tier) in (0i64..).zip(tiers) {
+                sqlx::query("INSERT INTO tiers (segment_id, position, next_step, outcome_key) VALUES ($1, $2, $3, $4)")
+                    .bind(tier.segment_id)
+                    .bind(position)
+                    .bind(&tier.next_step)
+                    .bind(&tier.outcome_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(conflict_as("a segment can be in the playbook once"))?;
+            }
+            tx.commit().await.map_err(db_err)
+        })
+    }
+
+    async fn playbook(&self, now: i64) -> StoreResult<Vec<TierSummary>> {
+        let tiers: Vec<(i64, String, Option<String>)> = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as("SELECT segment_id, next_step, outcome_key FROM tiers ORDER BY position")
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        let mut rows: Vec<SegmentRow> = self.segment_rows().await?;
+        let mut out = Vec::new();
+        // First match wins: a tier places those it matches that no earlier
+        // tier matched.
+        let mut earlier: Vec<Rule> = Vec::new();
+        for (segment_id, next_step, outcome_key) in tiers {
+            let Some(pos) = rows.iter().position(|r| r.id == segment_id) else {
+                continue;
+            };
+            let row = rows.remove(pos);
+            let rule: Rule = serde_json::from_str(&row.rule)
+                .map_err(|e| StoreError::Internal(format!("rule of segment {}: {e}", row.slug)))?;
+            let mut placed_rule = vec![rule.clone()];
+            placed_rule.extend(earlier.iter().map(|r| Rule::Not {
+                rule: Box::new(r.clone()),
+            }));
+            let placed = self
+                .count_matching(&Rule::All { rules: placed_rule }, now)
+                .await?;
+            let count = self.count_matching(&rule, now).await?;
+            earlier.push(rule);
+            out.push(TierSummary {
+                segment: self.summary(row, count)?,
+                next_step,
+                outcome_key,
+                placed,
+            });
+        }
+        Ok(out)
+    }
+}

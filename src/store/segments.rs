@@ -1,0 +1,61 @@
+use super::StoreResult;
+use crate::rule::Rule;
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentSummary {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub rule: Rule,
+    /// Contacts matching the rule now.
+    pub count: i64,
+    pub updated_at: i64,
+}
+
+/// One step of the playbook: a segment and what happens to its contacts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tier {
+    pub segment_id: i64,
+    /// `fast_track`, `nurture`, `disqualify` or a custom label.
+    pub next_step: String,
+    /// The quiz outcome shown to contacts placed here, when set.
+    pub outcome_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TierSummary {
+    pub segment: SegmentSummary,
+    pub next_step: String,
+    pub outcome_key: Option<String>,
+    /// Contacts placed in this tier: matching it and no tier before it.
+    pub placed: i64,
+}
+
+/// Segments, their counts and the tier playbook.
+#[async_trait]
+pub trait SegmentStore: Send + Sync {
+    /// `Conflict` when the slug is taken. Callers validate the rule first.
+    async fn create_segment(
+        &self,
+        slug: &str,
+        name: &str,
+        description: &str,
+        rule: &Rule,
+        now: i64,
+    ) -> StoreResult<i64>;
+
+    /// Every segment with its live count, by name.
+    async fn segments(&self, now: i64) -> StoreResult<Vec<SegmentSummary>>;
+
+    /// How many contacts a rule matches at `now` (the builder's preview).
+    async fn count_matching(&self, rule: &Rule, now: i64) -> StoreResult<i64>;
+
+    /// Replaces the playbook with these tiers, in this order.
+    async fn set_playbook(&self, tiers: &[Tier]) -> StoreResult<()>;
+
+    /// The playbook in order, each tier with the contacts it places.
+    async fn playbook(&self, now: i64) -> StoreResult<Vec<TierSummary>>;
+}
