@@ -77,17 +77,26 @@ fn field_error(field: &str, message: impl Into<String>) -> FieldError {
     }
 }
 
+/// The longest name or company a contact step takes.
+pub const MAX_CONTACT_TEXT_LEN: usize = 200;
+
 /// Reads a question's answer from the posted form fields: `answer` (repeated
 /// for multi), or `email`/`name`/`company`/`consent` for contact questions.
+/// Values are trimmed and control characters other than line breaks and
+/// tabs are dropped; an empty value counts as not given. Fields the
+/// question does not ask for are ignored.
+///
+/// A required contact question needs its email when it asks for one, else
+/// its name when it asks for one; consent is the respondent's to give.
 pub fn parse_step(question: &Question, form: &[(String, String)]) -> Result<Answer, FieldError> {
-    let values = |name: &str| -> Vec<&str> {
+    let values = |name: &str| -> Vec<String> {
         form.iter()
             .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.trim())
+            .map(|(_, v)| clean(v))
             .filter(|v| !v.is_empty())
             .collect()
     };
-    let one = |name: &str| values(name).first().map(|s| s.to_string());
+    let one = |name: &str| values(name).into_iter().next();
     let missing = || field_error("answer", "please answer this question");
     match &question.kind {
         QuestionKind::Single | QuestionKind::Multi => {
@@ -102,7 +111,7 @@ pub fn parse_step(question: &Question, form: &[(String, String)]) -> Result<Answ
             if matches!(question.kind, QuestionKind::Single) && chosen.len() > 1 {
                 return Err(field_error("answer", "choose one answer"));
             }
-            let mut options = Vec::new();
+            let mut options: Vec<String> = Vec::new();
             for key in chosen {
                 if !question.options.iter().any(|o| o.key == key) {
                     return Err(field_error(
@@ -110,158 +119,95 @@ pub fn parse_step(question: &Question, form: &[(String, String)]) -> Result<Answ
                         "that answer is not one of the choices",
                     ));
                 }
-                if !options.iter().any(|o| o == key) {
-                    options.push(key.to_string());
+                if !options.contains(&key) {
+                    options.push(key);
                 }
             }
             Ok(Answer::Choice { options })
         }
-        QuestionKind::Scale { min, max } => match one("answer") {
-            None if question.required => Err(missing()),
-            None => Ok(Answer::Skipped),
-            Some(raw) => match raw.parse::<i64>() {
-                Ok(v) if (*min..=*max).contains(&v) => Ok(Answer::Scale { value: v }),
-                _ => Err(field_error(
+        QuestionKind::Scale { min, max } => {
+            let given = values("answer");
+            let out_of_range = || {
+                field_error(
                     "answer",
-                    format!("choose a number from {min} to {max}"),
-                )),
-            },
-        },
+                    format!("choose a whole number from {min} to {max}"),
+                )
+            };
+            match given.as_slice() {
+                [] if question.required => Err(missing()),
+                [] => Ok(Answer::Skipped),
+                [raw] => match raw.parse::<i64>() {
+                    Ok(v) if (*min..=*max).contains(&v) => Ok(Answer::Scale { value: v }),
+                    _ => Err(out_of_range()),
+                },
+                _ => Err(field_error("answer", "choose one number")),
+            }
+        }
         QuestionKind::Text => match one("answer") {
             None if question.required => Err(missing()),
             None => Ok(Answer::Skipped),
             Some(text) if text.chars().count() > MAX_TEXT_LEN => Err(field_error(
                 "answer",
-                format!("please keep it under {MAX_TEXT_LEN} characters"),
+                "please keep your answer to 2,000 characters or fewer",
             )),
             Some(text) => Ok(Answer::Text { text }),
         },
         QuestionKind::Contact { fields } => {
-            let text = |name: &str| -> Result<String, FieldError> {
-                let v = one(name).unwrap_or_default();
-                if v.chars().count() > 200 {
-                    return Err(field_error(name, "please keep it under 200 characters"));
+            let asks = |f: ContactField| fields.contains(&f);
+            let text = |name: &str, field: ContactField| -> Result<String, FieldError> {
+                let v = if asks(field) {
+                    one(name).unwrap_or_default()
+                } else {
+                    String::new()
+                };
+                if v.chars().count() > MAX_CONTACT_TEXT_LEN {
+                    return Err(field_error(
+                        name,
+                        format!("please keep it to {MAX_CONTACT_TEXT_LEN} characters or fewer"),
+                    ));
                 }
                 Ok(v)
             };
             let email = match one("email") {
-                Some(raw) if fields.contains(&ContactField::Email) => {
+                Some(raw) if asks(ContactField::Email) => {
                     Some(Email::parse(&raw).map_err(|e| field_error("email", e.to_string()))?)
                 }
                 _ => None,
             };
-            if question.required && fields.contains(&ContactField::Email) && email.is_none() {
+            if question.required && asks(ContactField::Email) && email.is_none() {
                 return Err(field_error("email", "enter your email address"));
+            }
+            let name = text("name", ContactField::Name)?;
+            if question.required
+                && !asks(ContactField::Email)
+                && asks(ContactField::Name)
+                && name.is_empty()
+            {
+                return Err(field_error("name", "enter your name"));
             }
             Ok(Answer::Contact {
                 email,
-                name: text("name")?,
-                company: text("company")?,
-                consent: one("consent").is_some_and(|v| v == "on" || v == "yes" || v == "true"),
+                name,
+                company: text("company", ContactField::Company)?,
+                consent: asks(ContactField::Consent)
+                    && one("consent").is_some_and(|v| {
+                        matches!(v.to_ascii_lowercase().as_str(), "on" | "yes" | "true" | "1")
+                    }),
             })
         }
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::quiz::demo::growth_quiz;
-    use proptest::prelude::*;
-
-    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    fn question(key: &str) -> Question {
-        growth_quiz().question(key).unwrap().clone()
-    }
-
-    #[test]
-    fn single_choice_takes_a_known_option() {
-        let a = parse_step(&question("budget"), &form(&[("answer", "high")])).unwrap();
-        assert_eq!(a.options(), ["high"]);
-    }
-
-    #[test]
-    fn tampered_option_key_is_refused() {
-        let e = parse_step(&question("budget"), &form(&[("answer", "gold")])).unwrap_err();
-        assert_eq!(e.field, "answer");
-        assert!(e.message.contains("not one of the choices"));
-    }
-
-    #[test]
-    fn missing_required_answer_is_refused() {
-        let e = parse_step(&question("budget"), &form(&[])).unwrap_err();
-        assert_eq!(e.message, "please answer this question");
-    }
-
-    #[test]
-    fn multi_choice_keeps_each_option_once() {
-        let a = parse_step(
-            &question("channels"),
-            &form(&[("answer", "ads"), ("answer", "seo"), ("answer", "ads")]),
-        )
-        .unwrap();
-        assert_eq!(a.options(), ["ads", "seo"]);
-    }
-
-    #[test]
-    fn scale_out_of_range_is_refused() {
-        let e = parse_step(&question("urgency"), &form(&[("answer", "9")])).unwrap_err();
-        assert!(e.message.contains("from 1 to 5"));
-        let a = parse_step(&question("urgency"), &form(&[("answer", "4")])).unwrap();
-        assert_eq!(a, Answer::Scale { value: 4 });
-    }
-
-    #[test]
-    fn over_long_text_is_refused() {
-        let long = "x".repeat(MAX_TEXT_LEN + 1);
-        let e = parse_step(&question("blocker"), &form(&[("answer", &long)])).unwrap_err();
-        assert!(e.message.contains("2000"));
-    }
-
-    #[test]
-    fn contact_step_needs_a_valid_email() {
-        let q = question("contact");
-        let e = parse_step(&q, &form(&[("email", "nope"), ("name", "Ana")])).unwrap_err();
-        assert_eq!(e.field, "email");
-        let a = parse_step(
-            &q,
-            &form(&[
-                ("email", "Ana@Example.com"),
-                ("name", "Ana"),
-                ("consent", "on"),
-            ]),
-        )
-        .unwrap();
-        match a {
-            Answer::Contact {
-                email,
-                name,
-                consent,
-                ..
-            } => {
-                assert_eq!(email.unwrap().as_str(), "ana@example.com");
-                assert_eq!(name, "Ana");
-                assert!(consent);
-            }
-            other => panic!("{other:?}"),
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn parsing_any_form_never_panics(
-            pairs in proptest::collection::vec(("[a-z]{1,8}", ".{0,40}"), 0..6),
-            which in 0usize..7,
-        ) {
-            let def = growth_quiz();
-            let q = &def.questions[which % def.questions.len()];
-            let _ = parse_step(q, &pairs);
-        }
-    }
+/// Trimmed, without control characters other than line breaks and tabs
+/// (a NUL byte cannot even be stored in Postgres).
+fn clean(raw: &str) -> String {
+    let kept: String = raw
+        .chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .collect();
+    kept.trim().to_string()
 }
+
+#[cfg(test)]
+#[path = "answer_tests.rs"]
+mod tests;

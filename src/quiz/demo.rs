@@ -46,22 +46,29 @@ fn outcome(key: &str, title: &str, body: &str, cta: (&str, &str), min: f64, max:
 }
 
 /// "What's holding your growth back?": seven questions scoring `budget`,
-/// `urgency` and `fit`, one branch, three outcomes by score.
-pub fn growth_quiz() -> QuizDefinition {
+/// `urgency` and `fit`, one branch ("just exploring" skips the budget and
+/// urgency questions), three outcomes by score covering every total from
+/// 0 to 16, and the lead gate before the result. It publishes cleanly.
+pub fn demo_growth_quiz() -> QuizDefinition {
     let mut stage = question(
         "stage",
         QuestionKind::Single,
         "Where is your business today?",
         "Pick the one closest to where you are.",
         vec![
-            option("idea", "Just exploring an idea", 0.0, &[("fit", 0.0)]),
+            option("idea", "Just exploring an idea", 0.0, &[]),
             option(
                 "growing",
                 "Growing, with paying customers",
                 2.0,
-                &[("fit", 2.0)],
+                &[("fit", 2.0), ("urgency", 1.0)],
             ),
-            option("scaling", "Scaling a proven product", 3.0, &[("fit", 3.0)]),
+            option(
+                "scaling",
+                "Scaling a proven product",
+                3.0,
+                &[("fit", 3.0), ("urgency", 2.0)],
+            ),
         ],
     );
     // Budget and urgency mean little before there is a business to grow.
@@ -85,6 +92,7 @@ pub fn growth_quiz() -> QuizDefinition {
         intro: "Seven quick questions, two minutes, and a plan that fits where you are.".into(),
         theme: Theme::default(),
         lead_gate: LeadGate::BeforeResult,
+        categories: vec!["budget".into(), "urgency".into(), "fit".into()],
         questions: vec![
             stage,
             question(
@@ -93,9 +101,14 @@ pub fn growth_quiz() -> QuizDefinition {
                 "What could you invest in growth each month?",
                 "",
                 vec![
-                    option("low", "Under $1,000", 0.0, &[("budget", 0.0)]),
+                    option("low", "Under $1,000", 0.0, &[]),
                     option("mid", "$1,000 to $10,000", 2.0, &[("budget", 2.0)]),
-                    option("high", "Over $10,000", 3.0, &[("budget", 3.0)]),
+                    option(
+                        "high",
+                        "Over $10,000",
+                        3.0,
+                        &[("budget", 3.0), ("urgency", 1.0)],
+                    ),
                 ],
             ),
             question(
@@ -172,8 +185,41 @@ pub fn growth_quiz() -> QuizDefinition {
                 "You have budget, urgency and fit. A strategist will call you within a day.",
                 ("Book a call", "/book"),
                 14.0,
-                100.0,
+                16.0,
             ),
         ],
+    }
+}
+
+/// The demo quiz under its first name, for existing callers.
+pub fn growth_quiz() -> QuizDefinition {
+    demo_growth_quiz()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::quiz::{score_bounds, validate_for_publish};
+
+    #[test]
+    fn the_demo_quiz_publishes_without_problems() {
+        assert_eq!(validate_for_publish(&demo_growth_quiz()), vec![]);
+    }
+
+    #[test]
+    fn the_demo_quiz_has_seven_questions_one_branch_and_three_score_outcomes() {
+        let def = demo_growth_quiz();
+        assert_eq!(def.questions.len(), 7);
+        let branches: usize = def.questions.iter().map(|q| q.branches.len()).sum();
+        assert_eq!(branches, 1);
+        assert_eq!(def.categories(), ["budget", "fit", "urgency"]);
+        assert!(
+            def.outcomes
+                .iter()
+                .all(|o| matches!(o.rule, OutcomeRule::ScoreRange { .. }))
+        );
+        assert_eq!(score_bounds(&def), (0.0, 16.0));
+        assert_eq!(def.lead_gate, LeadGate::BeforeResult);
+        assert!(def.asks_for_email());
     }
 }

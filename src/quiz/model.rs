@@ -1,7 +1,11 @@
 //! What a quiz is, as stored per draft and per published version (JSON).
+//!
+//! Keys are plain strings here so that a draft can hold a half-typed key
+//! and still be saved; publishing checks every key with the parsers of
+//! [`super::keys`], so a published version only holds valid ones.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuizDefinition {
@@ -15,6 +19,11 @@ pub struct QuizDefinition {
     pub outcomes: Vec<Outcome>,
     #[serde(default)]
     pub lead_gate: LeadGate,
+    /// The score categories, when the marketer declares them; options may
+    /// then award points only in these (a typo is a publish problem).
+    /// Empty means "whatever the options award".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,6 +162,27 @@ pub enum Condition {
         question: String,
         value: i64,
     },
+    /// A scale answer at or below `value`.
+    AtMost {
+        question: String,
+        value: i64,
+    },
+}
+
+impl Condition {
+    /// "Always": an empty `all`.
+    pub fn always() -> Self {
+        Condition::All { conditions: vec![] }
+    }
+
+    /// Whether this condition holds whatever the answers are.
+    pub fn is_always(&self) -> bool {
+        match self {
+            Condition::All { conditions } => conditions.iter().all(Condition::is_always),
+            Condition::Any { conditions } => conditions.iter().any(Condition::is_always),
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -168,10 +198,15 @@ pub struct Outcome {
     pub rule: OutcomeRule,
 }
 
+/// How an outcome is chosen. A respondent's tier outcome wins; then the
+/// first score range or top category that matches, in the order the
+/// outcomes are listed; then the fallback.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum OutcomeRule {
-    /// Total score in `min..max` (min included, max excluded).
+    /// Total score from `min` (included) to `max` (excluded), except that
+    /// the range reaching highest also includes its `max`: ranges `0..8`,
+    /// `8..14`, `14..16` cover every score from 0 to 16.
     ScoreRange {
         min: f64,
         max: f64,
@@ -195,17 +230,56 @@ impl QuizDefinition {
         self.questions.iter().position(|q| q.key == key)
     }
 
-    /// Every category any option awards points in.
+    /// The score categories: the declared ones, else every category any
+    /// option awards points in; sorted by name.
     pub fn categories(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .questions
+        if self.categories.is_empty() {
+            return self
+                .awarded_categories()
+                .into_iter()
+                .map(String::from)
+                .collect();
+        }
+        let declared: BTreeSet<&String> = self.categories.iter().collect();
+        declared.into_iter().cloned().collect()
+    }
+
+    pub fn outcome(&self, key: &str) -> Option<&Outcome> {
+        self.outcomes.iter().find(|o| o.key == key)
+    }
+
+    /// Every category any option awards points in, by name.
+    pub fn awarded_categories(&self) -> BTreeSet<&str> {
+        self.questions
             .iter()
             .flat_map(|q| q.options.iter())
-            .flat_map(|o| o.category_points.keys().cloned())
+            .flat_map(|o| o.category_points.keys().map(String::as_str))
+            .collect()
+    }
+
+    /// What a segment rule may name in this quiz: its questions with their
+    /// options, and its categories.
+    pub fn rule_catalog(&self) -> crate::rule::CatalogQuiz {
+        use crate::rule::{CatalogQuestion, QuestionKind as Kind};
+        let questions = self
+            .questions
+            .iter()
+            .map(|q| {
+                let kind = match q.kind {
+                    QuestionKind::Single => Kind::Single,
+                    QuestionKind::Multi => Kind::Multi,
+                    QuestionKind::Scale { .. } => Kind::Scale,
+                    QuestionKind::Text => Kind::Text,
+                    QuestionKind::Contact { .. } => Kind::Contact,
+                };
+                let options = q.options.iter().map(|o| o.key.clone()).collect();
+                (q.key.clone(), CatalogQuestion { kind, options })
+            })
             .collect();
-        out.sort();
-        out.dedup();
-        out
+        crate::rule::CatalogQuiz {
+            questions,
+            categories: self.categories().into_iter().collect(),
+        }
     }
 
     /// Whether any question asks for an email.
@@ -222,15 +296,107 @@ mod tests {
 
     #[test]
     fn definition_round_trips_through_json() {
-        let def = crate::quiz::demo::growth_quiz();
+        let def = crate::quiz::demo::demo_growth_quiz();
         let json = serde_json::to_string(&def).unwrap();
         assert_eq!(serde_json::from_str::<QuizDefinition>(&json).unwrap(), def);
         assert!(json.contains(r#""kind":"scale","min":1,"max":5"#), "{json}");
     }
 
     #[test]
-    fn categories_are_collected_from_options() {
-        let def = crate::quiz::demo::growth_quiz();
+    fn a_minimal_definition_reads_with_defaults() {
+        let def: QuizDefinition = serde_json::from_str(
+            r#"{"title": "T", "questions": [
+                {"key": "q", "kind": "single", "prompt": "Pick",
+                 "options": [{"key": "a", "label": "A"}, {"key": "b", "label": "B", "points": 2}],
+                 "branches": [{"when": {"op": "chose", "question": "q", "options": ["b"]}, "goto": "result"}]}
+            ]}"#,
+        )
+        .unwrap();
+        let q = &def.questions[0];
+        assert!(q.required);
+        assert_eq!(q.options[1].points, 2.0);
+        assert_eq!(q.branches[0].goto, Target::Result);
+        assert_eq!(def.lead_gate, LeadGate::BeforeResult);
+        assert_eq!(def.theme.brand_color, "#4338ca");
+    }
+
+    /// The JSON shape of a definition, as the builder saves it.
+    const SMALL_QUIZ: &str = r##"{
+      "title": "Are you ready to scale?",
+      "intro": "Three questions.",
+      "theme": {"brand_color": "#0f766e", "logo_url": "https://example.com/logo.svg"},
+      "lead_gate": "after_result",
+      "categories": ["budget", "urgency"],
+      "questions": [
+        {"key": "budget", "kind": "single", "prompt": "Monthly budget?", "help": "", "required": true,
+         "options": [
+           {"key": "low", "label": "Under $1k", "points": 0},
+           {"key": "high", "label": "Over $10k", "points": 3,
+            "category_points": {"budget": 3, "urgency": 1}, "tags": ["enterprise"]}],
+         "branches": [
+           {"when": {"op": "all", "conditions": [{"op": "chose", "question": "budget", "options": ["low"]}]},
+            "goto": "result"}]},
+        {"key": "urgency", "kind": "scale", "min": 1, "max": 5, "prompt": "How urgent?",
+         "branches": [{"when": {"op": "at_least", "question": "urgency", "value": 4},
+                       "goto": {"question": "email"}}]},
+        {"key": "email", "kind": "contact", "fields": ["email", "name", "consent"],
+         "prompt": "Where should we send it?", "required": false}
+      ],
+      "outcomes": [
+        {"key": "cold", "title": "Not yet", "body_markdown": "Start **small**.",
+         "cta_label": "Read the guide", "cta_url": "/guide", "rule": {"by": "score_range", "min": 0, "max": 5}},
+        {"key": "hot", "title": "Let's talk", "rule": {"by": "score_range", "min": 5, "max": 8}},
+        {"key": "vip", "title": "Fast track", "rule": {"by": "tier", "segment": "fast-track"}}
+      ]
+    }"##;
+
+    #[test]
+    fn a_small_quiz_written_as_json_reads_and_publishes_cleanly() {
+        let def: QuizDefinition = serde_json::from_str(SMALL_QUIZ).unwrap();
+        assert_eq!(def.lead_gate, LeadGate::AfterResult);
+        assert_eq!(
+            def.questions[1].kind,
+            QuestionKind::Scale { min: 1, max: 5 }
+        );
+        assert_eq!(
+            def.questions[1].branches[0].goto,
+            Target::Question("email".into())
+        );
+        assert_eq!(crate::quiz::score_bounds(&def), (0.0, 8.0));
+        assert_eq!(crate::quiz::validate_for_publish(&def), vec![]);
+    }
+
+    #[test]
+    fn categories_are_collected_from_options_unless_declared() {
+        let mut def = crate::quiz::demo::demo_growth_quiz();
+        def.categories.clear();
         assert_eq!(def.categories(), ["budget", "fit", "urgency"]);
+        def.categories = vec!["urgency".into(), "budget".into(), "extra".into()];
+        assert_eq!(def.categories(), ["budget", "extra", "urgency"]);
+    }
+
+    #[test]
+    fn an_empty_all_always_holds_and_nested_any_of_it_too() {
+        assert!(Condition::always().is_always());
+        let any = Condition::Any {
+            conditions: vec![Condition::always()],
+        };
+        assert!(any.is_always());
+        let chose = Condition::Chose {
+            question: "q".into(),
+            options: vec!["a".into()],
+        };
+        assert!(!chose.is_always());
+    }
+
+    #[test]
+    fn the_rule_catalog_names_questions_options_and_categories() {
+        let catalog = crate::quiz::demo::demo_growth_quiz().rule_catalog();
+        assert!(catalog.questions["budget"].options.contains("high"));
+        assert_eq!(
+            catalog.questions["urgency"].kind,
+            crate::rule::QuestionKind::Scale
+        );
+        assert!(catalog.categories.contains("fit"));
     }
 }

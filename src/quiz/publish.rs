@@ -1,388 +1,320 @@
-//! What must hold before a draft can be published. Every problem carries an
-//! anchor of the builder field it is about, so the list can link to it.
+//! What must hold before a draft can be published. Every problem carries the
+//! anchor of the builder part it is about, so the list can link to it:
+//! `question-<key>`, `outcome-<key>`, or one of `quiz` (title), `theme`,
+//! `categories`, `questions` and `outcomes` (the lists as a whole).
+//!
+//! Outcome checks (score ranges, outcomes nobody reaches) are in
+//! `outcome_checks.rs`; the branching graph is in `graph.rs`.
 
-use super::flow::{Step, first_step};
-use super::model::{Condition, OutcomeRule, QuestionKind, QuizDefinition, Target};
-use super::scoring::score_bounds;
+use super::graph::{looping_branches, unreachable};
+use super::keys::{OptionKey, QuestionKey};
+use super::model::{Condition, ContactField, Question, QuestionKind, QuizDefinition, Target};
+use super::outcome_checks::check_outcomes;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
+/// One thing to fix before publishing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Problem {
-    /// `question-<key>`, `outcome-<key>` or `quiz`.
     pub anchor: String,
     pub message: String,
 }
 
-fn problem(anchor: String, message: String) -> Problem {
-    Problem { anchor, message }
-}
+/// The most values a scale may offer (one button each).
+pub const MAX_SCALE_STEPS: i64 = 101;
 
+/// Every problem that stops this draft from being published, in the order
+/// of the builder: quiz, theme, categories, questions, outcomes. Empty
+/// means it can be published.
 pub fn validate_for_publish(def: &QuizDefinition) -> Vec<Problem> {
     let mut out = Vec::new();
-    if def.title.trim().is_empty() {
-        out.push(problem("quiz".into(), "give the quiz a title".into()));
-    }
-    if def.questions.is_empty() {
-        out.push(problem("quiz".into(), "add at least one question".into()));
-    }
+    check_quiz(def, &mut out);
     let mut keys = BTreeSet::new();
-    for q in &def.questions {
-        let anchor = format!("question-{}", q.key);
+    for (pos, q) in def.questions.iter().enumerate() {
+        let anchor = question_anchor(&q.key);
+        if let Err(e) = QuestionKey::parse(&q.key) {
+            out.push(problem(&anchor, e.to_string()));
+        }
         if !keys.insert(q.key.as_str()) {
             out.push(problem(
-                anchor.clone(),
-                format!("the key \"{}\" is used by two questions", q.key),
+                &anchor,
+                format!("two questions use the key \"{}\"", q.key),
             ));
         }
-        if q.prompt.trim().is_empty() {
-            out.push(problem(
-                anchor.clone(),
-                format!("question \"{}\" has no prompt", q.key),
-            ));
-        }
-        if q.kind.has_options() && q.options.len() < 2 {
-            out.push(problem(
-                anchor.clone(),
-                format!("question \"{}\" needs at least two options", q.key),
-            ));
-        }
-        if let QuestionKind::Scale { min, max } = q.kind
-            && min >= max
-        {
-            out.push(problem(
-                anchor.clone(),
-                format!(
-                    "question \"{}\": the scale's lowest value must be below its highest",
-                    q.key
-                ),
-            ));
-        }
-        let mut option_keys = BTreeSet::new();
-        for o in &q.options {
-            if !option_keys.insert(o.key.as_str()) {
-                out.push(problem(
-                    anchor.clone(),
-                    format!(
-                        "question \"{}\" has two options with the key \"{}\"",
-                        q.key, o.key
-                    ),
-                ));
-            }
-        }
-        for b in &q.branches {
-            if let Target::Question(to) = &b.goto {
-                match def.position(to) {
-                    None => out.push(problem(
-                        anchor.clone(),
-                        format!(
-                            "question \"{}\" branches to \"{to}\", which does not exist",
-                            q.key
-                        ),
-                    )),
-                    Some(p) if Some(p) <= def.position(&q.key) => out.push(problem(
-                        anchor.clone(),
-                        format!(
-                            "question \"{}\" branches back to \"{to}\", which makes a loop",
-                            q.key
-                        ),
-                    )),
-                    _ => {}
-                }
-            }
-            check_condition(def, &b.when, &anchor, &mut out);
-        }
+        check_question(def, pos, q, &anchor, &mut out);
     }
-    for key in unreachable_questions(def) {
+    for pos in unreachable(def) {
+        let key = &def.questions[pos].key;
         out.push(problem(
-            format!("question-{key}"),
-            format!("no answers lead to question \"{key}\""),
+            &question_anchor(key),
+            format!("no answers lead to question \"{key}\": respondents never see it"),
+        ));
+    }
+    for (from, to) in looping_branches(def) {
+        let (from, to) = (&def.questions[from].key, &def.questions[to].key);
+        out.push(problem(
+            &question_anchor(from),
+            format!(
+                "question \"{from}\" branches back to \"{to}\", which leads to \"{from}\" again: respondents could go round in circles"
+            ),
         ));
     }
     check_outcomes(def, &mut out);
     out
 }
 
-fn check_condition(def: &QuizDefinition, c: &Condition, anchor: &str, out: &mut Vec<Problem>) {
-    match c {
-        Condition::All { conditions } | Condition::Any { conditions } => {
-            for c in conditions {
-                check_condition(def, c, anchor, out);
-            }
-        }
-        Condition::Chose { question, options } => match def.question(question) {
-            None => out.push(problem(
-                anchor.into(),
-                format!("a branch tests \"{question}\", which does not exist"),
-            )),
-            Some(q) => {
-                for o in options
-                    .iter()
-                    .filter(|o| !q.options.iter().any(|x| &x.key == *o))
-                {
-                    out.push(problem(anchor.into(), format!("a branch tests option \"{o}\", which question \"{question}\" does not have")));
-                }
-            }
-        },
-        Condition::AtLeast { question, .. } => {
-            if !matches!(
-                def.question(question).map(|q| &q.kind),
-                Some(QuestionKind::Scale { .. })
-            ) {
-                out.push(problem(
-                    anchor.into(),
-                    format!("a branch compares \"{question}\" as a scale, but it is not one"),
-                ));
-            }
-        }
+pub(super) fn problem(anchor: &str, message: impl Into<String>) -> Problem {
+    Problem {
+        anchor: anchor.to_string(),
+        message: message.into(),
     }
 }
 
-/// Questions no path from the first question reaches, following the
-/// default order and every branch.
-fn unreachable_questions(def: &QuizDefinition) -> Vec<String> {
-    let mut seen = BTreeSet::new();
-    let mut todo = match first_step(def) {
-        Step::Question(k) => vec![k],
-        Step::Result => vec![],
-    };
-    while let Some(key) = todo.pop() {
-        if !seen.insert(key.clone()) {
-            continue;
-        }
-        let Some(pos) = def.position(&key) else {
-            continue;
-        };
-        let q = &def.questions[pos];
-        // An unconditional branch (an empty "all") replaces the default order.
-        let always = q
-            .branches
-            .iter()
-            .any(|b| matches!(&b.when, Condition::All { conditions } if conditions.is_empty()));
-        if !always && let Some(next) = def.questions.get(pos + 1) {
-            todo.push(next.key.clone());
-        }
-        for b in &q.branches {
-            if let Target::Question(to) = &b.goto {
-                todo.push(to.clone());
-            }
-        }
-    }
-    def.questions
-        .iter()
-        .filter(|q| !seen.contains(&q.key))
-        .map(|q| q.key.clone())
-        .collect()
+pub(super) fn question_anchor(key: &str) -> String {
+    format!("question-{key}")
 }
 
-fn check_outcomes(def: &QuizDefinition, out: &mut Vec<Problem>) {
-    if def.outcomes.is_empty() {
+fn check_quiz(def: &QuizDefinition, out: &mut Vec<Problem>) {
+    if def.title.trim().is_empty() {
+        out.push(problem("quiz", "give the quiz a title"));
+    }
+    let color = def.theme.brand_color.as_bytes();
+    if !(color.len() == 7 && color[0] == b'#' && color[1..].iter().all(u8::is_ascii_hexdigit)) {
         out.push(problem(
-            "quiz".into(),
-            "add at least one outcome (result page)".into(),
+            "theme",
+            format!(
+                "the brand color \"{}\" must look like #1a2b3c",
+                def.theme.brand_color
+            ),
         ));
-        return;
     }
-    let (lo, hi) = score_bounds(def);
-    let mut ranges: Vec<(f64, f64, &str)> = Vec::new();
-    let categories: BTreeSet<String> = def.categories().into_iter().collect();
-    let mut keys = BTreeMap::new();
-    for o in &def.outcomes {
-        let anchor = format!("outcome-{}", o.key);
-        if keys.insert(o.key.as_str(), ()).is_some() {
+    if !is_link(&def.theme.logo_url) {
+        out.push(problem(
+            "theme",
+            "the logo address must start with https://, http:// or /",
+        ));
+    }
+    let mut declared = BTreeSet::new();
+    for c in &def.categories {
+        if let Err(e) = QuestionKey::parse(c) {
             out.push(problem(
-                anchor.clone(),
-                format!("two outcomes use the key \"{}\"", o.key),
+                "categories",
+                e.to_string().replace("question key", "category"),
             ));
         }
-        if o.title.trim().is_empty() {
+        if !declared.insert(c.as_str()) {
             out.push(problem(
-                anchor.clone(),
-                format!("outcome \"{}\" has no title", o.key),
+                "categories",
+                format!("the category \"{c}\" is listed twice"),
             ));
         }
-        let link_ok = o.cta_url.is_empty()
-            || o.cta_url.starts_with("https://")
-            || o.cta_url.starts_with("http://")
-            || o.cta_url.starts_with('/');
-        if !link_ok {
+    }
+    if def.questions.is_empty() {
+        out.push(problem("questions", "add at least one question"));
+    }
+}
+
+/// Empty, or an absolute http(s) address, or a path on this site.
+pub(super) fn is_link(url: &str) -> bool {
+    url.is_empty()
+        || url.starts_with("https://")
+        || url.starts_with("http://")
+        || (url.starts_with('/') && !url.starts_with("//"))
+}
+
+fn check_question(
+    def: &QuizDefinition,
+    pos: usize,
+    q: &Question,
+    anchor: &str,
+    out: &mut Vec<Problem>,
+) {
+    let key = &q.key;
+    if q.prompt.trim().is_empty() {
+        out.push(problem(anchor, format!("question \"{key}\" has no prompt")));
+    }
+    match &q.kind {
+        QuestionKind::Single | QuestionKind::Multi if q.options.len() < 2 => out.push(problem(
+            anchor,
+            format!(
+                "question \"{key}\" is a {} choice: give it at least two options",
+                q.kind.name()
+            ),
+        )),
+        QuestionKind::Scale { min, max } if min >= max => out.push(problem(
+            anchor,
+            format!("question \"{key}\": the scale's lowest value must be below its highest"),
+        )),
+        QuestionKind::Scale { min, max } if max.abs_diff(*min) >= MAX_SCALE_STEPS as u64 => out
+            .push(problem(
+                anchor,
+                format!("question \"{key}\": a scale can offer at most {MAX_SCALE_STEPS} values"),
+            )),
+        QuestionKind::Contact { fields } if fields.is_empty() => out.push(problem(
+            anchor,
+            format!("question \"{key}\" asks for no contact details: pick at least one field"),
+        )),
+        QuestionKind::Contact { fields }
+            if fields.contains(&ContactField::Consent)
+                && !fields.contains(&ContactField::Email) =>
+        {
             out.push(problem(
-                anchor.clone(),
+                anchor,
+                format!("question \"{key}\" asks for consent without an email to consent for"),
+            ))
+        }
+        _ => {}
+    }
+    if q.kind.has_options() {
+        check_options(def, q, anchor, out);
+    }
+    let mut always_before = false;
+    for (i, b) in q.branches.iter().enumerate() {
+        let nth = i + 1;
+        if always_before {
+            out.push(problem(
+                anchor,
+                format!("branch {nth} of \"{key}\" comes after one that always applies, so it never does"),
+            ));
+        }
+        always_before |= b.when.is_always();
+        if let Target::Question(to) = &b.goto
+            && def.question(to).is_none()
+        {
+            out.push(problem(
+                anchor,
+                format!("branch {nth} of \"{key}\" goes to \"{to}\", which does not exist"),
+            ));
+        }
+        check_condition(def, pos, &b.when, anchor, out);
+    }
+}
+
+fn check_options(def: &QuizDefinition, q: &Question, anchor: &str, out: &mut Vec<Problem>) {
+    let mut keys = BTreeSet::new();
+    for o in &q.options {
+        if let Err(e) = OptionKey::parse(&o.key) {
+            out.push(problem(anchor, format!("question \"{}\": {e}", q.key)));
+        }
+        if !keys.insert(o.key.as_str()) {
+            out.push(problem(
+                anchor,
                 format!(
-                    "outcome \"{}\": the button link must start with https://, http:// or /",
-                    o.key
+                    "question \"{}\" has two options with the key \"{}\"",
+                    q.key, o.key
                 ),
             ));
         }
-        match &o.rule {
-            OutcomeRule::ScoreRange { min, max } => {
-                if min >= max {
-                    out.push(problem(
-                        anchor.clone(),
-                        format!("outcome \"{}\": the range {min}..{max} is empty", o.key),
-                    ));
-                } else if *max <= lo || *min > hi {
-                    out.push(problem(anchor.clone(), format!("outcome \"{}\" needs a score from {min} to {max}, but scores run from {lo} to {hi}: nobody can reach it", o.key)));
-                }
-                ranges.push((*min, *max, &o.key));
-            }
-            OutcomeRule::TopCategory { category } if !categories.contains(category) => {
+        if o.label.trim().is_empty() {
+            out.push(problem(
+                anchor,
+                format!(
+                    "option \"{}\" of question \"{}\" has no label",
+                    o.key, q.key
+                ),
+            ));
+        }
+        for category in o.category_points.keys() {
+            if !def.categories.is_empty() && !def.categories.contains(category) {
                 out.push(problem(
-                    anchor.clone(),
+                    anchor,
                     format!(
-                        "outcome \"{}\" needs top category \"{category}\", but no option awards it",
-                        o.key
+                        "option \"{}\" of question \"{}\" gives points in \"{category}\", which is not one of the quiz's categories",
+                        o.key, q.key
                     ),
                 ));
+            } else if def.categories.is_empty()
+                && let Err(e) = QuestionKey::parse(category)
+            {
+                out.push(problem(
+                    anchor,
+                    e.to_string().replace("question key", "category"),
+                ));
             }
-            _ => {}
         }
     }
-    if ranges.is_empty() {
-        return;
-    }
-    ranges.sort_by(|a, b| a.0.total_cmp(&b.0));
-    for pair in ranges.windows(2) {
-        let ((_, a_max, a), (b_min, _, b)) = (
-            (pair[0].0, pair[0].1, pair[0].2),
-            (pair[1].0, pair[1].1, pair[1].2),
-        );
-        if b_min < a_max {
-            out.push(problem(
-                format!("outcome-{b}"),
-                format!("the score ranges of \"{a}\" and \"{b}\" overlap"),
-            ));
-        } else if b_min > a_max {
-            out.push(problem(
-                format!("outcome-{b}"),
-                format!(
-                    "no outcome covers scores from {a_max} to {b_min} (between \"{a}\" and \"{b}\")"
-                ),
-            ));
+}
+
+/// A branch condition must name questions asked before the branch is
+/// taken, options they have, and scales where it compares numbers.
+fn check_condition(
+    def: &QuizDefinition,
+    pos: usize,
+    c: &Condition,
+    anchor: &str,
+    out: &mut Vec<Problem>,
+) {
+    let here = &def.questions[pos].key;
+    let asked = |question: &str, out: &mut Vec<Problem>| -> Option<&Question> {
+        match def.position(question) {
+            None => {
+                out.push(problem(
+                    anchor,
+                    format!("a branch of \"{here}\" tests \"{question}\", which does not exist"),
+                ));
+                None
+            }
+            Some(p) if p > pos => {
+                out.push(problem(
+                    anchor,
+                    format!("a branch of \"{here}\" tests \"{question}\", which is asked later, so it never applies"),
+                ));
+                None
+            }
+            Some(p) => Some(&def.questions[p]),
         }
-    }
-    let has_fallback = def
-        .outcomes
-        .iter()
-        .any(|o| matches!(o.rule, OutcomeRule::Fallback));
-    let (first_min, last_max) = (
-        ranges[0].0,
-        ranges.iter().map(|r| r.1).fold(f64::MIN, f64::max),
-    );
-    if !has_fallback && (first_min > lo || last_max <= hi) {
-        out.push(problem("quiz".into(), format!("scores run from {lo} to {hi}, but the outcome ranges cover {first_min} up to {last_max}; widen them or add a fallback outcome")));
+    };
+    match c {
+        Condition::All { conditions } | Condition::Any { conditions } => {
+            if conditions.is_empty() && matches!(c, Condition::Any { .. }) {
+                out.push(problem(
+                    anchor,
+                    format!("a branch of \"{here}\" has an empty \"any\", so it never applies"),
+                ));
+            }
+            for c in conditions {
+                check_condition(def, pos, c, anchor, out);
+            }
+        }
+        Condition::Chose { question, options } => {
+            let Some(q) = asked(question, out) else {
+                return;
+            };
+            if !q.kind.has_options() {
+                out.push(problem(
+                    anchor,
+                    format!("a branch of \"{here}\" tests which option \"{question}\" got, but it has no options"),
+                ));
+            } else if options.is_empty() {
+                out.push(problem(
+                    anchor,
+                    format!("a branch of \"{here}\" tests \"{question}\" but names no option"),
+                ));
+            }
+            for o in options
+                .iter()
+                .filter(|o| !q.options.iter().any(|x| &x.key == *o))
+            {
+                out.push(problem(
+                    anchor,
+                    format!("a branch of \"{here}\" tests option \"{o}\", which question \"{question}\" does not have"),
+                ));
+            }
+        }
+        Condition::AtLeast { question, .. } | Condition::AtMost { question, .. } => {
+            let Some(q) = asked(question, out) else {
+                return;
+            };
+            if !matches!(q.kind, QuestionKind::Scale { .. }) {
+                out.push(problem(
+                    anchor,
+                    format!("a branch of \"{here}\" compares \"{question}\" with a number, but it is not a scale"),
+                ));
+            }
+        }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::quiz::demo::growth_quiz;
-    use crate::quiz::model::Branch;
-
-    fn messages(def: &QuizDefinition) -> Vec<String> {
-        validate_for_publish(def)
-            .into_iter()
-            .map(|p| p.message)
-            .collect()
-    }
-
-    #[test]
-    fn the_demo_quiz_publishes_cleanly() {
-        assert_eq!(validate_for_publish(&growth_quiz()), vec![]);
-    }
-
-    #[test]
-    fn a_branch_back_is_a_loop() {
-        let mut def = growth_quiz();
-        def.questions[2].branches.push(Branch {
-            when: Condition::All { conditions: vec![] },
-            goto: Target::Question("stage".into()),
-        });
-        let found = validate_for_publish(&def);
-        assert!(
-            found.iter().any(|p| p.message.contains("makes a loop")
-                && p.anchor == format!("question-{}", def.questions[2].key)),
-            "{found:?}"
-        );
-    }
-
-    #[test]
-    fn a_question_every_path_skips_is_unreachable() {
-        let mut def = growth_quiz();
-        // Always jump from the first question straight to the result.
-        def.questions[0].branches = vec![Branch {
-            when: Condition::All { conditions: vec![] },
-            goto: Target::Result,
-        }];
-        let m = messages(&def);
-        assert!(
-            m.iter()
-                .any(|m| m == "no answers lead to question \"budget\""),
-            "{m:?}"
-        );
-    }
-
-    #[test]
-    fn gaps_and_overlaps_in_score_ranges_are_named() {
-        let mut def = growth_quiz();
-        if let OutcomeRule::ScoreRange { min, .. } = &mut def.outcomes[1].rule {
-            *min += 2.0;
-        }
-        assert!(
-            messages(&def)
-                .iter()
-                .any(|m| m.starts_with("no outcome covers scores")),
-            "{:?}",
-            messages(&def)
-        );
-        let mut def = growth_quiz();
-        if let OutcomeRule::ScoreRange { min, .. } = &mut def.outcomes[1].rule {
-            *min -= 2.0;
-        }
-        assert!(messages(&def).iter().any(|m| m.contains("overlap")));
-    }
-
-    #[test]
-    fn outcome_outside_the_possible_scores_is_unreachable() {
-        let mut def = growth_quiz();
-        def.outcomes.push(crate::quiz::model::Outcome {
-            key: "legend".into(),
-            title: "Legend".into(),
-            body_markdown: String::new(),
-            cta_label: String::new(),
-            cta_url: String::new(),
-            rule: OutcomeRule::ScoreRange {
-                min: 1000.0,
-                max: 2000.0,
-            },
-        });
-        assert!(
-            messages(&def)
-                .iter()
-                .any(|m| m.contains("nobody can reach it"))
-        );
-    }
-
-    #[test]
-    fn duplicate_keys_missing_targets_and_empty_prompts_are_listed() {
-        let mut def = growth_quiz();
-        def.questions[1].key = def.questions[0].key.clone();
-        def.questions[3].prompt = " ".into();
-        def.questions[3].branches.push(Branch {
-            when: Condition::Chose {
-                question: "nope".into(),
-                options: vec!["x".into()],
-            },
-            goto: Target::Question("missing".into()),
-        });
-        let m = messages(&def);
-        assert!(m.iter().any(|m| m.contains("used by two questions")));
-        assert!(m.iter().any(|m| m.contains("has no prompt")));
-        assert!(
-            m.iter()
-                .any(|m| m.contains("\"missing\", which does not exist"))
-        );
-        assert!(m.iter().any(|m| m.contains("tests \"nope\"")));
-    }
-}
+#[path = "publish_tests.rs"]
+mod tests;

@@ -1,6 +1,13 @@
 //! Scores, category scores and the outcome they earn.
+//!
+//! A respondent's total is the sum, over the questions on their path, of
+//! the points of each chosen option and the number picked on each scale.
+//! Category scores add up the chosen options' per-category points; every
+//! category of the quiz is present, at 0 when nothing was earned in it.
 
 use super::answer::{Answer, Answers};
+use super::flow::answers_on_path;
+use super::graph::total_bounds;
 use super::model::{Outcome, OutcomeRule, QuestionKind, QuizDefinition};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -13,6 +20,7 @@ pub struct Scores {
 
 impl Scores {
     /// The category with the most points; ties go to the first by name.
+    /// `None` only when the quiz has no categories.
     pub fn top_category(&self) -> Option<&str> {
         self.categories
             .iter()
@@ -25,14 +33,16 @@ impl Scores {
 }
 
 /// Scores the answers against the version they were given on. Answers to
-/// questions the version does not have count for nothing.
+/// questions the version does not have, to questions the respondent's path
+/// skips, and of options the question does not have count for nothing.
 pub fn score(def: &QuizDefinition, answers: &Answers) -> Scores {
+    let counted = answers_on_path(def, answers);
     let mut scores = Scores::default();
     for category in def.categories() {
         scores.categories.insert(category, 0.0);
     }
     for question in &def.questions {
-        match (answers.get(&question.key), &question.kind) {
+        match (counted.get(&question.key), &question.kind) {
             (Some(Answer::Choice { options }), _) => {
                 for option in question.options.iter().filter(|o| options.contains(&o.key)) {
                     scores.total += option.points;
@@ -47,40 +57,38 @@ pub fn score(def: &QuizDefinition, answers: &Answers) -> Scores {
             _ => {}
         }
     }
+    scores.total = tidy(scores.total);
+    for points in scores.categories.values_mut() {
+        *points = tidy(*points);
+    }
     scores
 }
 
-/// The lowest and highest total score the quiz can give.
-pub fn score_bounds(def: &QuizDefinition) -> (f64, f64) {
-    let (mut lo, mut hi) = (0.0, 0.0);
-    // With branching, a question may be skipped and count for nothing.
-    let skippable = def.questions.iter().any(|q| !q.branches.is_empty());
-    for q in &def.questions {
-        let points = q.options.iter().map(|o| o.points);
-        let (qlo, qhi) = match &q.kind {
-            QuestionKind::Single => (
-                points.clone().fold(f64::INFINITY, f64::min),
-                points.fold(f64::NEG_INFINITY, f64::max),
-            ),
-            QuestionKind::Multi => (
-                points.clone().filter(|p| *p < 0.0).sum(),
-                points.filter(|p| *p > 0.0).sum(),
-            ),
-            QuestionKind::Scale { min, max } => (*min as f64, *max as f64),
-            _ => (0.0, 0.0),
-        };
-        let optional = !q.required || skippable;
-        if qlo.is_finite() && qhi.is_finite() {
-            lo += if optional { qlo.min(0.0) } else { qlo };
-            hi += if optional { qhi.max(0.0) } else { qhi };
-        }
+/// Rounded to 6 decimal places, so that `0.1 + 0.2` scores `0.3` and
+/// lands in the range a marketer expects.
+pub(super) fn tidy(x: f64) -> f64 {
+    if x.abs() < 1e12 {
+        (x * 1e6).round() / 1e6
+    } else {
+        x
     }
-    (lo, hi)
 }
 
-/// The outcome for these scores: the tier's own outcome when the respondent
-/// landed in a tier that has one, else the first score range or top
-/// category that matches, else the fallback.
+/// The top category of these scores (see [`Scores::top_category`]).
+pub fn top_category(scores: &Scores) -> Option<&str> {
+    scores.top_category()
+}
+
+/// The lowest and highest total score the quiz can give, over every way
+/// through it (each branch may be taken or not, whatever it tests).
+pub fn score_bounds(def: &QuizDefinition) -> (f64, f64) {
+    let (lo, hi) = total_bounds(def);
+    (tidy(lo), tidy(hi))
+}
+
+/// The outcome for these scores: the outcome of the respondent's tier when
+/// there is one; else the first score range or top category that matches,
+/// in the order the outcomes are listed; else the first fallback.
 pub fn choose_outcome<'a>(
     def: &'a QuizDefinition,
     scores: &Scores,
@@ -91,10 +99,13 @@ pub fn choose_outcome<'a>(
             .iter()
             .find(|o| matches!(&o.rule, OutcomeRule::Tier { segment } if segment == t))
     });
+    let top = highest_range_max(def);
     by_tier
         .or_else(|| {
             def.outcomes.iter().find(|o| match &o.rule {
-                OutcomeRule::ScoreRange { min, max } => scores.total >= *min && scores.total < *max,
+                OutcomeRule::ScoreRange { min, max } => {
+                    in_range(scores.total, *min, *max, top == Some(*max))
+                }
                 OutcomeRule::TopCategory { category } => {
                     scores.top_category() == Some(category.as_str())
                 }
@@ -108,60 +119,152 @@ pub fn choose_outcome<'a>(
         })
 }
 
+/// Whether `total` falls in `min..max`; the range reaching highest also
+/// takes its `max`.
+pub(super) fn in_range(total: f64, min: f64, max: f64, highest: bool) -> bool {
+    total >= min && (total < max || (highest && total == max))
+}
+
+/// The highest `max` of the quiz's score ranges.
+pub(super) fn highest_range_max(def: &QuizDefinition) -> Option<f64> {
+    def.outcomes
+        .iter()
+        .filter_map(|o| match o.rule {
+            OutcomeRule::ScoreRange { min, max } if min < max => Some(max),
+            _ => None,
+        })
+        .max_by(f64::total_cmp)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::quiz::demo::growth_quiz;
+    use crate::quiz::demo::demo_growth_quiz;
 
-    fn choice(o: &str) -> Answer {
+    fn choice(o: &[&str]) -> Answer {
         Answer::Choice {
-            options: vec![o.to_string()],
+            options: o.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn total(total: f64) -> Scores {
+        Scores {
+            total,
+            ..Scores::default()
         }
     }
 
     #[test]
-    fn points_and_category_points_add_up() {
-        let def = growth_quiz();
+    fn points_category_points_and_scale_values_add_up() {
+        let def = demo_growth_quiz();
         let answers = Answers::from([
-            ("budget".into(), choice("high")),
+            ("stage".into(), choice(&["growing"])),
+            ("budget".into(), choice(&["high"])),
             ("urgency".into(), Answer::Scale { value: 5 }),
+            ("channels".into(), choice(&["ads", "email"])),
         ]);
         let s = score(&def, &answers);
-        assert_eq!(s.total, 3.0 + 5.0);
+        assert_eq!(s.total, 2.0 + 3.0 + 5.0 + 2.0);
         assert_eq!(s.categories["budget"], 3.0);
-        assert_eq!(s.top_category(), Some("budget"));
+        assert_eq!(s.categories["fit"], 2.0 + 1.0 + 1.0);
+        assert_eq!(s.categories["urgency"], 1.0 + 1.0);
+        assert_eq!(s.top_category(), Some("fit"));
     }
 
     #[test]
-    fn answers_to_unknown_questions_score_nothing() {
-        let def = growth_quiz();
-        let answers = Answers::from([("gone".into(), choice("high"))]);
+    fn every_category_is_present_even_at_zero() {
+        let s = score(&demo_growth_quiz(), &Answers::new());
+        assert_eq!(s.total, 0.0);
+        assert_eq!(
+            s.categories.keys().collect::<Vec<_>>(),
+            ["budget", "fit", "urgency"]
+        );
+    }
+
+    #[test]
+    fn answers_to_unknown_questions_and_options_score_nothing() {
+        let def = demo_growth_quiz();
+        let answers = Answers::from([
+            ("gone".into(), choice(&["high"])),
+            ("stage".into(), choice(&["tampered"])),
+        ]);
         assert_eq!(score(&def, &answers).total, 0.0);
     }
 
     #[test]
-    fn high_scores_earn_the_hot_outcome_and_tiers_win_over_scores() {
-        let def = growth_quiz();
-        let hot = Scores {
-            total: 20.0,
-            ..Scores::default()
+    fn answers_a_branch_skipped_after_going_back_score_nothing() {
+        let def = demo_growth_quiz();
+        let answers = Answers::from([
+            ("stage".into(), choice(&["idea"])),
+            ("budget".into(), choice(&["high"])),
+        ]);
+        let s = score(&def, &answers);
+        assert_eq!(s.total, 0.0);
+        assert_eq!(s.categories["budget"], 0.0);
+    }
+
+    #[test]
+    fn fractional_points_add_up_without_float_noise() {
+        let mut def = demo_growth_quiz();
+        def.questions[0].options[1].points = 0.1;
+        def.questions[1].options[1].points = 0.2;
+        let answers = Answers::from([
+            ("stage".into(), choice(&["growing"])),
+            ("budget".into(), choice(&["mid"])),
+        ]);
+        assert_eq!(score(&def, &answers).total, 0.3);
+    }
+
+    #[test]
+    fn ties_for_top_category_go_to_the_first_by_name() {
+        let s = Scores {
+            total: 0.0,
+            categories: BTreeMap::from([("urgency".into(), 2.0), ("budget".into(), 2.0)]),
         };
-        assert_eq!(choose_outcome(&def, &hot, None).unwrap().key, "ready");
-        let cold = Scores::default();
-        assert_eq!(choose_outcome(&def, &cold, None).unwrap().key, "explore");
-        assert_eq!(
-            choose_outcome(&def, &cold, Some("no-such-tier"))
-                .unwrap()
-                .key,
-            "explore"
-        );
-        let mut tiered = def.clone();
-        tiered.outcomes[0].rule = OutcomeRule::Tier {
+        assert_eq!(top_category(&s), Some("budget"));
+        assert_eq!(top_category(&Scores::default()), None);
+    }
+
+    #[test]
+    fn score_ranges_include_their_min_and_exclude_their_max_except_the_highest() {
+        let def = demo_growth_quiz();
+        let key = |t: f64| choose_outcome(&def, &total(t), None).map(|o| o.key.as_str());
+        assert_eq!(key(0.0), Some("explore"));
+        assert_eq!(key(7.5), Some("explore"));
+        assert_eq!(key(8.0), Some("consider"));
+        assert_eq!(key(14.0), Some("ready"));
+        assert_eq!(key(16.0), Some("ready"));
+        assert_eq!(key(16.5), None);
+        assert_eq!(key(-1.0), None);
+    }
+
+    #[test]
+    fn a_matching_tier_outcome_wins_over_scores() {
+        let mut def = demo_growth_quiz();
+        def.outcomes[0].rule = OutcomeRule::Tier {
             segment: "fast-track".into(),
         };
-        let key = &choose_outcome(&tiered, &cold, Some("fast-track"))
-            .unwrap()
-            .key;
-        assert_eq!(key, &tiered.outcomes[0].key);
+        let cold = total(0.0);
+        let chosen = choose_outcome(&def, &cold, Some("fast-track")).unwrap();
+        assert_eq!(chosen.key, "explore");
+        let chosen = choose_outcome(&def, &total(15.0), Some("nurture")).unwrap();
+        assert_eq!(chosen.key, "ready");
+    }
+
+    #[test]
+    fn top_category_outcomes_and_the_fallback_are_chosen_in_turn() {
+        let mut def = demo_growth_quiz();
+        def.outcomes[0].rule = OutcomeRule::TopCategory {
+            category: "budget".into(),
+        };
+        def.outcomes[1].rule = OutcomeRule::TopCategory {
+            category: "fit".into(),
+        };
+        def.outcomes[2].rule = OutcomeRule::Fallback;
+        let mut s = total(3.0);
+        s.categories = BTreeMap::from([("budget".into(), 1.0), ("fit".into(), 4.0)]);
+        assert_eq!(choose_outcome(&def, &s, None).unwrap().key, "consider");
+        s.categories = BTreeMap::from([("urgency".into(), 9.0)]);
+        assert_eq!(choose_outcome(&def, &s, None).unwrap().key, "ready");
     }
 }
