@@ -35,13 +35,14 @@ pub struct Seeded {
 
 /// The demo tiers: together they place every completer of `growth`, the
 /// first that matches winning.
-const TIERS: &[(&str, &str, &str, &str, &str)] = &[
+const TIERS: &[(&str, &str, &str, &str, &str, &str)] = &[
     (
         "fast-track",
         "Fast-track sales",
         "Completed with a score of 14 or more: budget, urgency and fit.",
         "all(completed(growth), score(growth) >= 14)",
         "fast_track",
+        "ready",
     ),
     (
         "nurture",
@@ -49,6 +50,7 @@ const TIERS: &[(&str, &str, &str, &str, &str)] = &[
         "Completed with a score from 8: promising, not ready yet.",
         "all(completed(growth), score(growth) >= 8)",
         "nurture",
+        "consider",
     ),
     (
         "disqualify",
@@ -56,6 +58,7 @@ const TIERS: &[(&str, &str, &str, &str, &str)] = &[
         "Everyone else who completed the quiz.",
         "completed(growth)",
         "disqualify",
+        "explore",
     ),
 ];
 
@@ -64,7 +67,7 @@ async fn seed_playbook(store: &dyn Store, now: i64) -> Result<bool, StartupError
         return Ok(false);
     }
     let mut tiers = Vec::new();
-    for (slug, name, description, rule, next_step) in TIERS {
+    for (slug, name, description, rule, next_step, outcome) in TIERS {
         let rule = quizfunnel::rule::Rule::parse(rule).map_err(internal)?;
         let id = store
             .create_segment(slug, name, description, &rule, now)
@@ -73,7 +76,7 @@ async fn seed_playbook(store: &dyn Store, now: i64) -> Result<bool, StartupError
         tiers.push(Tier {
             segment_id: id,
             next_step: next_step.to_string(),
-            outcome_key: None,
+            outcome_key: Some(outcome.to_string()),
         });
     }
     store.set_playbook(&tiers).await.map_err(internal)?;
@@ -100,6 +103,8 @@ pub async fn seed(store: &dyn Store, now: i64) -> Result<Seeded, StartupError> {
         .await
         .map_err(internal)?
         .ok_or_else(|| internal("the demo quiz did not publish"))?;
+    // The playbook first, so every demo completion is placed in a tier.
+    let playbook_created = seed_playbook(store, now).await?;
     let def = &published.definition;
     let sources = ["google", "linkedin", "newsletter", "partner", "direct"];
     let mut added = 0;
@@ -210,7 +215,7 @@ pub async fn seed(store: &dyn Store, now: i64) -> Result<Seeded, StartupError> {
     Ok(Seeded {
         quiz_created,
         respondents_added: added,
-        playbook_created: seed_playbook(store, now).await?,
+        playbook_created,
     })
 }
 

@@ -34,6 +34,15 @@ pub struct AnsweredStep<'a> {
     pub now: i64,
 }
 
+/// The tier a completion landed in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Placement {
+    pub segment_slug: String,
+    pub next_step: String,
+    pub outcome_key: Option<String>,
+    pub placed_at: i64,
+}
+
 /// Contact details given at the lead gate.
 #[derive(Debug, Clone, Default)]
 pub struct LeadDetails {
@@ -73,6 +82,8 @@ pub trait ResponseStore: Send + Sync {
 
     /// Finishes the session with its scores and records `quiz_completed`,
     /// in one transaction; a second call changes nothing.
+    /// Also places the contact in the first tier of the playbook whose
+    /// segment they match, in the same transaction.
     async fn complete_session(
         &self,
         session_id: i64,
@@ -80,10 +91,12 @@ pub trait ResponseStore: Send + Sync {
         now: i64,
     ) -> StoreResult<QuizSession>;
 
+    /// The tier a completed session was placed in, if any matched.
+    async fn placement(&self, session_id: i64) -> StoreResult<Option<Placement>>;
+
     /// Throws away a session a bot filled in (honeypot, too fast).
     async fn discard_session(&self, session_id: i64) -> StoreResult<()>;
 
-    /// Records the contact details a respondent gave.
     /// Records the contact details a respondent gave; returns the contact
     /// that now holds them (another one when the email was known already).
     async fn record_lead(&self, contact_id: i64, lead: &LeadDetails, now: i64) -> StoreResult<i64>;

@@ -517,7 +517,20 @@ pub async fn result(
     }
     let def = definition_for(ctx, &published, &session).await?;
     let scores = quiz::score(&def, &session.answers);
-    let outcome = quiz::choose_outcome(&def, &scores, None);
+    // The tier the respondent was placed in decides first: its own outcome
+    // when the playbook names one, else an outcome chosen by that tier.
+    let placement = ctx.store.placement(session.id).await?;
+    let outcome = placement
+        .as_ref()
+        .and_then(|p| p.outcome_key.as_deref())
+        .and_then(|key| def.outcome(key))
+        .or_else(|| {
+            quiz::choose_outcome(
+                &def,
+                &scores,
+                placement.as_ref().map(|p| p.segment_slug.as_str()),
+            )
+        });
     Ok(Some(ResultView {
         slug: slug.into(),
         quiz_title: def.title.clone(),

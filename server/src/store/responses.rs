@@ -1,11 +1,13 @@
 //! Respondents' sessions: each step, the completion, the lead details.
 
 use super::SqlStore;
+use super::sql::bind_all;
 use super::sql::{db_err, with_pool};
 use async_trait::async_trait;
 use quizfunnel::quiz::{Answers, Scores};
+use quizfunnel::rule::{Rule, compile};
 use quizfunnel::store::{
-    AnsweredStep, LeadDetails, QuizSession, ResponseStore, StoreError, StoreResult,
+    AnsweredStep, LeadDetails, Placement, QuizSession, ResponseStore, StoreError, StoreResult,
 };
 use std::collections::BTreeMap;
 
@@ -220,6 +222,7 @@ impl ResponseStore for SqlStore {
         now: i64,
     ) -> StoreResult<QuizSession> {
         let event_sql = self.insert_event_sql();
+        let dialect = self.dialect();
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin().await.map_err(db_err)?;
             let finished: Option<(i64, i64, i64)> = sqlx::query_as(
@@ -260,6 +263,49 @@ impl ResponseStore for SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
+                // Tiers in order, first match wins: the rule's SQL asked of
+                // this one contact, inside this transaction, so the
+                // placement and the completion are stored together.
+                let tiers: Vec<(i64, String, String, String, Option<String>)> = sqlx::query_as(
+                    "SELECT s.id, s.slug, s.rule, t.next_step, t.outcome_key FROM tiers t \
+                     JOIN segments s ON s.id = t.segment_id ORDER BY t.position",
+                )
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                for (segment_id, slug, rule, next_step, outcome_key) in tiers {
+                    let Ok(rule) = serde_json::from_str::<Rule>(&rule) else {
+                        tracing::error!(segment = %slug, "a tier's rule cannot be read");
+                        continue;
+                    };
+                    let predicate = compile(&rule, dialect, now, 2);
+                    let sql = format!(
+                        "SELECT count(*) FROM contacts c WHERE c.id = $1 AND ({})",
+                        predicate.sql
+                    );
+                    let q = sqlx::query_scalar::<_, i64>(&sql).bind(contact_id);
+                    let matched: i64 = bind_all!(q, &predicate.params)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    if matched > 0 {
+                        sqlx::query(
+                            "INSERT INTO placements (session_id, contact_id, segment_id, segment_slug, next_step, outcome_key, placed_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        )
+                        .bind(session_id)
+                        .bind(contact_id)
+                        .bind(segment_id)
+                        .bind(&slug)
+                        .bind(&next_step)
+                        .bind(&outcome_key)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                        break;
+                    }
+                }
                 sqlx::query("UPDATE contacts SET last_seen = $1 WHERE id = $2")
                     .bind(now)
                     .bind(contact_id)
@@ -270,6 +316,30 @@ impl ResponseStore for SqlStore {
             tx.commit().await.map_err(db_err)
         })?;
         self.session_by_id(session_id).await
+    }
+
+    async fn placement(&self, session_id: i64) -> StoreResult<Option<Placement>> {
+        let row: Option<(String, String, Option<String>, i64)> = with_pool!(
+            self.db(),
+            write,
+            |pool| {
+                sqlx::query_as(
+                "SELECT segment_slug, next_step, outcome_key, placed_at FROM placements WHERE session_id = $1",
+            )
+            .bind(session_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)
+            }
+        )?;
+        Ok(row.map(
+            |(segment_slug, next_step, outcome_key, placed_at)| Placement {
+                segment_slug,
+                next_step,
+                outcome_key,
+                placed_at,
+            },
+        ))
     }
 
     async fn discard_session(&self, session_id: i64) -> StoreResult<()> {

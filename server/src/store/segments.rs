@@ -1,9 +1,9 @@
 //! Segments counted live with the rule compiler, and the tier playbook.
 
-use super::sql::{conflict_as, db_err, with_pool};
+use super::sql::{bind_all, conflict_as, db_err, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
-use quizfunnel::rule::{Dialect, Rule, SqlParam, compile};
+use quizfunnel::rule::{Dialect, Rule, compile};
 use quizfunnel::store::{SegmentStore, SegmentSummary, StoreError, StoreResult, Tier, TierSummary};
 
 #[derive(sqlx::FromRow)]
@@ -16,23 +16,8 @@ struct SegmentRow {
     updated_at: i64,
 }
 
-/// Binds the compiler's parameters, in order, to a query on either driver.
-macro_rules! bind_all {
-    ($query:expr, $params:expr) => {{
-        let mut q = $query;
-        for p in $params {
-            q = match p {
-                SqlParam::Text(s) => q.bind(s.clone()),
-                SqlParam::Int(i) => q.bind(*i),
-                SqlParam::Real(f) => q.bind(*f),
-            };
-        }
-        q
-    }};
-}
-
 impl SqlStore {
-    fn dialect(&self) -> Dialect {
+    pub(super) fn dialect(&self) -> Dialect {
         match self.db() {
             Db::Sqlite(_) => Dialect::Sqlite,
             Db::Postgres(_) => Dialect::Postgres,

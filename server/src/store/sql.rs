@@ -33,6 +33,23 @@ macro_rules! with_pool {
 }
 pub(crate) use with_pool;
 
+/// Binds the rule compiler's parameters, in order, to a query on either
+/// driver.
+macro_rules! bind_all {
+    ($query:expr, $params:expr) => {{
+        let mut q = $query;
+        for p in $params {
+            q = match p {
+                quizfunnel::rule::SqlParam::Text(s) => q.bind(s.clone()),
+                quizfunnel::rule::SqlParam::Int(i) => q.bind(*i),
+                quizfunnel::rule::SqlParam::Real(f) => q.bind(*f),
+            };
+        }
+        q
+    }};
+}
+pub(crate) use bind_all;
+
 /// Database errors become store errors; a broken uniqueness rule becomes
 /// `Conflict` with the caller's words for it.
 pub fn db_err(e: sqlx::Error) -> StoreError {

@@ -102,6 +102,11 @@ async fn respondent_without_javascript_completes_and_sees_the_outcome_they_earne
     assert_eq!(count(&app, &format!("SELECT count(*) FROM events WHERE name = 'question_answered' AND contact_id = {contact}")).await, 7);
     assert_eq!(count(&app, &format!("SELECT count(*) FROM session_category_scores s JOIN quiz_sessions q ON q.id = s.session_id WHERE q.contact_id = {contact} AND s.category = 'budget' AND s.score = 3")).await, 1);
     assert_eq!(count(&app, &format!("SELECT count(*) FROM contacts WHERE id = {contact} AND hidden_fields LIKE '%podcast%'")).await, 1);
+    // Placed in the first tier that matches, with the completion.
+    assert_eq!(
+        count(&app, &format!("SELECT count(*) FROM placements WHERE contact_id = {contact} AND segment_slug = 'fast-track' AND next_step = 'fast_track'")).await,
+        1
+    );
 }
 
 async fn replayed_and_double_clicked_steps_store_nothing_twice(backend: Backend) {
