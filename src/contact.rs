@@ -182,7 +182,9 @@ pub fn parse_event(item: &Value, caller: Caller, now: i64) -> Result<NewEvent, F
     let properties = match obj.get("properties") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => {
-            let size = serde_json::to_string(m).map(|s| s.len()).unwrap_or(usize::MAX);
+            let size = serde_json::to_string(m)
+                .map(|s| s.len())
+                .unwrap_or(usize::MAX);
             if size > MAX_PROPERTIES_BYTES {
                 return Err(field_err(
                     "properties",
@@ -211,11 +213,7 @@ pub fn parse_event(item: &Value, caller: Caller, now: i64) -> Result<NewEvent, F
     }
     let idempotency_key = match obj.get("idempotency_key") {
         None | Some(Value::Null) => None,
-        Some(v) => Some(short_text(
-            v,
-            "idempotency_key",
-            MAX_IDEMPOTENCY_KEY_CHARS,
-        )?),
+        Some(v) => Some(short_text(v, "idempotency_key", MAX_IDEMPOTENCY_KEY_CHARS)?),
     };
     Ok(NewEvent {
         subject,
@@ -238,10 +236,7 @@ fn parse_subject(obj: &Map<String, Value>, caller: Caller) -> Result<Subject, Fi
         )),
         [one] => {
             if caller == Caller::Browser && *one != "visitor_id" {
-                return Err(field_err(
-                    one,
-                    "needs an API key; browsers send visitor_id",
-                ));
+                return Err(field_err(one, "needs an API key; browsers send visitor_id"));
             }
             let v = &obj[*one];
             match *one {
@@ -301,11 +296,14 @@ fn short_text(v: &Value, field: &str, max: usize) -> Result<String, FieldError> 
 /// Milliseconds since the epoch, or an RFC 3339 string.
 fn parse_time(v: &Value, field: &str) -> Result<i64, FieldError> {
     match v {
-        Value::Number(n) => n.as_i64().ok_or_else(|| {
-            field_err(field, "must be whole milliseconds since the epoch")
-        }),
+        Value::Number(n) => n
+            .as_i64()
+            .ok_or_else(|| field_err(field, "must be whole milliseconds since the epoch")),
         Value::String(s) => parse_iso(s).ok_or_else(|| {
-            field_err(field, "must be an RFC 3339 time such as 2026-11-28T16:05:00Z")
+            field_err(
+                field,
+                "must be an RFC 3339 time such as 2026-11-28T16:05:00Z",
+            )
         }),
         _ => Err(field_err(
             field,

@@ -27,14 +27,16 @@ fn occurred_at_reads_milliseconds_and_rfc3339() {
     let ms = event(json!({"name": "x", "email": "A@B.io", "occurred_at": NOW - 1000})).unwrap();
     assert_eq!(ms.occurred_at, NOW - 1000);
     assert_eq!(ms.subject, Subject::Email(Email::parse("a@b.io").unwrap()));
-    let iso =
-        event(json!({"name": "x", "contact_id": 7, "occurred_at": "2026-11-28T16:00:00Z"})).unwrap();
+    let iso = event(json!({"name": "x", "contact_id": 7, "occurred_at": "2026-11-28T16:00:00Z"}))
+        .unwrap();
     assert_eq!(iso.occurred_at, NOW - 5 * 60_000);
 }
 
 #[test]
 fn future_events_beyond_five_minutes_are_refused() {
-    assert!(event(json!({"name": "x", "contact_id": 1, "occurred_at": NOW + MAX_FUTURE_MS})).is_ok());
+    assert!(
+        event(json!({"name": "x", "contact_id": 1, "occurred_at": NOW + MAX_FUTURE_MS})).is_ok()
+    );
     assert_eq!(
         field_of(json!({"name": "x", "contact_id": 1, "occurred_at": NOW + MAX_FUTURE_MS + 1})),
         "occurred_at"
@@ -58,12 +60,30 @@ fn each_bad_field_is_named() {
         (json!({"name": "x", "email": "nope"}), "email"),
         (json!({"name": "x", "contact_id": -1}), "contact_id"),
         (json!({"name": "x", "contact_id": "7"}), "contact_id"),
-        (json!({"name": "x", "visitor_id": "v-12345678", "email": "a@b.io"}), "email"),
-        (json!({"name": "x", "contact_id": 1, "properties": []}), "properties"),
-        (json!({"name": "x", "contact_id": 1, "occurred_at": "yesterday"}), "occurred_at"),
-        (json!({"name": "x", "contact_id": 1, "occurred_at": 1.5}), "occurred_at"),
-        (json!({"name": "x", "contact_id": 1, "idempotency_key": ""}), "idempotency_key"),
-        (json!({"name": "x", "contact_id": 1, "colour": "red"}), "colour"),
+        (
+            json!({"name": "x", "visitor_id": "v-12345678", "email": "a@b.io"}),
+            "email",
+        ),
+        (
+            json!({"name": "x", "contact_id": 1, "properties": []}),
+            "properties",
+        ),
+        (
+            json!({"name": "x", "contact_id": 1, "occurred_at": "yesterday"}),
+            "occurred_at",
+        ),
+        (
+            json!({"name": "x", "contact_id": 1, "occurred_at": 1.5}),
+            "occurred_at",
+        ),
+        (
+            json!({"name": "x", "contact_id": 1, "idempotency_key": ""}),
+            "idempotency_key",
+        ),
+        (
+            json!({"name": "x", "contact_id": 1, "colour": "red"}),
+            "colour",
+        ),
         (json!("just text"), ""),
     ];
     for (input, field) in cases {
@@ -84,8 +104,18 @@ fn oversized_properties_are_refused() {
 fn browsers_may_only_name_their_own_visitor() {
     let browser = |v: Value| parse_event(&v, Caller::Browser, NOW);
     assert!(browser(json!({"name": "x", "visitor_id": "v-12345678"})).is_ok());
-    assert_eq!(browser(json!({"name": "x", "email": "a@b.io"})).unwrap_err().0, "email");
-    assert_eq!(browser(json!({"name": "x", "contact_id": 3})).unwrap_err().0, "contact_id");
+    assert_eq!(
+        browser(json!({"name": "x", "email": "a@b.io"}))
+            .unwrap_err()
+            .0,
+        "email"
+    );
+    assert_eq!(
+        browser(json!({"name": "x", "contact_id": 3}))
+            .unwrap_err()
+            .0,
+        "contact_id"
+    );
 }
 
 #[test]
@@ -99,7 +129,10 @@ fn a_mixed_batch_keeps_the_valid_items_and_lists_the_rest_by_index() {
     let (valid, rejected) = parse_batch(body.as_bytes(), Caller::Server, NOW).unwrap();
     assert_eq!(valid.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0]);
     assert_eq!(
-        rejected.iter().map(|r| (r.index, r.field.as_str())).collect::<Vec<_>>(),
+        rejected
+            .iter()
+            .map(|r| (r.index, r.field.as_str()))
+            .collect::<Vec<_>>(),
         [(1, "visitor_id"), (2, "occurred_at")]
     );
 }
@@ -123,7 +156,10 @@ fn attributes_are_typed_from_their_json() {
     assert_eq!(kind(json!(50)), (AttrKind::Number, "50".into()));
     assert_eq!(kind(json!(2.5)), (AttrKind::Number, "2.5".into()));
     assert_eq!(kind(json!(true)), (AttrKind::Bool, "true".into()));
-    assert_eq!(kind(json!("2026-01-31")), (AttrKind::Date, "2026-01-31".into()));
+    assert_eq!(
+        kind(json!("2026-01-31")),
+        (AttrKind::Date, "2026-01-31".into())
+    );
     assert_eq!(kind(json!("trial")), (AttrKind::String, "trial".into()));
     assert_eq!(
         attribute_from_json("k", &Value::Null).unwrap(),
@@ -154,7 +190,10 @@ fn identify_names_the_bad_field() {
     assert_eq!(field(json!({})), "email");
     assert_eq!(field(json!({"email": "x"})), "email");
     assert_eq!(field(json!({"email": "a@b.io", "extra": 1})), "extra");
-    assert_eq!(field(json!({"email": "a@b.io", "consent": "yes"})), "consent");
+    assert_eq!(
+        field(json!({"email": "a@b.io", "consent": "yes"})),
+        "consent"
+    );
     assert_eq!(
         field(json!({"email": "a@b.io", "attributes": {"k": {"nested": 1}}})),
         "attributes.k"
@@ -164,15 +203,24 @@ fn identify_names_the_bad_field() {
 
 #[test]
 fn origins_are_normalised_and_paths_refused() {
-    assert_eq!(parse_origin("https://Shop.Example.com/").unwrap(), "https://shop.example.com");
-    assert_eq!(parse_origin("http://localhost:3101").unwrap(), "http://localhost:3101");
+    assert_eq!(
+        parse_origin("https://Shop.Example.com/").unwrap(),
+        "https://shop.example.com"
+    );
+    assert_eq!(
+        parse_origin("http://localhost:3101").unwrap(),
+        "http://localhost:3101"
+    );
     assert!(parse_origin("shop.example.com").is_err());
     assert!(parse_origin("https://shop.example.com/path").is_err());
 }
 
 #[test]
 fn timeline_cursor_round_trips_through_text() {
-    let c = TimelineCursor { occurred_at: NOW, id: 42 };
+    let c = TimelineCursor {
+        occurred_at: NOW,
+        id: 42,
+    };
     assert_eq!(TimelineCursor::parse(&c.to_string()), Some(c));
     assert_eq!(TimelineCursor::parse("nope"), None);
 }

@@ -30,8 +30,11 @@ pub trait ContactStore: Send + Sync {
     /// their visitor id or email; an event whose idempotency key was seen
     /// before counts as a duplicate; one naming a contact id that does not
     /// exist is rejected.
-    async fn ingest_events(&self, events: &[(usize, NewEvent)], now: i64)
-    -> StoreResult<IngestReport>;
+    async fn ingest_events(
+        &self,
+        events: &[(usize, NewEvent)],
+        now: i64,
+    ) -> StoreResult<IngestReport>;
 
     /// Upserts the contact with this email, sets its name, consent and
     /// attributes, and stitches the visitor id (if any) to it: an anonymous

@@ -288,14 +288,12 @@ impl ContactStore for SqlStore {
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin().await.map_err(db_err)?;
             let id = visitor_contact!(tx, visitor_id, &fields, now);
-            sqlx::query(
-                "UPDATE contacts SET last_seen = $2 WHERE id = $1 AND last_seen < $2",
-            )
-            .bind(id)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            sqlx::query("UPDATE contacts SET last_seen = $2 WHERE id = $1 AND last_seen < $2")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
             Ok(id)
         })
@@ -387,11 +385,12 @@ impl ContactStore for SqlStore {
         let visitor = who.visitor_id.as_ref().map(|v| v.as_str());
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin().await.map_err(db_err)?;
-            let by_email: Option<i64> = sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1")
-                .bind(email)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            let by_email: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
             let by_visitor: Option<(i64, Option<String>)> = match visitor {
                 None => None,
                 Some(v) => sqlx::query_as(
@@ -497,12 +496,14 @@ impl ContactStore for SqlStore {
                         .map_err(db_err)?;
                     }
                     AttrChange::Remove(key) => {
-                        sqlx::query("DELETE FROM contact_attributes WHERE contact_id = $1 AND key = $2")
-                            .bind(contact_id)
-                            .bind(key)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db_err)?;
+                        sqlx::query(
+                            "DELETE FROM contact_attributes WHERE contact_id = $1 AND key = $2",
+                        )
+                        .bind(contact_id)
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
                     }
                 }
             }
@@ -517,7 +518,9 @@ impl ContactStore for SqlStore {
 
     async fn merge_contacts(&self, keep: i64, absorb: i64, now: i64) -> StoreResult<()> {
         if keep == absorb {
-            return Err(StoreError::Conflict("a contact cannot merge into itself".into()));
+            return Err(StoreError::Conflict(
+                "a contact cannot merge into itself".into(),
+            ));
         }
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin().await.map_err(db_err)?;
@@ -744,13 +747,10 @@ impl ContactStore for SqlStore {
         })?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let next = more
-            .then(|| rows.last())
-            .flatten()
-            .map(|r| TimelineCursor {
-                occurred_at: r.occurred_at,
-                id: r.id,
-            });
+        let next = more.then(|| rows.last()).flatten().map(|r| TimelineCursor {
+            occurred_at: r.occurred_at,
+            id: r.id,
+        });
         Ok(TimelinePage {
             events: rows
                 .into_iter()
@@ -768,11 +768,12 @@ impl ContactStore for SqlStore {
     async fn erase_contact(&self, id: i64) -> StoreResult<Erasure> {
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin().await.map_err(db_err)?;
-            let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE contact_id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            let events: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM events WHERE contact_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
             let quiz_sessions: i64 =
                 sqlx::query_scalar("SELECT count(*) FROM quiz_sessions WHERE contact_id = $1")
                     .bind(id)

@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod cli;
+mod contacts;
 mod health;
 mod pages;
 mod roles;
