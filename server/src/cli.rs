@@ -44,6 +44,9 @@ enum Command {
         /// Mark the session cookie Secure (set when served over https)
         #[arg(long, env = "QUIZFUNNEL_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Run the retention job (deleting idle anonymous visitors) this often; 0 turns it off
+        #[arg(long, env = "QUIZFUNNEL_RETENTION_EVERY_MINUTES", default_value_t = 60)]
+        retention_every_minutes: u64,
     },
     /// Apply database migrations to DATABASE_URL
     Migrate,
@@ -56,6 +59,12 @@ enum Command {
     Key {
         #[command(subcommand)]
         command: KeyCommand,
+    },
+    /// Erase a contact and everything stored about them (events, answers,
+    /// segment history), at once and for good
+    Erase {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -90,6 +99,7 @@ pub async fn run() -> Result<(), StartupError> {
             idle_timeout_minutes,
             absolute_timeout_hours,
             secure_cookies,
+            retention_every_minutes,
         } => {
             let config = ServeConfig {
                 database_url: cli.database_url,
@@ -101,6 +111,8 @@ pub async fn run() -> Result<(), StartupError> {
                     secure_cookie: secure_cookies,
                 },
                 clock: Clock::default(),
+                retention_every: (retention_every_minutes > 0)
+                    .then(|| std::time::Duration::from_secs(retention_every_minutes * 60)),
             };
             let app = startup::Application::build(config).await?;
             println!("quizfunnel is serving on http://{}", app.addr());
@@ -127,6 +139,16 @@ pub async fn run() -> Result<(), StartupError> {
             let key = accounts::create_key(&ctx, &name).await?;
             println!("{key}");
             eprintln!("API key \"{name}\" created. Copy it now: it is not shown again.");
+            Ok(())
+        }
+        Command::Erase { email } => {
+            let ctx = admin_context(&cli.database_url).await?;
+            let erased = accounts::erase_contact(&ctx, &email).await?;
+            println!(
+                "erased contact #{}: {}",
+                erased.contact_id,
+                erased.audit_detail()
+            );
             Ok(())
         }
     }

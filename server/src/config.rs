@@ -15,4 +15,7 @@ pub struct ServeConfig {
     pub sessions: SessionPolicy,
     /// Tests move this clock forward instead of sleeping.
     pub clock: Clock,
+    /// How often the retention job deletes idle anonymous visitors;
+    /// `None` runs no job.
+    pub retention_every: Option<std::time::Duration>,
 }

@@ -1,6 +1,7 @@
 //! The router: Leptos pages and server functions, plus the plain HTTP routes.
 
 mod auth;
+mod ingest;
 mod security;
 
 use axum::extract::{DefaultBodyLimit, FromRef, State};
@@ -44,6 +45,8 @@ pub fn router(ctx: AppContext, addr: SocketAddr, site_root: &Path) -> Router {
         .route("/logout", post(auth::logout))
         .route("/setup", post(auth::setup))
         .route("/invite/{token}", post(auth::accept_invitation))
+        // Reads its own bodies, up to 1 MB, instead of the global limit.
+        .merge(ingest::routes())
         .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

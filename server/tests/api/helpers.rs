@@ -113,6 +113,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         site_root: dir.path().join("site"),
         sessions: Default::default(),
         clock: clock.clone(),
+        retention_every: None,
     })
     .await
     .expect("test server starts");

@@ -7,5 +7,6 @@ mod accounts;
 mod cli;
 mod contacts;
 mod health;
+mod ingest;
 mod pages;
 mod roles;
