@@ -10,6 +10,7 @@ use leptos_router::{
 
 pub mod admin;
 pub mod auth;
+pub mod contacts;
 pub mod error;
 pub mod home;
 pub mod respond;
@@ -84,6 +85,8 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("/admin") view=admin::AdminLayout>
                         <Route path=path!("") view=admin::AdminHome />
                         <Route path=path!("quizzes") view=admin::QuizzesPage />
+                        <Route path=path!("contacts") view=contacts::ContactsPage />
+                        <Route path=path!("contacts/:id") view=contacts::ContactPage />
                         <Route path=path!("settings") view=admin::SettingsPage />
                     </ParentRoute>
                 </Routes>

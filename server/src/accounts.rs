@@ -1,4 +1,4 @@
-//! Account work the CLI does without a signed-in user.
+//! Account and privacy work the CLI does without a signed-in user.
 
 use crate::error::StartupError;
 use quizfunnel::account::{Role, User, check_new_password};
@@ -39,4 +39,20 @@ pub async fn create_key(ctx: &AppContext, name: &str) -> Result<String, StartupE
         .map_err(|e| StartupError::Other(e.to_string()))?;
     audit(ctx, "cli", "api_key.created", name, &info.prefix).await;
     Ok(key)
+}
+
+pub async fn erase_contact(
+    ctx: &AppContext,
+    email: &str,
+) -> Result<quizfunnel::contact::Erasure, StartupError> {
+    let email = Email::parse(email).map_err(|e| StartupError::Other(e.to_string()))?;
+    let id = ctx
+        .store
+        .contact_id_by_email(&email)
+        .await
+        .map_err(|e| StartupError::Other(e.to_string()))?
+        .ok_or_else(|| StartupError::Other(format!("no contact has the email {email}")))?;
+    quizfunnel_app::contacts::api::ssr::erase_contact(ctx, id, "cli")
+        .await
+        .map_err(|e| StartupError::Other(e.to_string()))
 }

@@ -50,6 +50,9 @@ enum Command {
         /// Public quiz answers allowed per address per minute (0: no limit)
         #[arg(long, env = "QUIZFUNNEL_QUIZ_POSTS_PER_MINUTE", default_value_t = 120)]
         quiz_posts_per_minute: u32,
+        /// Run the retention job (deleting idle anonymous visitors) this often; 0 turns it off
+        #[arg(long, env = "QUIZFUNNEL_RETENTION_EVERY_MINUTES", default_value_t = 60)]
+        retention_every_minutes: u64,
     },
     /// Apply database migrations to DATABASE_URL
     Migrate,
@@ -64,6 +67,12 @@ enum Command {
     Key {
         #[command(subcommand)]
         command: KeyCommand,
+    },
+    /// Erase a contact and everything stored about them (events, answers,
+    /// segment history), at once and for good
+    Erase {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -100,6 +109,7 @@ pub async fn run() -> Result<(), StartupError> {
             secure_cookies,
             min_quiz_seconds,
             quiz_posts_per_minute,
+            retention_every_minutes,
         } => {
             let config = ServeConfig {
                 database_url: cli.database_url,
@@ -115,6 +125,8 @@ pub async fn run() -> Result<(), StartupError> {
                     min_quiz_ms: min_quiz_seconds.max(0) * 1000,
                 },
                 quiz_posts_per_minute,
+                retention_every: (retention_every_minutes > 0)
+                    .then(|| std::time::Duration::from_secs(retention_every_minutes * 60)),
             };
             let app = startup::Application::build(config).await?;
             println!("quizfunnel is serving on http://{}", app.addr());
@@ -156,6 +168,16 @@ pub async fn run() -> Result<(), StartupError> {
             let key = accounts::create_key(&ctx, &name).await?;
             println!("{key}");
             eprintln!("API key \"{name}\" created. Copy it now: it is not shown again.");
+            Ok(())
+        }
+        Command::Erase { email } => {
+            let ctx = admin_context(&cli.database_url).await?;
+            let erased = accounts::erase_contact(&ctx, &email).await?;
+            println!(
+                "erased contact #{}: {}",
+                erased.contact_id,
+                erased.audit_detail()
+            );
             Ok(())
         }
     }

@@ -18,4 +18,7 @@ pub struct ServeConfig {
     pub quiz_posts_per_minute: u32,
     /// Tests move this clock forward instead of sleeping.
     pub clock: Clock,
+    /// How often the retention job deletes idle anonymous visitors;
+    /// `None` runs no job.
+    pub retention_every: Option<std::time::Duration>,
 }

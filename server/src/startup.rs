@@ -5,10 +5,11 @@ use crate::error::StartupError;
 use crate::http;
 use crate::store::SqlStore;
 use quizfunnel::store::Store;
-use quizfunnel_app::state::AppContext;
+use quizfunnel_app::state::{AppContext, Clock};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 pub struct Application {
@@ -28,6 +29,9 @@ impl Application {
             .local_addr()
             .map_err(|e| StartupError::Other(format!("cannot read the listening address: {e}")))?;
         let store: Arc<dyn Store> = Arc::new(store);
+        if let Some(every) = config.retention_every {
+            tokio::spawn(retention_job(store.clone(), config.clock.clone(), every));
+        }
         let ctx = AppContext {
             store,
             clock: config.clock,
@@ -61,6 +65,21 @@ impl Application {
         .map_err(|e| StartupError::Other(format!("the server stopped: {e}")))?;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Deletes anonymous visitors idle past the retention setting, now and then
+/// every `every`. The work is the store's; this only keeps time.
+async fn retention_job(store: Arc<dyn Store>, clock: Clock, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match store.purge_stale_visitors(clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "retention: deleted idle anonymous visitors"),
+            Err(e) => tracing::warn!(error = %e, "retention job failed; retrying next period"),
+        }
     }
 }
 

@@ -27,6 +27,7 @@ impl Access {
 pub const ADMIN_PAGES: &[(&str, &str, Access)] = &[
     ("/admin", "Dashboard", Access::SignedIn),
     ("/admin/quizzes", "Quizzes", Access::Funnels),
+    ("/admin/contacts", "Contacts", Access::SignedIn),
     ("/admin/settings", "Settings", Access::Owner),
 ];
 
@@ -70,5 +71,6 @@ mod tests {
         assert!(!page_access("/admin/quizzes").allows(Role::Sales));
         assert!(!page_access("/admin/settings").allows(Role::Marketer));
         assert!(page_access("/admin").allows(Role::Sales));
+        assert!(page_access("/admin/contacts/7").allows(Role::Sales));
     }
 }

@@ -2,6 +2,7 @@
 
 mod auth;
 mod embed;
+mod ingest;
 mod render;
 pub mod respond;
 mod security;
@@ -58,6 +59,8 @@ pub fn router(
         .route("/q/{slug}", post(respond::post_step))
         .route("/embed/{file}", get(embed::embed_script))
         .route("/embed-frame.js", get(embed::frame_script))
+        // Reads its own bodies, up to 1 MB, instead of the global limit.
+        .merge(ingest::routes())
         .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), {
             let options = state.leptos_options.clone();
             move || shell(options.clone())

@@ -1,10 +1,280 @@
 //! Contacts, identity and events.
 
-use super::SqlStore;
 use super::sql::{db_err, with_pool};
+use super::{Db, SqlStore};
 use async_trait::async_trait;
-use quizfunnel::store::{ContactStore, StoreResult};
-use std::collections::BTreeMap;
+use quizfunnel::contact::{
+    AnswerDetail, AttrChange, AttrKind, Attribute, CONTACTS_PER_PAGE, ContactFilter, ContactList,
+    ContactProfile, ContactSummary, DAY_MS, Erasure, EventRecord, Identified, Identify,
+    IngestReport, NewEvent, QuizSessionDetail, Rejection, Subject, TimelineCursor, TimelinePage,
+    TrackingSettings,
+};
+use quizfunnel::email::Email;
+use quizfunnel::rule::number_in_text;
+use quizfunnel::store::{ContactStore, StoreError, StoreResult};
+use std::collections::{BTreeMap, HashMap};
+
+/// The contact behind a visitor id inside transaction `$tx`: found through
+/// `contact_visitors`, or created with `$fields` as its hidden fields.
+/// Evaluates to the contact id; `?` leaves the enclosing function.
+macro_rules! visitor_contact {
+    ($tx:ident, $visitor:expr, $fields:expr, $now:expr) => {{
+        let visitor: &str = $visitor;
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT contact_id FROM contact_visitors WHERE visitor_id = $1")
+                .bind(visitor)
+                .fetch_optional(&mut *$tx)
+                .await
+                .map_err(db_err)?;
+        match found {
+            Some(id) => id,
+            None => {
+                let created: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO contacts (visitor_id, hidden_fields, first_seen, last_seen) \
+                     VALUES ($1, $2, $3, $3) ON CONFLICT (visitor_id) DO NOTHING RETURNING id",
+                )
+                .bind(visitor)
+                .bind($fields)
+                .bind($now)
+                .fetch_optional(&mut *$tx)
+                .await
+                .map_err(db_err)?;
+                match created {
+                    Some(id) => {
+                        sqlx::query(
+                            "INSERT INTO contact_visitors (visitor_id, contact_id, first_seen) \
+                             VALUES ($1, $2, $3)",
+                        )
+                        .bind(visitor)
+                        .bind(id)
+                        .bind($now)
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(db_err)?;
+                        id
+                    }
+                    // Another instance created it a moment ago (Postgres).
+                    None => sqlx::query_scalar(
+                        "SELECT contact_id FROM contact_visitors WHERE visitor_id = $1",
+                    )
+                    .bind(visitor)
+                    .fetch_one(&mut *$tx)
+                    .await
+                    .map_err(db_err)?,
+                }
+            }
+        }
+    }};
+}
+
+/// Moves everything of contact `$absorb` onto `$keep` and deletes it,
+/// inside transaction `$tx`.
+macro_rules! merge_into {
+    ($tx:ident, $keep:expr, $absorb:expr, $now:expr) => {{
+        let (keep, absorb, now): (i64, i64, i64) = ($keep, $absorb, $now);
+        for sql in [
+            "UPDATE events SET contact_id = $1 WHERE contact_id = $2",
+            "UPDATE quiz_sessions SET contact_id = $1 WHERE contact_id = $2",
+            "UPDATE contact_visitors SET contact_id = $1 WHERE contact_id = $2",
+            // The kept contact's own attribute values win.
+            "INSERT INTO contact_attributes (contact_id, key, kind, value_text, value_num) \
+             SELECT $1, key, kind, value_text, value_num FROM contact_attributes \
+             WHERE contact_id = $2 ON CONFLICT (contact_id, key) DO NOTHING",
+        ] {
+            sqlx::query(sql)
+                .bind(keep)
+                .bind(absorb)
+                .execute(&mut *$tx)
+                .await
+                .map_err(db_err)?;
+        }
+        // Both in one segment now: the absorbed stay ends here, so at most
+        // one stay per segment is open; every stay is kept as history.
+        sqlx::query(
+            "UPDATE segment_memberships SET exited_at = $3 \
+             WHERE contact_id = $2 AND exited_at IS NULL AND EXISTS ( \
+                SELECT 1 FROM segment_memberships k WHERE k.contact_id = $1 \
+                AND k.segment_id = segment_memberships.segment_id AND k.exited_at IS NULL)",
+        )
+        .bind(keep)
+        .bind(absorb)
+        .bind(now)
+        .execute(&mut *$tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("UPDATE segment_memberships SET contact_id = $1 WHERE contact_id = $2")
+            .bind(keep)
+            .bind(absorb)
+            .execute(&mut *$tx)
+            .await
+            .map_err(db_err)?;
+        let gone: AbsorbedRow = sqlx::query_as(
+            "DELETE FROM contacts WHERE id = $1 \
+             RETURNING email, name, consent, hidden_fields, first_seen, last_seen",
+        )
+        .bind(absorb)
+        .fetch_one(&mut *$tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE contacts SET email = COALESCE(email, $2), name = COALESCE(name, $3), \
+             consent = (consent OR $4), \
+             hidden_fields = CASE WHEN hidden_fields = '{}' THEN $5 ELSE hidden_fields END, \
+             first_seen = CASE WHEN first_seen > $6 THEN $6 ELSE first_seen END, \
+             last_seen = CASE WHEN last_seen < $7 THEN $7 ELSE last_seen END \
+             WHERE id = $1",
+        )
+        .bind(keep)
+        .bind(gone.email)
+        .bind(gone.name)
+        .bind(gone.consent)
+        .bind(gone.hidden_fields)
+        .bind(gone.first_seen)
+        .bind(gone.last_seen)
+        .execute(&mut *$tx)
+        .await
+        .map_err(db_err)?;
+    }};
+}
+
+#[derive(sqlx::FromRow)]
+struct AbsorbedRow {
+    email: Option<String>,
+    name: Option<String>,
+    consent: bool,
+    hidden_fields: String,
+    first_seen: i64,
+    last_seen: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    email: Option<String>,
+    name: Option<String>,
+    first_seen: i64,
+    last_seen: i64,
+}
+
+impl From<SummaryRow> for ContactSummary {
+    fn from(r: SummaryRow) -> Self {
+        ContactSummary {
+            id: r.id,
+            email: r.email,
+            name: r.name,
+            first_seen: r.first_seen,
+            last_seen: r.last_seen,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    id: i64,
+    quiz_slug: String,
+    quiz_title: String,
+    version: i64,
+    started_at: i64,
+    completed_at: Option<i64>,
+    score: Option<f64>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AnswerRow {
+    session_id: i64,
+    question_key: String,
+    option_key: String,
+    value_text: Option<String>,
+    answered_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    name: String,
+    properties: String,
+    occurred_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SettingsRow {
+    site_key: String,
+    allowed_origins: String,
+    retention_days: i64,
+}
+
+impl From<SettingsRow> for TrackingSettings {
+    fn from(r: SettingsRow) -> Self {
+        TrackingSettings {
+            site_key: r.site_key,
+            allowed_origins: r
+                .allowed_origins
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect(),
+            retention_days: r.retention_days,
+        }
+    }
+}
+
+/// Event properties are TEXT in SQLite and JSONB in Postgres.
+fn insert_event_sql(db: &Db) -> &'static str {
+    match db {
+        Db::Sqlite(_) => {
+            "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING"
+        }
+        Db::Postgres(_) => {
+            "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
+             VALUES ($1, $2, CAST($3 AS JSONB), $4, $5) ON CONFLICT (idempotency_key) DO NOTHING"
+        }
+    }
+}
+
+fn timeline_sql(db: &Db) -> &'static str {
+    match db {
+        Db::Sqlite(_) => {
+            "SELECT id, name, properties, occurred_at FROM events \
+             WHERE contact_id = $1 AND occurred_at <= $2 AND (occurred_at < $2 OR id < $3) \
+             ORDER BY occurred_at DESC, id DESC LIMIT $4"
+        }
+        Db::Postgres(_) => {
+            "SELECT id, name, properties::text AS properties, occurred_at FROM events \
+             WHERE contact_id = $1 AND occurred_at <= $2 AND (occurred_at < $2 OR id < $3) \
+             ORDER BY occurred_at DESC, id DESC LIMIT $4"
+        }
+    }
+}
+
+/// The admin list's filters, all bound parameters; an empty value filters
+/// nothing.
+const CONTACT_FILTER: &str = "FROM contacts c WHERE \
+    ($1 = '' OR LOWER(COALESCE(c.email, '')) LIKE $1 ESCAPE '\\' \
+        OR LOWER(COALESCE(c.name, '')) LIKE $1 ESCAPE '\\') \
+    AND ($2 = '' OR EXISTS (SELECT 1 FROM contact_attributes a WHERE a.contact_id = c.id \
+        AND a.key = $2 AND ($3 = '' OR a.value_text = $3))) \
+    AND ($4 = 0 OR EXISTS (SELECT 1 FROM quiz_sessions s WHERE s.contact_id = c.id \
+        AND s.completed_at IS NOT NULL)) \
+    AND c.last_seen >= $5 AND c.last_seen <= $6";
+
+/// `%text%` for LIKE, with LIKE's own wildcards taken literally.
+fn like_pattern(text: &str) -> String {
+    let text = text.trim().to_lowercase();
+    if text.is_empty() {
+        return String::new();
+    }
+    let mut p = String::from("%");
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
+}
 
 #[async_trait]
 impl ContactStore for SqlStore {
@@ -15,21 +285,589 @@ impl ContactStore for SqlStore {
         now: i64,
     ) -> StoreResult<i64> {
         let fields = serde_json::to_string(first_visit_fields).unwrap_or_else(|_| "{}".into());
-        // Insert-or-touch in one statement, so two first requests racing
-        // from the same browser end up on one contact.
         with_pool!(self.db(), write, |pool| {
-            sqlx::query_scalar(
-                "INSERT INTO contacts (visitor_id, hidden_fields, first_seen, last_seen) \
-                 VALUES ($1, $2, $3, $3) \
-                 ON CONFLICT (visitor_id) DO UPDATE SET last_seen = excluded.last_seen \
-                 RETURNING id",
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let id = visitor_contact!(tx, visitor_id, &fields, now);
+            sqlx::query("UPDATE contacts SET last_seen = $2 WHERE id = $1 AND last_seen < $2")
+                .bind(id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            Ok(id)
+        })
+    }
+
+    async fn ingest_events(
+        &self,
+        events: &[(usize, NewEvent)],
+        now: i64,
+    ) -> StoreResult<IngestReport> {
+        let insert = insert_event_sql(self.db());
+        let mut report = IngestReport::default();
+        let mut contacts: HashMap<&Subject, Option<i64>> = HashMap::new();
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            for (index, event) in events {
+                let contact = match contacts.get(&event.subject) {
+                    Some(c) => *c,
+                    None => {
+                        let c = match &event.subject {
+                            Subject::Visitor(v) => Some(visitor_contact!(tx, v.as_str(), "{}", now)),
+                            Subject::Email(e) => Some(
+                                sqlx::query_scalar(
+                                    "INSERT INTO contacts (email, hidden_fields, first_seen, last_seen) \
+                                     VALUES ($1, '{}', $2, $2) \
+                                     ON CONFLICT (email) DO UPDATE SET email = excluded.email \
+                                     RETURNING id",
+                                )
+                                .bind(e.as_str())
+                                .bind(now)
+                                .fetch_one(&mut *tx)
+                                .await
+                                .map_err(db_err)?,
+                            ),
+                            Subject::Contact(id) => {
+                                sqlx::query_scalar("SELECT id FROM contacts WHERE id = $1")
+                                    .bind(id)
+                                    .fetch_optional(&mut *tx)
+                                    .await
+                                    .map_err(db_err)?
+                            }
+                        };
+                        contacts.insert(&event.subject, c);
+                        c
+                    }
+                };
+                let Some(contact) = contact else {
+                    report.rejected.push(Rejection {
+                        index: *index,
+                        field: "contact_id".into(),
+                        reason: "no contact has this id".into(),
+                    });
+                    continue;
+                };
+                let properties = serde_json::Value::Object(event.properties.clone()).to_string();
+                let inserted = sqlx::query(insert)
+                    .bind(contact)
+                    .bind(&event.name)
+                    .bind(properties)
+                    .bind(event.occurred_at)
+                    .bind(event.idempotency_key.as_deref())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                if inserted == 0 {
+                    report.duplicates += 1;
+                } else {
+                    report.accepted += 1;
+                }
+            }
+            for id in contacts.values().flatten() {
+                sqlx::query("UPDATE contacts SET last_seen = $2 WHERE id = $1 AND last_seen < $2")
+                    .bind(id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            tx.commit().await.map_err(db_err)?;
+            Ok::<_, StoreError>(())
+        })?;
+        report.rejected.sort_by_key(|r| r.index);
+        Ok(report)
+    }
+
+    async fn identify(&self, who: &Identify, now: i64) -> StoreResult<Identified> {
+        let email = who.email.as_str();
+        let visitor = who.visitor_id.as_ref().map(|v| v.as_str());
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let by_email: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1")
+                    .bind(email)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            let by_visitor: Option<(i64, Option<String>)> = match visitor {
+                None => None,
+                Some(v) => sqlx::query_as(
+                    "SELECT c.id, c.email FROM contact_visitors v \
+                     JOIN contacts c ON c.id = v.contact_id WHERE v.visitor_id = $1",
+                )
+                .bind(v)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?,
+            };
+            let mut created = false;
+            let mut merged_from = None;
+            let contact_id = match (by_email, by_visitor) {
+                (Some(e), Some((v, _))) if e == v => e,
+                (Some(e), Some((v, None))) => {
+                    merge_into!(tx, e, v, now);
+                    merged_from = Some(v);
+                    e
+                }
+                (None, Some((v, None))) => {
+                    sqlx::query("UPDATE contacts SET email = $2 WHERE id = $1")
+                        .bind(v)
+                        .bind(email)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    v
+                }
+                (by_email, by_visitor) => {
+                    // No contact behind the visitor yet, or one that is
+                    // someone else (a shared device): the visitor id now
+                    // points at the contact with this email.
+                    let id = match by_email {
+                        Some(id) => id,
+                        None => {
+                            created = true;
+                            sqlx::query_scalar(
+                                "INSERT INTO contacts (visitor_id, email, hidden_fields, first_seen, last_seen) \
+                                 VALUES ($1, $2, '{}', $3, $3) RETURNING id",
+                            )
+                            .bind(if by_visitor.is_none() { visitor } else { None })
+                            .bind(email)
+                            .bind(now)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(db_err)?
+                        }
+                    };
+                    if let Some(v) = visitor {
+                        if let Some((previous, _)) = by_visitor {
+                            sqlx::query(
+                                "UPDATE contacts SET visitor_id = NULL WHERE id = $1 AND visitor_id = $2",
+                            )
+                            .bind(previous)
+                            .bind(v)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                        }
+                        sqlx::query(
+                            "INSERT INTO contact_visitors (visitor_id, contact_id, first_seen) \
+                             VALUES ($1, $2, $3) \
+                             ON CONFLICT (visitor_id) DO UPDATE SET contact_id = excluded.contact_id",
+                        )
+                        .bind(v)
+                        .bind(id)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    }
+                    id
+                }
+            };
+            sqlx::query(
+                "UPDATE contacts SET name = COALESCE($2, name), consent = COALESCE($3, consent), \
+                 last_seen = CASE WHEN last_seen < $4 THEN $4 ELSE last_seen END WHERE id = $1",
             )
-            .bind(visitor_id)
-            .bind(&fields)
+            .bind(contact_id)
+            .bind(who.name.as_deref())
+            .bind(who.consent)
             .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            for change in &who.attributes {
+                match change {
+                    AttrChange::Set(a) => {
+                        sqlx::query(
+                            "INSERT INTO contact_attributes (contact_id, key, kind, value_text, value_num) \
+                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (contact_id, key) DO UPDATE \
+                             SET kind = excluded.kind, value_text = excluded.value_text, \
+                             value_num = excluded.value_num",
+                        )
+                        .bind(contact_id)
+                        .bind(&a.key)
+                        .bind(a.kind.as_str())
+                        .bind(&a.text)
+                        .bind(number_in_text(&a.text))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    }
+                    AttrChange::Remove(key) => {
+                        sqlx::query(
+                            "DELETE FROM contact_attributes WHERE contact_id = $1 AND key = $2",
+                        )
+                        .bind(contact_id)
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    }
+                }
+            }
+            tx.commit().await.map_err(db_err)?;
+            Ok(Identified {
+                contact_id,
+                created,
+                merged_from,
+            })
+        })
+    }
+
+    async fn merge_contacts(&self, keep: i64, absorb: i64, now: i64) -> StoreResult<()> {
+        if keep == absorb {
+            return Err(StoreError::Conflict(
+                "a contact cannot merge into itself".into(),
+            ));
+        }
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts WHERE id = $1")
+                .bind(keep)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            if exists == 0 {
+                return Err(StoreError::NotFound);
+            }
+            // Both with an email: the absorbed one's email goes with it.
+            merge_into!(tx, keep, absorb, now);
+            tx.commit().await.map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    async fn contact_id_by_email(&self, email: &Email) -> StoreResult<Option<i64>> {
+        with_pool!(self.db(), read, |pool| {
+            sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1")
+                .bind(email.as_str())
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)
+        })
+    }
+
+    async fn contacts(&self, filter: &ContactFilter) -> StoreResult<ContactList> {
+        let page = filter.page.max(1);
+        let search = like_pattern(&filter.search);
+        let attr_key = filter.attr_key.trim();
+        let attr_value = if attr_key.is_empty() {
+            ""
+        } else {
+            filter.attr_value.trim()
+        };
+        let completed = i64::from(filter.completed_quiz);
+        let from = filter.seen_from.unwrap_or(i64::MIN);
+        let until = filter.seen_until.unwrap_or(i64::MAX);
+        let count_sql = format!("SELECT count(*) {CONTACT_FILTER}");
+        let list_sql = format!(
+            "SELECT c.id, c.email, c.name, c.first_seen, c.last_seen {CONTACT_FILTER} \
+             ORDER BY c.last_seen DESC, c.id DESC LIMIT $7 OFFSET $8"
+        );
+        let (total, rows): (i64, Vec<SummaryRow>) = with_pool!(self.db(), read, |pool| {
+            let total = sqlx::query_scalar(&count_sql)
+                .bind(&search)
+                .bind(attr_key)
+                .bind(attr_value)
+                .bind(completed)
+                .bind(from)
+                .bind(until)
+                .fetch_one(pool)
+                .await
+                .map_err(db_err)?;
+            let rows = sqlx::query_as(&list_sql)
+                .bind(&search)
+                .bind(attr_key)
+                .bind(attr_value)
+                .bind(completed)
+                .bind(from)
+                .bind(until)
+                .bind(CONTACTS_PER_PAGE)
+                .bind((page - 1).saturating_mul(CONTACTS_PER_PAGE))
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)?;
+            Ok::<_, StoreError>((total, rows))
+        })?;
+        Ok(ContactList {
+            contacts: rows.into_iter().map(Into::into).collect(),
+            total,
+            page,
+            per_page: CONTACTS_PER_PAGE,
+        })
+    }
+
+    async fn contact(&self, id: i64) -> StoreResult<ContactProfile> {
+        with_pool!(self.db(), read, |pool| {
+            let row: Option<(i64, Option<String>, Option<String>, i64, i64, bool, String)> =
+                sqlx::query_as(
+                    "SELECT id, email, name, first_seen, last_seen, consent, hidden_fields \
+                     FROM contacts WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)?;
+            let Some((id, email, name, first_seen, last_seen, consent, hidden_fields)) = row else {
+                return Err(StoreError::NotFound);
+            };
+            let visitor_ids: Vec<String> = sqlx::query_scalar(
+                "SELECT visitor_id FROM contact_visitors WHERE contact_id = $1 ORDER BY first_seen, visitor_id",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            let attributes: Vec<(String, String, String)> = sqlx::query_as(
+                "SELECT key, kind, value_text FROM contact_attributes WHERE contact_id = $1 ORDER BY key",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            let sessions: Vec<SessionRow> = sqlx::query_as(
+                "SELECT s.id, q.slug AS quiz_slug, q.title AS quiz_title, v.version, \
+                 s.started_at, s.completed_at, s.score \
+                 FROM quiz_sessions s JOIN quizzes q ON q.id = s.quiz_id \
+                 JOIN quiz_versions v ON v.id = s.version_id \
+                 WHERE s.contact_id = $1 ORDER BY s.started_at DESC, s.id DESC",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            let answers: Vec<AnswerRow> = sqlx::query_as(
+                "SELECT a.session_id, a.question_key, a.option_key, a.value_text, a.answered_at \
+                 FROM answers a JOIN quiz_sessions s ON s.id = a.session_id \
+                 WHERE s.contact_id = $1 ORDER BY a.answered_at, a.question_key, a.option_key",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            let category_scores: Vec<(i64, String, f64)> = sqlx::query_as(
+                "SELECT c.session_id, c.category, c.score FROM session_category_scores c \
+                 JOIN quiz_sessions s ON s.id = c.session_id \
+                 WHERE s.contact_id = $1 ORDER BY c.category",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            let segments: Vec<String> = sqlx::query_scalar(
+                "SELECT g.slug FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+                 WHERE m.contact_id = $1 AND m.exited_at IS NULL ORDER BY g.slug",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            let event_count: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM events WHERE contact_id = $1")
+                    .bind(id)
+                    .fetch_one(pool)
+                    .await
+                    .map_err(db_err)?;
+            let sessions = sessions
+                .into_iter()
+                .map(|s| QuizSessionDetail {
+                    answers: answers
+                        .iter()
+                        .filter(|a| a.session_id == s.id)
+                        .map(|a| AnswerDetail {
+                            question_key: a.question_key.clone(),
+                            option_key: a.option_key.clone(),
+                            value_text: a.value_text.clone(),
+                            answered_at: a.answered_at,
+                        })
+                        .collect(),
+                    category_scores: category_scores
+                        .iter()
+                        .filter(|c| c.0 == s.id)
+                        .map(|c| (c.1.clone(), c.2))
+                        .collect(),
+                    id: s.id,
+                    quiz_slug: s.quiz_slug,
+                    quiz_title: s.quiz_title,
+                    version: s.version,
+                    started_at: s.started_at,
+                    completed_at: s.completed_at,
+                    score: s.score,
+                })
+                .collect();
+            Ok(ContactProfile {
+                summary: ContactSummary {
+                    id,
+                    email,
+                    name,
+                    first_seen,
+                    last_seen,
+                },
+                consent,
+                hidden_fields,
+                visitor_ids,
+                attributes: attributes
+                    .into_iter()
+                    .map(|(key, kind, text)| Attribute {
+                        key,
+                        kind: AttrKind::parse(&kind).unwrap_or(AttrKind::String),
+                        text,
+                    })
+                    .collect(),
+                sessions,
+                segments,
+                event_count,
+            })
+        })
+    }
+
+    async fn timeline(
+        &self,
+        contact_id: i64,
+        before: Option<TimelineCursor>,
+        limit: u32,
+    ) -> StoreResult<TimelinePage> {
+        let limit = i64::from(limit.clamp(1, 500));
+        let before = before.unwrap_or(TimelineCursor {
+            occurred_at: i64::MAX,
+            id: i64::MAX,
+        });
+        let sql = timeline_sql(self.db());
+        let mut rows: Vec<EventRow> = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as(sql)
+                .bind(contact_id)
+                .bind(before.occurred_at)
+                .bind(before.id)
+                .bind(limit + 1)
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next = more.then(|| rows.last()).flatten().map(|r| TimelineCursor {
+            occurred_at: r.occurred_at,
+            id: r.id,
+        });
+        Ok(TimelinePage {
+            events: rows
+                .into_iter()
+                .map(|r| EventRecord {
+                    id: r.id,
+                    name: r.name,
+                    properties: r.properties,
+                    occurred_at: r.occurred_at,
+                })
+                .collect(),
+            next,
+        })
+    }
+
+    async fn erase_contact(&self, id: i64) -> StoreResult<Erasure> {
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let events: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM events WHERE contact_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            let quiz_sessions: i64 =
+                sqlx::query_scalar("SELECT count(*) FROM quiz_sessions WHERE contact_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            // Explicit, biggest first; the schema's ON DELETE CASCADE takes
+            // whatever else refers to the contact.
+            for sql in [
+                "DELETE FROM events WHERE contact_id = $1",
+                "DELETE FROM answers WHERE session_id IN (SELECT id FROM quiz_sessions WHERE contact_id = $1)",
+                "DELETE FROM session_category_scores WHERE session_id IN (SELECT id FROM quiz_sessions WHERE contact_id = $1)",
+                "DELETE FROM quiz_sessions WHERE contact_id = $1",
+                "DELETE FROM segment_memberships WHERE contact_id = $1",
+                "DELETE FROM contact_attributes WHERE contact_id = $1",
+                "DELETE FROM contact_visitors WHERE contact_id = $1",
+            ] {
+                sqlx::query(sql)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            let deleted = sqlx::query("DELETE FROM contacts WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
+            tx.commit().await.map_err(db_err)?;
+            Ok(Erasure {
+                contact_id: id,
+                events,
+                quiz_sessions,
+            })
+        })
+    }
+
+    async fn tracking_settings(&self) -> StoreResult<TrackingSettings> {
+        let row: SettingsRow = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as(
+                "SELECT site_key, allowed_origins, retention_days FROM tracking_settings WHERE id = 1",
+            )
             .fetch_one(pool)
             .await
             .map_err(db_err)
-        })
+        })?;
+        Ok(row.into())
+    }
+
+    async fn save_tracking_settings(
+        &self,
+        allowed_origins: &[String],
+        retention_days: i64,
+    ) -> StoreResult<TrackingSettings> {
+        let origins = allowed_origins.join("\n");
+        let row: SettingsRow = with_pool!(self.db(), write, |pool| {
+            sqlx::query_as(
+                "UPDATE tracking_settings SET allowed_origins = $1, retention_days = $2 WHERE id = 1 \
+                 RETURNING site_key, allowed_origins, retention_days",
+            )
+            .bind(&origins)
+            .bind(retention_days)
+            .fetch_one(pool)
+            .await
+            .map_err(db_err)
+        })?;
+        Ok(row.into())
+    }
+
+    async fn purge_stale_visitors(&self, now: i64) -> StoreResult<u64> {
+        let days = self.tracking_settings().await?.retention_days.max(1);
+        let cutoff = now.saturating_sub(days.saturating_mul(DAY_MS));
+        let mut total = 0;
+        // Small chunks, so the single SQLite writer is never held for long.
+        loop {
+            let deleted = with_pool!(self.db(), write, |pool| {
+                sqlx::query(
+                    "DELETE FROM contacts WHERE id IN (SELECT id FROM contacts \
+                     WHERE email IS NULL AND last_seen < $1 ORDER BY last_seen LIMIT 500)",
+                )
+                .bind(cutoff)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected())
+                .map_err(db_err)
+            })?;
+            total += deleted;
+            if deleted == 0 {
+                return Ok(total);
+            }
+        }
     }
 }

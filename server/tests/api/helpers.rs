@@ -115,6 +115,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         spam: Default::default(),
         quiz_posts_per_minute: 0,
         clock: clock.clone(),
+        retention_every: None,
     })
     .await
     .expect("test server starts");

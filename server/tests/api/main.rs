@@ -5,7 +5,9 @@ mod helpers;
 
 mod accounts;
 mod cli;
+mod contacts;
 mod health;
+mod ingest;
 mod pages;
 mod respond;
 mod roles;

@@ -4,7 +4,7 @@
 
 use crate::helpers::{Backend, client, spawn_app};
 use quizfunnel::account::Role;
-use quizfunnel::store::{AccountStore, QuizStore};
+use quizfunnel::store::{AccountStore, ContactStore, QuizStore};
 use std::collections::BTreeSet;
 
 /// Expected status for: anonymous, sales, marketer, owner.
@@ -28,6 +28,9 @@ const PAGES: &[(&str, &str, Expect)] = &[
     ("/q/{slug}/result", "/q/growth/result", ANYONE),
     ("/admin", "/admin", SIGNED_IN_PAGE),
     ("/admin/quizzes", "/admin/quizzes", FUNNELS_PAGE),
+    ("/admin/contacts", "/admin/contacts", SIGNED_IN_PAGE),
+    // The test's first contact, made before anything else, has id 1.
+    ("/admin/contacts/{id}", "/admin/contacts/1", SIGNED_IN_PAGE),
     ("/admin/settings", "/admin/settings", OWNER_PAGE),
 ];
 
@@ -39,7 +42,12 @@ fn json_body(path: &str) -> Option<serde_json::Value> {
 }
 
 /// Server functions with a form body that is valid for an owner.
-fn server_functions(sales_id: i64, key_id: i64) -> Vec<(&'static str, Form, Expect)> {
+fn server_functions(
+    sales_id: i64,
+    key_id: i64,
+    contact_id: i64,
+) -> Vec<(&'static str, Form, Expect)> {
+    let contact = || vec![("id", contact_id.to_string())];
     vec![
         ("/api/server_status", vec![], ANYONE),
         ("/api/me", vec![], ANYONE),
@@ -81,6 +89,37 @@ fn server_functions(sales_id: i64, key_id: i64) -> Vec<(&'static str, Form, Expe
             OWNER_FN,
         ),
         ("/api/settings/audit", vec![], OWNER_FN),
+        ("/api/settings/tracking", vec![], OWNER_FN),
+        (
+            "/api/settings/tracking/save",
+            vec![
+                ("origins", "https://shop.example".into()),
+                ("retention_days", "180".into()),
+            ],
+            OWNER_FN,
+        ),
+        (
+            "/api/contacts/list",
+            vec![
+                ("search", String::new()),
+                ("attr_key", String::new()),
+                ("attr_value", String::new()),
+                ("completed", "false".into()),
+                ("from", String::new()),
+                ("until", String::new()),
+                ("page", "1".into()),
+            ],
+            SIGNED_IN_FN,
+        ),
+        ("/api/contacts/profile", contact(), SIGNED_IN_FN),
+        (
+            "/api/contacts/timeline",
+            vec![("id", contact_id.to_string()), ("before", String::new())],
+            SIGNED_IN_FN,
+        ),
+        ("/api/contacts/export", contact(), OWNER_FN),
+        // Last: the owner's call erases the contact.
+        ("/api/contacts/erase", contact(), OWNER_FN),
     ]
 }
 
@@ -96,7 +135,7 @@ fn every_page_and_server_function_is_in_the_access_table() {
     let fns: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_string())
         .collect();
-    let table: BTreeSet<String> = server_functions(0, 0)
+    let table: BTreeSet<String> = server_functions(0, 0, 0)
         .into_iter()
         .map(|(p, _, _)| p.to_string())
         .collect();
@@ -111,6 +150,12 @@ async fn each_role_gets_the_intended_answer_everywhere(backend: Backend) {
         .await
         .unwrap();
     app.store.publish_quiz(quiz, 0).await.unwrap();
+    let contact_id = app
+        .store
+        .contact_for_visitor("roles-visitor", &Default::default(), 0)
+        .await
+        .unwrap();
+    assert_eq!(contact_id, 1, "the contact page in PAGES");
     let (owner, _) = app.signed_in(Role::Owner).await;
     let (marketer, _) = app.signed_in(Role::Marketer).await;
     let (sales, sales_user) = app.signed_in(Role::Sales).await;
@@ -128,7 +173,7 @@ async fn each_role_gets_the_intended_answer_everywhere(backend: Backend) {
             assert_eq!(status, expect[i], "GET {path} as {}", names[i]);
         }
     }
-    for (path, form, expect) in server_functions(sales_user.id, key.id) {
+    for (path, form, expect) in server_functions(sales_user.id, key.id, contact_id) {
         for (i, c) in clients.iter().enumerate() {
             let req = c.post(app.url(path));
             let req = match json_body(path) {

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 #[cfg(feature = "ssr")]
 use quizfunnel::account::Role;
 use quizfunnel::account::{ApiKeyInfo, AuditEntry, User};
+use quizfunnel::contact::TrackingSettings;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -198,4 +199,46 @@ pub async fn revoke_api_key(id: i64) -> Result<ApiKeyInfo, AppError> {
 pub async fn audit_log() -> Result<Vec<AuditEntry>, AppError> {
     let (ctx, _) = owner::owner("read the audit log")?;
     Ok(ctx.store.audit_log(200).await?)
+}
+
+#[server(endpoint = "settings/tracking")]
+pub async fn tracking() -> Result<TrackingSettings, AppError> {
+    let (ctx, _) = owner::owner("change tracking settings")?;
+    Ok(ctx.store.tracking_settings().await?)
+}
+
+/// `origins`: one per line. `retention_days`: 1 to 3650.
+#[server(endpoint = "settings/tracking/save")]
+pub async fn save_tracking(
+    origins: String,
+    retention_days: i64,
+) -> Result<TrackingSettings, AppError> {
+    use crate::error::respond;
+    let (ctx, me) = owner::owner("change tracking settings")?;
+    let origins = origins
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(quizfunnel::contact::parse_origin)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| respond(AppError::invalid("origins", e)))?;
+    if !(1..=3650).contains(&retention_days) {
+        return Err(respond(AppError::invalid(
+            "retention_days",
+            "keep anonymous visitors for 1 to 3650 days",
+        )));
+    }
+    let saved = ctx
+        .store
+        .save_tracking_settings(&origins, retention_days)
+        .await?;
+    owner::audit(
+        &ctx,
+        &me.email,
+        "tracking.saved",
+        "tracking settings",
+        &format!("{} origins, {retention_days} days", origins.len()),
+    )
+    .await;
+    Ok(saved)
 }

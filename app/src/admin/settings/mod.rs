@@ -30,6 +30,7 @@ pub fn SettingsPage() -> impl IntoView {
             <h1>"Settings"</h1>
             <Users />
             <ApiKeys />
+            <Tracking />
             <AuditLog />
         </main>
     }
@@ -222,6 +223,62 @@ fn AuditLog() -> impl IntoView {
                     }
                 })}
             </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn Tracking() -> impl IntoView {
+    let save = ServerAction::<api::SaveTracking>::new();
+    let settings = Resource::new(move || save.version().get(), |_| api::tracking());
+    let origin = move || {
+        #[cfg(feature = "hydrate")]
+        {
+            leptos::prelude::window()
+                .location()
+                .origin()
+                .unwrap_or_default()
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            String::new()
+        }
+    };
+    view! {
+        <section aria-labelledby="tracking-heading">
+            <h2 id="tracking-heading">"Tracking"</h2>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match settings.await {
+                        Err(e) => error_view(e),
+                        Ok(s) => view! {
+                            <p>"Put this on every page of your site to record page views, and to call "
+                                <code>"quizfunnel.track(name, properties)"</code>" and "
+                                <code>"quizfunnel.identify(email, attributes)"</code>":"</p>
+                            <pre class="snippet"><code>{format!(
+                                "<script>window.quizfunnel=window.quizfunnel||{{q:[],track:function(){{this.q.push([\"track\",arguments])}},identify:function(){{this.q.push([\"identify\",arguments])}}}};</script>\n<script async src=\"{}/t.js\"></script>",
+                                origin()
+                            )}</code></pre>
+                            <p>"Site key (public, it is inside t.js): "<code class="site-key">{s.site_key.clone()}</code></p>
+                            <ActionForm action=save>
+                                <label for="tracking-origins">"Sites allowed to send events (one origin per line)"</label>
+                                <textarea id="tracking-origins" name="origins" rows="3"
+                                    placeholder="https://www.example.com" prop:value=s.allowed_origins.join("\n")>
+                                    {s.allowed_origins.join("\n")}
+                                </textarea>
+                                <label for="tracking-retention">"Delete anonymous visitors idle for (days)"</label>
+                                <input id="tracking-retention" name="retention_days" type="number" min="1" max="3650" required
+                                    value=s.retention_days />
+                                <p><button type="submit">"Save tracking settings"</button></p>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || match save.value().get() {
+                Some(Ok(_)) => Some(view! { <p class="notice" role="status">"Tracking settings saved."</p> }.into_any()),
+                other => action_error(other),
+            }}
         </section>
     }
 }

@@ -1,0 +1,154 @@
+//! Server functions for the contacts pages. Any signed-in user may read
+//! contacts; export and erasure are for owners.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use quizfunnel::contact::{ContactList, ContactProfile, TimelinePage};
+
+#[cfg(feature = "ssr")]
+fn reader() -> Result<crate::state::AppContext, AppError> {
+    crate::auth::ssr::require(|_| true, "read contacts")?;
+    Ok(crate::state::AppContext::get())
+}
+
+/// A `YYYY-MM-DD` date from a filter field as UTC ms (its midnight).
+#[cfg(feature = "ssr")]
+fn filter_date(field: &str, text: &str) -> Result<Option<i64>, AppError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    quizfunnel::time::parse_iso(text).map(Some).ok_or_else(|| {
+        crate::error::respond(AppError::invalid(field, "enter a date as YYYY-MM-DD"))
+    })
+}
+
+#[server(endpoint = "contacts/list")]
+pub async fn list_contacts(
+    search: String,
+    attr_key: String,
+    attr_value: String,
+    completed: bool,
+    from: String,
+    until: String,
+    page: i64,
+) -> Result<ContactList, AppError> {
+    use quizfunnel::contact::{ContactFilter, DAY_MS};
+    let ctx = reader()?;
+    let filter = ContactFilter {
+        search,
+        attr_key,
+        attr_value,
+        completed_quiz: completed,
+        seen_from: filter_date("from", &from)?,
+        // The whole of the last day counts.
+        seen_until: filter_date("until", &until)?.map(|d| d + DAY_MS - 1),
+        page,
+    };
+    Ok(ctx.store.contacts(&filter).await?)
+}
+
+#[server(endpoint = "contacts/profile")]
+pub async fn contact_details(id: i64) -> Result<ContactProfile, AppError> {
+    let ctx = reader()?;
+    ctx.store
+        .contact(id)
+        .await
+        .map_err(|e| crate::error::respond(e.into()))
+}
+
+/// One page of the contact's events, newest first; `before` is the cursor
+/// the previous page handed out (empty for the newest).
+#[server(endpoint = "contacts/timeline")]
+pub async fn contact_timeline(id: i64, before: String) -> Result<TimelinePage, AppError> {
+    use quizfunnel::contact::{TIMELINE_PAGE, TimelineCursor};
+    let ctx = reader()?;
+    let cursor = match before.trim() {
+        "" => None,
+        text => Some(TimelineCursor::parse(text).ok_or_else(|| {
+            crate::error::respond(AppError::invalid("before", "not a timeline position"))
+        })?),
+    };
+    Ok(ctx.store.timeline(id, cursor, TIMELINE_PAGE).await?)
+}
+
+/// Everything stored about one contact, as pretty JSON.
+#[server(endpoint = "contacts/export")]
+pub async fn export_contact(id: i64) -> Result<String, AppError> {
+    let me = crate::auth::ssr::require(|r| r.can_administer(), "export contacts")?;
+    let ctx = crate::state::AppContext::get();
+    let json = ssr::export_contact(&ctx, id)
+        .await
+        .map_err(crate::error::respond)?;
+    crate::auth::ssr::audit(
+        &ctx,
+        &me.email,
+        "contact.exported",
+        &format!("contact #{id}"),
+        "",
+    )
+    .await;
+    Ok(json)
+}
+
+/// Erases the contact and everything about them; answers the erased id.
+#[server(endpoint = "contacts/erase")]
+pub async fn erase_contact(id: i64) -> Result<i64, AppError> {
+    let me = crate::auth::ssr::require(|r| r.can_administer(), "erase contacts")?;
+    let ctx = crate::state::AppContext::get();
+    let erased = ssr::erase_contact(&ctx, id, &me.email)
+        .await
+        .map_err(crate::error::respond)?;
+    Ok(erased.contact_id)
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    use crate::error::AppError;
+    use crate::state::AppContext;
+    use quizfunnel::contact::{Erasure, TIMELINE_PAGE};
+
+    /// Erasure for the UI, the CLI and the API alike: the store deletes the
+    /// person in one transaction; the audit log keeps that it happened, by
+    /// whom, and counts, never who it was.
+    pub async fn erase_contact(
+        ctx: &AppContext,
+        id: i64,
+        actor: &str,
+    ) -> Result<Erasure, AppError> {
+        let erased = ctx.store.erase_contact(id).await?;
+        crate::auth::ssr::audit(
+            ctx,
+            actor,
+            "contact.erased",
+            &format!("contact #{id}"),
+            &erased.audit_detail(),
+        )
+        .await;
+        Ok(erased)
+    }
+
+    pub async fn export_contact(ctx: &AppContext, id: i64) -> Result<String, AppError> {
+        let profile = ctx.store.contact(id).await?;
+        let mut events = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = ctx.store.timeline(id, cursor, TIMELINE_PAGE * 10).await?;
+            for e in page.events {
+                let properties: serde_json::Value =
+                    serde_json::from_str(&e.properties).unwrap_or(serde_json::Value::Null);
+                events.push(serde_json::json!({
+                    "name": e.name,
+                    "occurred_at": quizfunnel::time::format_iso(e.occurred_at),
+                    "properties": properties,
+                }));
+            }
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let export = serde_json::json!({"contact": profile, "events": events});
+        serde_json::to_string_pretty(&export).map_err(|_| AppError::Internal)
+    }
+}
