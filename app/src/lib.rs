@@ -81,6 +81,7 @@ pub fn App() -> impl IntoView {
                     <ParentRoute path=path!("/admin") view=admin::AdminLayout>
                         <Route path=path!("") view=admin::AdminHome />
                         <Route path=path!("quizzes") view=admin::QuizzesPage />
+                        <Route path=path!("quizzes/:id") view=admin::QuizBuilderPage />
                         <Route path=path!("settings") view=admin::SettingsPage />
                     </ParentRoute>
                 </Routes>

@@ -7,7 +7,7 @@ mod quizzes;
 
 pub use accounts::AccountStore;
 pub use contacts::ContactStore;
-pub use quizzes::{PublishedQuiz, QuizStore};
+pub use quizzes::{PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary};
 
 use async_trait::async_trait;
 

@@ -4,7 +4,7 @@ pub mod access;
 mod quizzes;
 pub mod settings;
 
-pub use quizzes::QuizzesPage;
+pub use quizzes::{QuizBuilderPage, QuizzesPage};
 pub use settings::SettingsPage;
 
 use crate::auth::api::me;

@@ -7,4 +7,5 @@ mod accounts;
 mod cli;
 mod health;
 mod pages;
+mod quizzes;
 mod roles;
