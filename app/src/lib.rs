@@ -87,6 +87,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("quizzes") view=admin::QuizzesPage />
                         <Route path=path!("contacts") view=contacts::ContactsPage />
                         <Route path=path!("contacts/:id") view=contacts::ContactPage />
+                        <Route path=path!("quizzes/:id") view=admin::QuizBuilderPage />
                         <Route path=path!("settings") view=admin::SettingsPage />
                     </ParentRoute>
                 </Routes>

@@ -34,6 +34,7 @@
 
 pub mod answer;
 pub mod demo;
+pub mod draft;
 pub mod flow;
 mod graph;
 pub mod keys;
@@ -41,13 +42,16 @@ pub mod model;
 mod outcome_checks;
 pub mod publish;
 pub mod scoring;
+pub mod slug;
 
 pub use answer::{Answer, Answers, FieldError, MAX_CONTACT_TEXT_LEN, MAX_TEXT_LEN, parse_step};
 pub use demo::demo_growth_quiz;
+pub use draft::check_draft;
 pub use flow::{
     Step, answers_on_path, first_question, first_step, next_step, path, previous, progress,
 };
-pub use keys::{KeyError, MAX_KEY_LEN, OptionKey, OutcomeKey, QuestionKey, Slug};
+pub use keys::{KeyError, MAX_KEY_LEN, OptionKey, OutcomeKey, QuestionKey};
 pub use model::*;
 pub use publish::{MAX_SCALE_STEPS, Problem, validate_for_publish};
 pub use scoring::{Scores, choose_outcome, score, score_bounds, top_category};
+pub use slug::{Slug, check_key, free_key};

@@ -12,11 +12,78 @@ pub struct PublishedQuiz {
     pub definition: QuizDefinition,
 }
 
+/// Where a quiz stands. A published quiz may have a draft with unpublished
+/// changes; an archived one is served to nobody.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuizStatus {
+    Draft,
+    Published,
+    Archived,
+}
+
+impl QuizStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QuizStatus::Draft => "draft",
+            QuizStatus::Published => "published",
+            QuizStatus::Archived => "archived",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "draft" => Some(QuizStatus::Draft),
+            "published" => Some(QuizStatus::Published),
+            "archived" => Some(QuizStatus::Archived),
+            _ => None,
+        }
+    }
+}
+
+/// A row of the quiz list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuizSummary {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub status: QuizStatus,
+    /// The draft differs from the version respondents get.
+    pub unpublished_changes: bool,
+    /// Sessions started, on any version.
+    pub responses: i64,
+    /// Sessions finished.
+    pub completions: i64,
+    pub updated_at: i64,
+}
+
+impl QuizSummary {
+    /// Completions per response, from 0 to 1; `None` before any response.
+    pub fn completion_rate(&self) -> Option<f64> {
+        (self.responses > 0).then(|| self.completions as f64 / self.responses as f64)
+    }
+}
+
+/// A quiz as the builder edits it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuizDraft {
+    pub id: i64,
+    pub slug: String,
+    pub status: QuizStatus,
+    pub draft: QuizDefinition,
+    /// Moves on every save; a save names the revision it started from.
+    pub draft_revision: i64,
+    /// The number (1, 2, …) of the version respondents get, if any.
+    pub published_version: Option<i64>,
+    pub unpublished_changes: bool,
+    pub updated_at: i64,
+}
+
 /// Quizzes: drafts and their immutable published versions.
 #[async_trait]
 pub trait QuizStore: Send + Sync {
-    /// Every quiz as (id, slug, title, status), newest first.
-    async fn quiz_summaries(&self) -> StoreResult<Vec<(i64, String, String, String)>>;
+    /// Every quiz with its response counts, newest first.
+    async fn quiz_summaries(&self) -> StoreResult<Vec<QuizSummary>>;
 
     /// A new draft; `Conflict` when the slug is taken.
     async fn create_quiz(&self, slug: &str, draft: &QuizDefinition, now: i64) -> StoreResult<i64>;
@@ -33,4 +100,46 @@ pub trait QuizStore: Send + Sync {
 
     /// The quiz id behind a slug, whatever its status.
     async fn quiz_id_by_slug(&self, slug: &str) -> StoreResult<Option<i64>>;
+
+    /// The quiz as the builder edits it; `NotFound` when there is none.
+    async fn quiz(&self, quiz_id: i64) -> StoreResult<QuizDraft>;
+
+    /// Replaces the draft (and slug) if nobody saved since `expected_revision`
+    /// and returns the new revision. `Conflict` when someone did, unless they
+    /// saved exactly this, or when the slug belongs to another quiz. Saving
+    /// what is already stored changes nothing, not even the revision.
+    async fn save_draft(
+        &self,
+        quiz_id: i64,
+        slug: &str,
+        draft: &QuizDefinition,
+        expected_revision: i64,
+        now: i64,
+    ) -> StoreResult<i64>;
+
+    /// Publishes the draft if it is still at `expected_revision` (the one the
+    /// caller validated); `Conflict` otherwise. Publishing a draft identical
+    /// to the served version returns that version instead of a copy.
+    async fn publish_draft(
+        &self,
+        quiz_id: i64,
+        expected_revision: i64,
+        now: i64,
+    ) -> StoreResult<PublishedQuiz>;
+
+    /// Stops serving the quiz; its versions and answers stay.
+    async fn archive_quiz(&self, quiz_id: i64, now: i64) -> StoreResult<()>;
+
+    /// Undoes `archive_quiz`: published again if it had a version, else a draft.
+    async fn restore_quiz(&self, quiz_id: i64, now: i64) -> StoreResult<()>;
+
+    /// A new draft quiz with a copy of this one's draft, under a new slug and
+    /// title; `Conflict` when the slug is taken.
+    async fn duplicate_quiz(
+        &self,
+        quiz_id: i64,
+        slug: &str,
+        title: &str,
+        now: i64,
+    ) -> StoreResult<i64>;
 }

@@ -6,7 +6,7 @@ mod quizzes;
 pub mod settings;
 
 pub use dashboard::AdminHome;
-pub use quizzes::QuizzesPage;
+pub use quizzes::{QuizBuilderPage, QuizzesPage};
 pub use settings::SettingsPage;
 
 use crate::auth::api::me;

@@ -4,7 +4,9 @@ use super::SqlStore;
 use super::sql::{conflict_as, db_err, with_pool};
 use async_trait::async_trait;
 use quizfunnel::quiz::QuizDefinition;
-use quizfunnel::store::{PublishedQuiz, QuizStore, StoreError, StoreResult};
+use quizfunnel::store::{
+    PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary, StoreError, StoreResult,
+};
 
 #[derive(sqlx::FromRow)]
 struct VersionRow {
@@ -35,17 +37,83 @@ fn to_json(def: &QuizDefinition) -> StoreResult<String> {
     serde_json::to_string(def).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
+fn from_json(quiz_id: i64, json: &str) -> StoreResult<QuizDefinition> {
+    serde_json::from_str(json)
+        .map_err(|e| StoreError::Internal(format!("stored draft of quiz {quiz_id}: {e}")))
+}
+
+fn status(s: &str) -> StoreResult<QuizStatus> {
+    QuizStatus::parse(s).ok_or_else(|| StoreError::Internal(format!("unknown quiz status {s:?}")))
+}
+
+const SLUG_TAKEN: &str = "another quiz uses that slug";
+const SAVED_BY_SOMEONE_ELSE: &str = "this quiz was changed since you opened it; reload to see the latest version, then make your edits again";
+
+/// Whether the draft differs from the served version, as 0 or 1 on both
+/// databases (`q` is the quiz, `v` its published version).
+const UNPUBLISHED_CHANGES: &str =
+    "CAST(CASE WHEN v.id IS NOT NULL AND v.definition <> q.draft THEN 1 ELSE 0 END AS BIGINT)";
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    slug: String,
+    title: String,
+    status: String,
+    unpublished_changes: i64,
+    responses: i64,
+    completions: i64,
+    updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DraftRow {
+    id: i64,
+    slug: String,
+    status: String,
+    draft: String,
+    draft_revision: i64,
+    published_version: Option<i64>,
+    unpublished_changes: i64,
+    updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct PublishRow {
+    draft: String,
+    draft_revision: i64,
+    published_version_id: Option<i64>,
+    published_definition: Option<String>,
+}
+
 #[async_trait]
 impl QuizStore for SqlStore {
-    async fn quiz_summaries(&self) -> StoreResult<Vec<(i64, String, String, String)>> {
-        with_pool!(self.db(), read, |pool| {
-            sqlx::query_as(
-                "SELECT id, slug, title, status FROM quizzes ORDER BY created_at DESC, id DESC",
-            )
-            .fetch_all(pool)
-            .await
-            .map_err(db_err)
-        })
+    async fn quiz_summaries(&self) -> StoreResult<Vec<QuizSummary>> {
+        let sql = format!(
+            "SELECT q.id, q.slug, q.title, q.status, {UNPUBLISHED_CHANGES} AS unpublished_changes, \
+             COALESCE(s.responses, 0) AS responses, COALESCE(s.completions, 0) AS completions, q.updated_at \
+             FROM quizzes q LEFT JOIN quiz_versions v ON v.id = q.published_version_id \
+             LEFT JOIN (SELECT quiz_id, count(*) AS responses, count(completed_at) AS completions \
+                        FROM quiz_sessions GROUP BY quiz_id) s ON s.quiz_id = q.id \
+             ORDER BY q.created_at DESC, q.id DESC"
+        );
+        let rows: Vec<SummaryRow> = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as(&sql).fetch_all(pool).await.map_err(db_err)
+        })?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(QuizSummary {
+                    id: r.id,
+                    slug: r.slug,
+                    title: r.title,
+                    status: status(&r.status)?,
+                    unpublished_changes: r.unpublished_changes != 0,
+                    responses: r.responses,
+                    completions: r.completions,
+                    updated_at: r.updated_at,
+                })
+            })
+            .collect()
     }
 
     async fn create_quiz(&self, slug: &str, draft: &QuizDefinition, now: i64) -> StoreResult<i64> {
@@ -61,7 +129,7 @@ impl QuizStore for SqlStore {
             .bind(now)
             .fetch_one(pool)
             .await
-            .map_err(conflict_as("another quiz uses that slug"))
+            .map_err(conflict_as(SLUG_TAKEN))
         })
     }
 
@@ -127,5 +195,177 @@ impl QuizStore for SqlStore {
                 .await
                 .map_err(db_err)
         })
+    }
+
+    async fn quiz(&self, quiz_id: i64) -> StoreResult<QuizDraft> {
+        let sql = format!(
+            "SELECT q.id, q.slug, q.status, q.draft, q.draft_revision, v.version AS published_version, \
+             {UNPUBLISHED_CHANGES} AS unpublished_changes, q.updated_at \
+             FROM quizzes q LEFT JOIN quiz_versions v ON v.id = q.published_version_id WHERE q.id = $1"
+        );
+        let row: DraftRow = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as(&sql)
+                .bind(quiz_id)
+                .fetch_one(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        Ok(QuizDraft {
+            draft: from_json(row.id, &row.draft)?,
+            id: row.id,
+            slug: row.slug,
+            status: status(&row.status)?,
+            draft_revision: row.draft_revision,
+            published_version: row.published_version,
+            unpublished_changes: row.unpublished_changes != 0,
+            updated_at: row.updated_at,
+        })
+    }
+
+    async fn save_draft(
+        &self,
+        quiz_id: i64,
+        slug: &str,
+        draft: &QuizDefinition,
+        expected_revision: i64,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let json = to_json(draft)?;
+        with_pool!(self.db(), write, |pool| {
+            let saved: Option<i64> = sqlx::query_scalar(
+                "UPDATE quizzes SET slug = $1, title = $2, draft = $3, draft_revision = draft_revision + 1, \
+                 updated_at = $4 WHERE id = $5 AND draft_revision = $6 AND NOT (slug = $1 AND draft = $3) \
+                 RETURNING draft_revision",
+            )
+            .bind(slug)
+            .bind(&draft.title)
+            .bind(&json)
+            .bind(now)
+            .bind(quiz_id)
+            .bind(expected_revision)
+            .fetch_optional(pool)
+            .await
+            .map_err(conflict_as(SLUG_TAKEN))?;
+            if let Some(revision) = saved {
+                return Ok(revision);
+            }
+            // Nothing saved: the quiz is gone, someone saved in between, or
+            // nothing changed. If what is stored is exactly this, nothing is
+            // lost and the revision stays where it is.
+            let (current_slug, current, revision): (String, String, i64) =
+                sqlx::query_as("SELECT slug, draft, draft_revision FROM quizzes WHERE id = $1")
+                    .bind(quiz_id)
+                    .fetch_one(pool)
+                    .await
+                    .map_err(db_err)?;
+            if current == json && current_slug == slug {
+                Ok(revision)
+            } else {
+                Err(StoreError::Conflict(SAVED_BY_SOMEONE_ELSE.into()))
+            }
+        })
+    }
+
+    async fn publish_draft(
+        &self,
+        quiz_id: i64,
+        expected_revision: i64,
+        now: i64,
+    ) -> StoreResult<PublishedQuiz> {
+        let version_id: i64 = with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin().await.map_err(db_err)?;
+            let current: PublishRow = sqlx::query_as(
+                "SELECT q.draft, q.draft_revision, q.published_version_id, v.definition AS published_definition \
+                 FROM quizzes q LEFT JOIN quiz_versions v ON v.id = q.published_version_id WHERE q.id = $1",
+            )
+            .bind(quiz_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if current.draft_revision != expected_revision {
+                return Err(StoreError::Conflict(SAVED_BY_SOMEONE_ELSE.into()));
+            }
+            let unchanged = current.published_definition.as_deref() == Some(current.draft.as_str());
+            let version_id = match current.published_version_id {
+                Some(id) if unchanged => id,
+                _ => {
+                    // The guard on the revision freezes exactly what the
+                    // caller validated, even if a save slipped in between.
+                    let inserted: Option<i64> = sqlx::query_scalar(
+                        "INSERT INTO quiz_versions (quiz_id, version, definition, published_at) \
+                         SELECT id, COALESCE((SELECT max(version) FROM quiz_versions WHERE quiz_id = $1), 0) + 1, draft, $2 \
+                         FROM quizzes WHERE id = $1 AND draft_revision = $3 RETURNING id",
+                    )
+                    .bind(quiz_id)
+                    .bind(now)
+                    .bind(expected_revision)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(conflict_as(SAVED_BY_SOMEONE_ELSE))?;
+                    inserted.ok_or_else(|| StoreError::Conflict(SAVED_BY_SOMEONE_ELSE.into()))?
+                }
+            };
+            sqlx::query(
+                "UPDATE quizzes SET status = 'published', published_version_id = $1, updated_at = $2 WHERE id = $3",
+            )
+            .bind(version_id)
+            .bind(now)
+            .bind(quiz_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            Ok::<_, StoreError>(version_id)
+        })?;
+        self.quiz_version(version_id).await
+    }
+
+    async fn archive_quiz(&self, quiz_id: i64, now: i64) -> StoreResult<()> {
+        let done = with_pool!(self.db(), write, |pool| {
+            sqlx::query("UPDATE quizzes SET status = 'archived', updated_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(quiz_id)
+                .execute(pool)
+                .await
+                .map_err(db_err)
+                .map(|r| r.rows_affected())
+        })?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn restore_quiz(&self, quiz_id: i64, now: i64) -> StoreResult<()> {
+        let done = with_pool!(self.db(), write, |pool| {
+            sqlx::query(
+                "UPDATE quizzes SET updated_at = $1, status = CASE \
+                 WHEN status <> 'archived' THEN status \
+                 WHEN published_version_id IS NULL THEN 'draft' ELSE 'published' END \
+                 WHERE id = $2",
+            )
+            .bind(now)
+            .bind(quiz_id)
+            .execute(pool)
+            .await
+            .map_err(db_err)
+            .map(|r| r.rows_affected())
+        })?;
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn duplicate_quiz(
+        &self,
+        quiz_id: i64,
+        slug: &str,
+        title: &str,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let mut draft = self.quiz(quiz_id).await?.draft;
+        draft.title = title.to_string();
+        self.create_quiz(slug, &draft, now).await
     }
 }

@@ -9,6 +9,7 @@ mod contacts;
 mod health;
 mod ingest;
 mod pages;
+mod quizzes;
 mod respond;
 mod roles;
 mod segments;

@@ -31,6 +31,7 @@ const PAGES: &[(&str, &str, Expect)] = &[
     ("/admin/contacts", "/admin/contacts", SIGNED_IN_PAGE),
     // The test's first contact, made before anything else, has id 1.
     ("/admin/contacts/{id}", "/admin/contacts/1", SIGNED_IN_PAGE),
+    ("/admin/quizzes/{id}", "/admin/quizzes/1", FUNNELS_PAGE),
     ("/admin/settings", "/admin/settings", OWNER_PAGE),
 ];
 
@@ -46,8 +47,11 @@ fn server_functions(
     sales_id: i64,
     key_id: i64,
     contact_id: i64,
+    quiz_id: i64,
 ) -> Vec<(&'static str, Form, Expect)> {
     let contact = || vec![("id", contact_id.to_string())];
+    let quiz = || ("id", quiz_id.to_string());
+    let definition = serde_json::to_string(&quizfunnel::quiz::demo::growth_quiz()).unwrap();
     vec![
         ("/api/server_status", vec![], ANYONE),
         ("/api/me", vec![], ANYONE),
@@ -58,6 +62,32 @@ fn server_functions(
         ("/api/quiz/result", vec![("slug", "growth".into())], ANYONE),
         ("/api/quizzes", vec![], FUNNELS_FN),
         ("/api/dashboard", vec![], SIGNED_IN_FN),
+        (
+            "/api/quizzes/create",
+            vec![("title", "Role table quiz".into())],
+            FUNNELS_FN,
+        ),
+        ("/api/quizzes/get", vec![quiz()], FUNNELS_FN),
+        // Publish and save are replayed by two roles from the same revision:
+        // the draft does not change, so neither is a conflicting edit.
+        (
+            "/api/quizzes/publish",
+            vec![quiz(), ("revision", "1".into())],
+            FUNNELS_FN,
+        ),
+        (
+            "/api/quizzes/save",
+            vec![
+                quiz(),
+                ("revision", "1".into()),
+                ("slug", "growth".into()),
+                ("definition", definition),
+            ],
+            FUNNELS_FN,
+        ),
+        ("/api/quizzes/duplicate", vec![quiz()], FUNNELS_FN),
+        ("/api/quizzes/archive", vec![quiz()], FUNNELS_FN),
+        ("/api/quizzes/restore", vec![quiz()], FUNNELS_FN),
         ("/api/settings/users", vec![], OWNER_FN),
         (
             "/api/settings/invite",
@@ -135,7 +165,7 @@ fn every_page_and_server_function_is_in_the_access_table() {
     let fns: BTreeSet<String> = leptos::server_fn::axum::server_fn_paths()
         .map(|(path, _)| path.to_string())
         .collect();
-    let table: BTreeSet<String> = server_functions(0, 0, 0)
+    let table: BTreeSet<String> = server_functions(0, 0, 0, 0)
         .into_iter()
         .map(|(p, _, _)| p.to_string())
         .collect();
@@ -164,6 +194,8 @@ async fn each_role_gets_the_intended_answer_everywhere(backend: Backend) {
         .create_api_key("table", "qf_x", "hash-for-the-table", None, 0)
         .await
         .unwrap();
+    let quiz_id = quiz;
+    assert_eq!(quiz_id, 1, "the page table opens /admin/quizzes/1");
     let clients = [client(), sales, marketer, owner];
     let names = ["anonymous", "sales", "marketer", "owner"];
 
@@ -173,7 +205,7 @@ async fn each_role_gets_the_intended_answer_everywhere(backend: Backend) {
             assert_eq!(status, expect[i], "GET {path} as {}", names[i]);
         }
     }
-    for (path, form, expect) in server_functions(sales_user.id, key.id, contact_id) {
+    for (path, form, expect) in server_functions(sales_user.id, key.id, contact_id, quiz_id) {
         for (i, c) in clients.iter().enumerate() {
             let req = c.post(app.url(path));
             let req = match json_body(path) {

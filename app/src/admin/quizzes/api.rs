@@ -1,0 +1,253 @@
+//! Server functions of the quiz list and builder: owners and marketers only.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use quizfunnel::store::{QuizDraft, QuizSummary};
+use serde::{Deserialize, Serialize};
+
+/// What a save answers: the revision the next save starts from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Saved {
+    pub revision: i64,
+    pub unpublished_changes: bool,
+}
+
+/// What a publish answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Published {
+    pub version: i64,
+    pub slug: String,
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    pub use crate::auth::ssr::audit;
+    use crate::error::{AppError, respond};
+    use crate::state::AppContext;
+    use quizfunnel::account::User;
+    use quizfunnel::quiz::Slug;
+
+    pub fn marketer() -> Result<(AppContext, User), AppError> {
+        let user = crate::auth::ssr::require(|r| r.can_edit_funnels(), "work on quizzes")?;
+        Ok((AppContext::get(), user))
+    }
+
+    /// Every error leaves with its status (404, 409, 422…).
+    pub fn fail(e: impl Into<AppError>) -> AppError {
+        respond(e.into())
+    }
+
+    /// `base`, or `base-2`, `base-3`… whichever no quiz uses yet.
+    pub async fn free_slug(ctx: &AppContext, base: &Slug) -> Result<Slug, AppError> {
+        for n in 1..=100 {
+            let candidate = if n == 1 {
+                base.clone()
+            } else {
+                base.numbered(n)
+            };
+            if ctx
+                .store
+                .quiz_id_by_slug(candidate.as_str())
+                .await
+                .map_err(fail)?
+                .is_none()
+            {
+                return Ok(candidate);
+            }
+        }
+        Err(fail(AppError::Conflict(
+            "too many quizzes share this name; choose another title".into(),
+        )))
+    }
+}
+
+#[server(endpoint = "quizzes")]
+pub async fn quizzes() -> Result<Vec<QuizSummary>, AppError> {
+    let (ctx, _) = ssr::marketer()?;
+    ctx.store.quiz_summaries().await.map_err(ssr::fail)
+}
+
+/// A new, empty draft named `title`; its slug follows the title.
+#[server(endpoint = "quizzes/create")]
+pub async fn create_quiz(title: String) -> Result<i64, AppError> {
+    use quizfunnel::quiz::{QuizDefinition, Slug, draft::MAX_TITLE_LEN};
+    let (ctx, me) = ssr::marketer()?;
+    let title = title.trim().to_string();
+    if title.is_empty() || title.chars().count() > MAX_TITLE_LEN {
+        return Err(ssr::fail(AppError::invalid(
+            "new-quiz-title",
+            format!("give the quiz a title of 1 to {MAX_TITLE_LEN} characters"),
+        )));
+    }
+    let slug = ssr::free_slug(&ctx, &Slug::from_title(&title)).await?;
+    let draft = QuizDefinition {
+        title: title.clone(),
+        intro: String::new(),
+        theme: Default::default(),
+        questions: vec![],
+        outcomes: vec![],
+        lead_gate: Default::default(),
+        categories: vec![],
+    };
+    let id = ctx
+        .store
+        .create_quiz(slug.as_str(), &draft, ctx.clock.now())
+        .await
+        .map_err(ssr::fail)?;
+    ssr::audit(&ctx, &me.email, "quiz.created", slug.as_str(), &title).await;
+    Ok(id)
+}
+
+#[server(endpoint = "quizzes/get")]
+pub async fn quiz(id: i64) -> Result<QuizDraft, AppError> {
+    let (ctx, _) = ssr::marketer()?;
+    ctx.store.quiz(id).await.map_err(ssr::fail)
+}
+
+/// Saves the draft (sent as JSON) if nobody saved since `revision`.
+#[server(endpoint = "quizzes/save")]
+pub async fn save_quiz(
+    id: i64,
+    revision: i64,
+    slug: String,
+    definition: String,
+) -> Result<Saved, AppError> {
+    use quizfunnel::quiz::{QuizDefinition, Slug, check_draft};
+    let (ctx, _) = ssr::marketer()?;
+    let slug = Slug::parse(&slug).map_err(|m| ssr::fail(AppError::invalid("quiz-slug", m)))?;
+    let draft: QuizDefinition = serde_json::from_str(&definition).map_err(|e| {
+        ssr::fail(AppError::invalid(
+            "quiz",
+            format!("the quiz could not be read: {e}"),
+        ))
+    })?;
+    check_draft(&draft).map_err(|e| ssr::fail(AppError::invalid(&e.field, e.message)))?;
+    if let Some(other) = ctx
+        .store
+        .quiz_id_by_slug(slug.as_str())
+        .await
+        .map_err(ssr::fail)?
+        && other != id
+    {
+        return Err(ssr::fail(AppError::invalid(
+            "quiz-slug",
+            "another quiz uses that slug",
+        )));
+    }
+    let revision = ctx
+        .store
+        .save_draft(id, slug.as_str(), &draft, revision, ctx.clock.now())
+        .await
+        .map_err(ssr::fail)?;
+    let quiz = ctx.store.quiz(id).await.map_err(ssr::fail)?;
+    Ok(Saved {
+        revision,
+        unpublished_changes: quiz.unpublished_changes || quiz.published_version.is_none(),
+    })
+}
+
+/// Publishes the draft at `revision` if it passes every publish check; else
+/// 422 naming each problem (the builder lists them with links).
+#[server(endpoint = "quizzes/publish")]
+pub async fn publish_quiz(id: i64, revision: i64) -> Result<Published, AppError> {
+    use quizfunnel::quiz::validate_for_publish;
+    let (ctx, me) = ssr::marketer()?;
+    let quiz = ctx.store.quiz(id).await.map_err(ssr::fail)?;
+    if quiz.draft_revision != revision {
+        return Err(ssr::fail(AppError::Conflict(
+            "this quiz was changed since you opened it; reload to see the latest version".into(),
+        )));
+    }
+    let problems = validate_for_publish(&quiz.draft);
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.into_iter().map(|p| p.message).collect();
+        return Err(ssr::fail(AppError::invalid(
+            "publish",
+            format!(
+                "fix {} problem{} before publishing: {}",
+                list.len(),
+                if list.len() == 1 { "" } else { "s" },
+                list.join("; ")
+            ),
+        )));
+    }
+    let published = ctx
+        .store
+        .publish_draft(id, revision, ctx.clock.now())
+        .await
+        .map_err(ssr::fail)?;
+    let version = ctx
+        .store
+        .quiz(id)
+        .await
+        .map_err(ssr::fail)?
+        .published_version
+        .unwrap_or(1);
+    ssr::audit(
+        &ctx,
+        &me.email,
+        "quiz.published",
+        &published.slug,
+        &format!("version {version}"),
+    )
+    .await;
+    Ok(Published {
+        version,
+        slug: published.slug,
+    })
+}
+
+/// A new draft with this quiz's questions, titled "… (copy)".
+#[server(endpoint = "quizzes/duplicate")]
+pub async fn duplicate_quiz(id: i64) -> Result<i64, AppError> {
+    use quizfunnel::quiz::{Slug, draft::MAX_TITLE_LEN};
+    let (ctx, me) = ssr::marketer()?;
+    let quiz = ctx.store.quiz(id).await.map_err(ssr::fail)?;
+    let base = Slug::parse(&format!("{}-copy", quiz.slug))
+        .unwrap_or_else(|_| Slug::from_title(&format!("{} copy", quiz.slug)));
+    let slug = ssr::free_slug(&ctx, &base).await?;
+    let title: String = format!("{} (copy)", quiz.draft.title)
+        .chars()
+        .take(MAX_TITLE_LEN)
+        .collect();
+    let copy = ctx
+        .store
+        .duplicate_quiz(id, slug.as_str(), &title, ctx.clock.now())
+        .await
+        .map_err(ssr::fail)?;
+    ssr::audit(
+        &ctx,
+        &me.email,
+        "quiz.duplicated",
+        slug.as_str(),
+        &format!("from {}", quiz.slug),
+    )
+    .await;
+    Ok(copy)
+}
+
+/// Stops serving the quiz; answers and versions stay.
+#[server(endpoint = "quizzes/archive")]
+pub async fn archive_quiz(id: i64) -> Result<(), AppError> {
+    let (ctx, me) = ssr::marketer()?;
+    let quiz = ctx.store.quiz(id).await.map_err(ssr::fail)?;
+    ctx.store
+        .archive_quiz(id, ctx.clock.now())
+        .await
+        .map_err(ssr::fail)?;
+    ssr::audit(&ctx, &me.email, "quiz.archived", &quiz.slug, "").await;
+    Ok(())
+}
+
+/// Brings an archived quiz back: published again if it was, else a draft.
+#[server(endpoint = "quizzes/restore")]
+pub async fn restore_quiz(id: i64) -> Result<(), AppError> {
+    let (ctx, me) = ssr::marketer()?;
+    let quiz = ctx.store.quiz(id).await.map_err(ssr::fail)?;
+    ctx.store
+        .restore_quiz(id, ctx.clock.now())
+        .await
+        .map_err(ssr::fail)?;
+    ssr::audit(&ctx, &me.email, "quiz.restored", &quiz.slug, "").await;
+    Ok(())
+}

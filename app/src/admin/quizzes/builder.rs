@@ -1,0 +1,250 @@
+//! `/admin/quizzes/{id}`: the builder. Loads the draft, edits it in the
+//! browser, saves it against the revision it started from (so two marketers
+//! never silently overwrite each other), previews and publishes it.
+
+use super::api;
+use super::editor::{Builder, QuizSettings, focus, focus_soon};
+use super::outcomes::Outcomes;
+use super::preview::Preview;
+use super::questions::Questions;
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use quizfunnel::quiz::{FieldError, check_draft, validate_for_publish};
+use quizfunnel::store::{QuizDraft, QuizStatus};
+
+#[component]
+pub fn QuizBuilderPage() -> AnyView {
+    let params = use_params_map();
+    let id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0)
+    };
+    // The builder needs the browser anyway; loading there keeps the server
+    // render small and the editor free of hydration mismatches.
+    let quiz = LocalResource::new(move || api::quiz(id()));
+    view! {
+        <Title text="Quiz builder · quizfunnel" />
+        <main class="page builder">
+            <p><a href="/admin/quizzes">"← All quizzes"</a></p>
+            <Suspense fallback=|| view! { <h1>"Quiz builder"</h1><p>"Loading the quiz…"</p> }>
+                {move || Suspend::new(async move {
+                    match quiz.await {
+                        Ok(q) => view! { <Editor quiz=q /> }.into_any(),
+                        Err(AppError::NotFound) => view! {
+                            <h1>"Quiz not found"</h1>
+                            <p>"There is no quiz with this number. It may have been mistyped."</p>
+                        }.into_any(),
+                        Err(e) => view! { <h1>"Quiz builder"</h1><p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+    .into_any()
+}
+
+/// Where the last save or publish left things, for the status line.
+#[derive(Clone, Debug, PartialEq)]
+enum Notice {
+    None,
+    Saved,
+    Published(i64, String),
+    /// Someone else saved first; reloading shows their version.
+    Changed(String),
+    Failed(String),
+}
+
+#[component]
+fn Editor(quiz: QuizDraft) -> AnyView {
+    let b = Builder {
+        def: RwSignal::new(quiz.draft.clone()),
+        slug: RwSignal::new(quiz.slug.clone()),
+        error: RwSignal::new(None),
+        dirty: RwSignal::new(false),
+    };
+    provide_context(b);
+    let id = quiz.id;
+    let revision = RwSignal::new(quiz.draft_revision);
+    let status = RwSignal::new(quiz.status);
+    let version = RwSignal::new(quiz.published_version);
+    let unpublished = RwSignal::new(quiz.unpublished_changes || quiz.published_version.is_none());
+    let public_slug = RwSignal::new(quiz.slug.clone());
+    let notice = RwSignal::new(Notice::None);
+    let show_problems = RwSignal::new(false);
+    let problems = Memo::new(move |_| b.def.with(validate_for_publish));
+
+    // Checks in the browser first, with the server's own rules; the server
+    // checks again.
+    let local_check = move || -> Result<(String, String), FieldError> {
+        let def = b.def.get_untracked();
+        check_draft(&def)?;
+        quizfunnel::quiz::Slug::parse(&b.slug.get_untracked()).map_err(|m| FieldError {
+            field: "quiz-slug".into(),
+            message: m,
+        })?;
+        serde_json::to_string(&def)
+            .map(|json| (b.slug.get_untracked().trim().to_string(), json))
+            .map_err(|e| FieldError {
+                field: "quiz".into(),
+                message: e.to_string(),
+            })
+    };
+    let refuse = move |e: AppError| match e {
+        AppError::Invalid { field, message } if field != "publish" => {
+            b.error.set(Some(FieldError {
+                field: field.clone(),
+                message,
+            }));
+            notice.set(Notice::Failed(
+                "Not saved: fix the field marked below.".into(),
+            ));
+            focus_soon(field);
+        }
+        AppError::Conflict(m) => notice.set(Notice::Changed(m)),
+        other => notice.set(Notice::Failed(other.to_string())),
+    };
+
+    let save = Action::new(move |&(publish,): &(bool,)| async move {
+        let (slug, json) = match local_check() {
+            Ok(ok) => ok,
+            Err(e) => {
+                return Err(AppError::Invalid {
+                    field: e.field,
+                    message: e.message,
+                });
+            }
+        };
+        let mut rev = revision.get_untracked();
+        if b.dirty.get_untracked() {
+            let saved = api::save_quiz(id, rev, slug.clone(), json).await?;
+            rev = saved.revision;
+            revision.set(rev);
+            b.dirty.set(false);
+            unpublished.set(saved.unpublished_changes);
+        }
+        if !publish {
+            return Ok(None);
+        }
+        let published = api::publish_quiz(id, rev).await?;
+        Ok(Some(published))
+    });
+    Effect::new(move |_| match save.value().get() {
+        None => {}
+        Some(Ok(None)) => {
+            b.error.set(None);
+            notice.set(Notice::Saved);
+        }
+        Some(Ok(Some(p))) => {
+            b.error.set(None);
+            status.set(QuizStatus::Published);
+            version.set(Some(p.version));
+            unpublished.set(false);
+            public_slug.set(p.slug.clone());
+            notice.set(Notice::Published(p.version, p.slug));
+        }
+        Some(Err(e)) => refuse(e),
+    });
+    let publish = move |_| {
+        show_problems.set(true);
+        if problems.with_untracked(|p| p.is_empty()) {
+            save.dispatch((true,));
+        } else {
+            notice.set(Notice::Failed(
+                "Not published: fix the problems listed below.".into(),
+            ));
+            focus_soon("problems-heading".into());
+        }
+    };
+    // Typing after a notice makes the notice stale.
+    Effect::new(move |_| {
+        if b.dirty.get()
+            && matches!(
+                notice.get_untracked(),
+                Notice::Saved | Notice::Published(..)
+            )
+        {
+            notice.set(Notice::None);
+        }
+    });
+
+    let status_line = move || {
+        let s = match (status.get(), version.get()) {
+            (QuizStatus::Published, Some(v)) => format!("Published (version {v})"),
+            (QuizStatus::Archived, _) => "Archived: not served to respondents".into(),
+            _ => "Draft: not published yet".into(),
+        };
+        let changes = if b.dirty.get() {
+            " · unsaved changes"
+        } else if unpublished.get() && version.get().is_some() {
+            " · saved changes not yet published"
+        } else {
+            ""
+        };
+        format!("{s}{changes}")
+    };
+    let notice_view = move || {
+        match notice.get() {
+        Notice::None => None,
+        Notice::Saved => Some(view! { <p class="notice" role="status">"Saved."</p> }.into_any()),
+        Notice::Published(v, slug) => Some(view! {
+            <p class="notice" role="status">
+                {format!("Published version {v}. Respondents take it at ")}
+                <a href=format!("/q/{slug}")>{format!("/q/{slug}")}</a>"."
+            </p>
+        }.into_any()),
+        Notice::Changed(m) => Some(view! {
+            <div class="error" role="alert">
+                <p>{format!("Not saved: {m}")}</p>
+                <p>"Your edits are still on this page. "<a href=format!("/admin/quizzes/{id}")>"Reload the latest version"</a></p>
+            </div>
+        }.into_any()),
+        Notice::Failed(m) => Some(view! { <p class="error" role="alert">{m}</p> }.into_any()),
+    }
+    };
+    let problem_list = move || {
+        (show_problems.get() && !problems.with(|p| p.is_empty())).then(|| view! {
+            <section class="panel problems" aria-labelledby="problems-heading">
+                <h2 id="problems-heading" tabindex="-1">"Fix before publishing"</h2>
+                <ul>
+                    {problems.get().into_iter().map(|p| {
+                        let anchor = p.anchor.clone();
+                        view! {
+                            <li><a href=format!("#{}", p.anchor) on:click=move |ev| { ev.prevent_default(); focus(&anchor); }>{p.message}</a></li>
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })
+    };
+
+    view! {
+        <h1>{move || { let t = b.def.with(|d| d.title.clone()); if t.trim().is_empty() { "Untitled quiz".to_string() } else { t } }}</h1>
+        <div class="builder-bar" role="region" aria-label="Save and publish">
+            <p class="status">{status_line}</p>
+            <div class="row">
+                <button type="button" class="secondary" on:click=move |_| { save.dispatch((false,)); }
+                    disabled=move || save.pending().get()>"Save draft"</button>
+                <button type="button" on:click=publish disabled=move || save.pending().get()>"Publish"</button>
+                {move || version.get().map(|_| view! {
+                    <a class="button secondary" href=move || format!("/q/{}", public_slug.get())>"Open the live quiz"</a>
+                })}
+            </div>
+            {notice_view}
+        </div>
+        {problem_list}
+        <div class="builder-columns">
+            <div class="builder-main">
+                <QuizSettings published=quiz.published_version.is_some() />
+                <Questions />
+                <Outcomes />
+            </div>
+            <Preview />
+        </div>
+    }
+    .into_any()
+}

@@ -1,0 +1,396 @@
+//! The quiz store: drafts, revisions, published versions, archive, copies
+//! and the list's response counts.
+
+use crate::helpers::{Backend, TestApp, spawn_app};
+use quizfunnel::quiz::demo::growth_quiz;
+use quizfunnel::store::{ContactStore, QuizStatus, QuizStore, StoreError};
+use std::collections::BTreeMap;
+
+/// A session of `quiz_id` on `version_id` for a new contact, finished or not.
+/// Sessions are written by the respondent side; the list only counts them.
+async fn session(app: &TestApp, quiz_id: i64, version_id: i64, completed: bool) {
+    let visitor = format!("visitor-{}", uuid_like());
+    let contact = app
+        .store
+        .contact_for_visitor(&visitor, &BTreeMap::new(), 1)
+        .await
+        .unwrap();
+    let sql = "INSERT INTO quiz_sessions (contact_id, quiz_id, version_id, started_at, completed_at) \
+               VALUES ($1, $2, $3, 10, $4)";
+    let completed_at = completed.then_some(20_i64);
+    if app.database_url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(&app.database_url).await.unwrap();
+        sqlx::query(sql)
+            .bind(contact)
+            .bind(quiz_id)
+            .bind(version_id)
+            .bind(completed_at)
+            .execute(&pool)
+            .await
+            .unwrap();
+    } else {
+        let pool = sqlx::PgPool::connect(&app.database_url).await.unwrap();
+        sqlx::query(sql)
+            .bind(contact)
+            .bind(quiz_id)
+            .bind(version_id)
+            .bind(completed_at)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+}
+
+fn uuid_like() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+async fn a_new_quiz_is_a_draft_at_revision_one(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    let quiz = app.store.quiz(id).await.unwrap();
+    assert_eq!(quiz.slug, "growth");
+    assert_eq!(quiz.status, QuizStatus::Draft);
+    assert_eq!(quiz.draft, growth_quiz());
+    assert_eq!(quiz.draft_revision, 1);
+    assert_eq!(quiz.published_version, None);
+    assert!(!quiz.unpublished_changes);
+    assert!(matches!(
+        app.store.quiz(id + 1000).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        app.store.create_quiz("growth", &growth_quiz(), 100).await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn a_save_from_a_stale_revision_is_told_the_quiz_changed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+
+    // Two marketers open revision 1; the first saves.
+    let mut first = growth_quiz();
+    first.title = "Growth check".into();
+    let revision = app
+        .store
+        .save_draft(id, "growth", &first, 1, 200)
+        .await
+        .unwrap();
+    assert_eq!(revision, 2);
+
+    // The second saves different work from revision 1: refused, nothing lost.
+    let mut second = growth_quiz();
+    second.intro = "Another intro".into();
+    let refused = app.store.save_draft(id, "growth", &second, 1, 300).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("changed since you opened it")),
+        "{refused:?}"
+    );
+    let quiz = app.store.quiz(id).await.unwrap();
+    assert_eq!((quiz.draft, quiz.draft_revision), (first.clone(), 2));
+
+    // Saving exactly what is stored (a retried request) loses nothing.
+    assert_eq!(
+        app.store
+            .save_draft(id, "growth", &first, 1, 400)
+            .await
+            .unwrap(),
+        2
+    );
+
+    // From the latest revision the second marketer's save goes through.
+    assert_eq!(
+        app.store
+            .save_draft(id, "growth-check", &second, 2, 500)
+            .await
+            .unwrap(),
+        3
+    );
+    let quiz = app.store.quiz(id).await.unwrap();
+    assert_eq!(quiz.slug, "growth-check");
+    assert_eq!(quiz.updated_at, 500);
+}
+
+async fn a_save_cannot_take_another_quizs_slug(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.store
+        .create_quiz("taken", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    let id = app
+        .store
+        .create_quiz("mine", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    let refused = app
+        .store
+        .save_draft(id, "taken", &growth_quiz(), 1, 200)
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(m)) if m.contains("slug")),
+        "{refused:?}"
+    );
+    assert_eq!(app.store.quiz(id).await.unwrap().draft_revision, 1);
+}
+
+async fn publishing_freezes_an_immutable_version_and_edits_make_a_new_draft(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    let v1 = app.store.publish_draft(id, 1, 200).await.unwrap();
+    assert_eq!((v1.quiz_id, v1.slug.as_str()), (id, "growth"));
+    let quiz = app.store.quiz(id).await.unwrap();
+    assert_eq!(quiz.status, QuizStatus::Published);
+    assert_eq!(quiz.published_version, Some(1));
+    assert!(!quiz.unpublished_changes);
+
+    // Editing changes the draft only: respondents still get version 1.
+    let mut edited = growth_quiz();
+    edited.title = "Growth check, second edition".into();
+    let revision = app
+        .store
+        .save_draft(id, "growth", &edited, 1, 300)
+        .await
+        .unwrap();
+    let quiz = app.store.quiz(id).await.unwrap();
+    assert!(quiz.unpublished_changes);
+    assert_eq!(quiz.status, QuizStatus::Published);
+    let served = app.store.published_quiz("growth").await.unwrap().unwrap();
+    assert_eq!(served.version_id, v1.version_id);
+    assert_eq!(served.definition, growth_quiz());
+
+    // A publish validated at an older revision is refused.
+    assert!(matches!(
+        app.store.publish_draft(id, revision - 1, 400).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let v2 = app.store.publish_draft(id, revision, 400).await.unwrap();
+    assert_ne!(v2.version_id, v1.version_id);
+    assert_eq!(v2.definition, edited);
+    assert_eq!(app.store.quiz(id).await.unwrap().published_version, Some(2));
+    // Version 1 is still there, unchanged, for the answers given on it.
+    assert_eq!(app.store.quiz_version(v1.version_id).await.unwrap(), v1);
+
+    // Publishing again without changes makes no copy.
+    let again = app.store.publish_draft(id, revision, 500).await.unwrap();
+    assert_eq!(again.version_id, v2.version_id);
+}
+
+async fn an_archived_quiz_is_served_to_nobody_until_restored(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    app.store.publish_draft(id, 1, 200).await.unwrap();
+    app.store.archive_quiz(id, 300).await.unwrap();
+    app.store.archive_quiz(id, 301).await.unwrap();
+    assert_eq!(
+        app.store.quiz(id).await.unwrap().status,
+        QuizStatus::Archived
+    );
+    assert_eq!(app.store.published_quiz("growth").await.unwrap(), None);
+
+    app.store.restore_quiz(id, 400).await.unwrap();
+    assert_eq!(
+        app.store.quiz(id).await.unwrap().status,
+        QuizStatus::Published
+    );
+    assert!(app.store.published_quiz("growth").await.unwrap().is_some());
+
+    let never_published = app
+        .store
+        .create_quiz("draft", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    app.store.archive_quiz(never_published, 300).await.unwrap();
+    app.store.restore_quiz(never_published, 400).await.unwrap();
+    assert_eq!(
+        app.store.quiz(never_published).await.unwrap().status,
+        QuizStatus::Draft
+    );
+    assert!(matches!(
+        app.store.archive_quiz(9999, 1).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn a_duplicate_is_a_new_draft_with_the_same_questions(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    app.store.publish_draft(id, 1, 200).await.unwrap();
+    let copy = app
+        .store
+        .duplicate_quiz(id, "growth-copy", "Growth (copy)", 300)
+        .await
+        .unwrap();
+    let quiz = app.store.quiz(copy).await.unwrap();
+    assert_eq!(quiz.status, QuizStatus::Draft);
+    assert_eq!(quiz.slug, "growth-copy");
+    assert_eq!(quiz.draft.title, "Growth (copy)");
+    assert_eq!(quiz.draft.questions, growth_quiz().questions);
+    assert_eq!(quiz.published_version, None);
+    assert!(matches!(
+        app.store
+            .duplicate_quiz(id, "growth-copy", "Again", 400)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn the_list_counts_responses_and_completions_per_quiz(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let growth = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    let quiet = app
+        .store
+        .create_quiz("quiet", &growth_quiz(), 200)
+        .await
+        .unwrap();
+    let v1 = app.store.publish_draft(growth, 1, 300).await.unwrap();
+    for completed in [true, true, false, true] {
+        session(&app, growth, v1.version_id, completed).await;
+    }
+    let list = app.store.quiz_summaries().await.unwrap();
+    let ids: Vec<i64> = list.iter().map(|q| q.id).collect();
+    assert_eq!(ids, [quiet, growth], "newest first");
+    let g = &list[1];
+    assert_eq!(
+        (g.status, g.responses, g.completions),
+        (QuizStatus::Published, 4, 3)
+    );
+    assert_eq!(g.completion_rate(), Some(0.75));
+    assert!(!g.unpublished_changes);
+    let q = &list[0];
+    assert_eq!(
+        (q.status, q.responses, q.completions),
+        (QuizStatus::Draft, 0, 0)
+    );
+    assert_eq!(q.completion_rate(), None);
+}
+
+crate::on_both_backends!(
+    a_new_quiz_is_a_draft_at_revision_one,
+    a_save_from_a_stale_revision_is_told_the_quiz_changed,
+    a_save_cannot_take_another_quizs_slug,
+    publishing_freezes_an_immutable_version_and_edits_make_a_new_draft,
+    an_archived_quiz_is_served_to_nobody_until_restored,
+    a_duplicate_is_a_new_draft_with_the_same_questions,
+    the_list_counts_responses_and_completions_per_quiz,
+);
+
+/// Bad input through the server functions: a message for the field, a 4xx,
+/// and nothing written.
+async fn the_builder_refuses_bad_input_with_the_field_and_writes_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (marketer, _) = app.signed_in(quizfunnel::account::Role::Marketer).await;
+    let id = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    app.store
+        .create_quiz("taken", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    let save = |slug: &str, def: &quizfunnel::quiz::QuizDefinition, revision: i64| {
+        let form = vec![
+            ("id", id.to_string()),
+            ("revision", revision.to_string()),
+            ("slug", slug.to_string()),
+            ("definition", serde_json::to_string(def).unwrap()),
+        ];
+        marketer
+            .post(app.url("/api/quizzes/save"))
+            .form(&form)
+            .send()
+    };
+    let mut bad_key = growth_quiz();
+    bad_key.questions[1].key = "Budget Size".into();
+    for (slug, def, field) in [
+        ("Not A Slug", growth_quiz(), "quiz-slug"),
+        ("taken", growth_quiz(), "quiz-slug"),
+        ("growth", bad_key, "q1-key"),
+    ] {
+        let res = save(slug, &def, 1).await.unwrap();
+        assert_eq!(res.status(), 422, "{slug}");
+        let body = res.text().await.unwrap();
+        assert!(body.contains(field), "{body}");
+    }
+    let res = marketer
+        .post(app.url("/api/quizzes/save"))
+        .form(&[
+            ("id", id.to_string()),
+            ("revision", "1".into()),
+            ("slug", "growth".into()),
+            ("definition", "{not json".into()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert_eq!(app.store.quiz(id).await.unwrap().draft_revision, 1);
+
+    // Someone else saved: the stale save hears about it.
+    let mut theirs = growth_quiz();
+    theirs.title = "Theirs".into();
+    app.store
+        .save_draft(id, "growth", &theirs, 1, 200)
+        .await
+        .unwrap();
+    let res = save("growth", &growth_quiz(), 1).await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("changed since you opened it")
+    );
+
+    // Publishing a draft with problems names them and publishes nothing.
+    let mut broken = theirs.clone();
+    broken.outcomes.clear();
+    app.store
+        .save_draft(id, "growth", &broken, 2, 300)
+        .await
+        .unwrap();
+    let res = marketer
+        .post(app.url("/api/quizzes/publish"))
+        .form(&[("id", id.to_string()), ("revision", "3".into())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("add at least one outcome")
+    );
+    assert_eq!(app.store.published_quiz("growth").await.unwrap(), None);
+}
+
+crate::on_both_backends!(the_builder_refuses_bad_input_with_the_field_and_writes_nothing);
