@@ -3,7 +3,8 @@
 
 use crate::error::StartupError;
 use quizfunnel::quiz::{self, Answer, Answers, Step, demo::growth_quiz};
-use quizfunnel::store::{AnsweredStep, LeadDetails, Store, Tier};
+use quizfunnel::store::{AnsweredStep, Store, Tier};
+use quizfunnel_app::respond::ssr::{Visitor, lead_details};
 use std::collections::BTreeMap;
 
 pub const DEMO_SLUG: &str = "growth";
@@ -181,22 +182,18 @@ pub async fn seed(store: &dyn Store, now: i64) -> Result<Seeded, StartupError> {
                 .await
                 .map_err(internal)?;
             if let Answer::Contact {
-                email,
+                email: Some(email),
                 name,
                 company,
                 consent,
             } = &answer
             {
-                let lead = LeadDetails {
-                    email: email.as_ref().map(|e| e.to_string()),
-                    name: name.clone(),
-                    company: company.clone(),
-                    consent: *consent,
+                let visitor = Visitor {
+                    id: visitor.clone(),
+                    query: BTreeMap::new(),
                 };
-                store
-                    .record_lead(contact, &lead, at)
-                    .await
-                    .map_err(internal)?;
+                let who = lead_details(&visitor, email, name, company, *consent);
+                store.identify(&who, at).await.map_err(internal)?;
             }
             match next {
                 Some(k) => current = k,

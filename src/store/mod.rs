@@ -10,7 +10,7 @@ mod segments;
 pub use accounts::AccountStore;
 pub use contacts::ContactStore;
 pub use quizzes::{PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary};
-pub use responses::{AnsweredStep, LeadDetails, Placement, QuizSession, ResponseStore};
+pub use responses::{AnsweredStep, Placement, QuizSession, ResponseStore};
 pub use segments::{SegmentStore, SegmentSummary, Tier, TierSummary};
 
 use async_trait::async_trait;

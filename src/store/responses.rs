@@ -43,15 +43,6 @@ pub struct Placement {
     pub placed_at: i64,
 }
 
-/// Contact details given at the lead gate.
-#[derive(Debug, Clone, Default)]
-pub struct LeadDetails {
-    pub email: Option<String>,
-    pub name: String,
-    pub company: String,
-    pub consent: bool,
-}
-
 /// Respondents' sessions, answers and completions.
 #[async_trait]
 pub trait ResponseStore: Send + Sync {
@@ -96,8 +87,4 @@ pub trait ResponseStore: Send + Sync {
 
     /// Throws away a session a bot filled in (honeypot, too fast).
     async fn discard_session(&self, session_id: i64) -> StoreResult<()>;
-
-    /// Records the contact details a respondent gave; returns the contact
-    /// that now holds them (another one when the email was known already).
-    async fn record_lead(&self, contact_id: i64, lead: &LeadDetails, now: i64) -> StoreResult<i64>;
 }

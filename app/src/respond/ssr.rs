@@ -5,10 +5,11 @@ use super::{PublicQuiz, QuestionView, ResultView, StepView};
 use crate::error::AppError;
 use crate::state::AppContext;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
+use quizfunnel::contact::{Identify, VisitorId, attribute_from_json};
 use quizfunnel::quiz::{
     self, Answer, Answers, ContactField, LeadGate, Question, QuestionKind, QuizDefinition, Step,
 };
-use quizfunnel::store::{AnsweredStep, LeadDetails, QuizSession};
+use quizfunnel::store::{AnsweredStep, QuizSession};
 use std::collections::BTreeMap;
 
 /// The step a plain form post produced, for the page rendered in reply.
@@ -253,6 +254,28 @@ async fn definition_for(
     }
 }
 
+/// The contact details given at the lead gate: this visitor is the person
+/// with this email, and their history so far joins that contact.
+pub fn lead_details(
+    visitor: &Visitor,
+    email: &quizfunnel::email::Email,
+    name: &str,
+    company: &str,
+    consent: bool,
+) -> Identify {
+    let mut who = Identify::email(email.clone());
+    who.visitor_id = VisitorId::parse(&visitor.id).ok();
+    who.name = (!name.is_empty()).then(|| name.to_string());
+    who.consent = Some(consent);
+    if !company.is_empty()
+        && let Ok(change) =
+            attribute_from_json("company", &serde_json::Value::String(company.into()))
+    {
+        who.attributes.push(change);
+    }
+    who
+}
+
 /// What the visitor sees at `/q/{slug}` now.
 pub async fn current(
     ctx: &AppContext,
@@ -346,7 +369,7 @@ pub async fn submit(
         .filter(|(k, v)| k.len() <= 64 && v.len() <= 512)
         .take(20)
         .collect();
-    let mut contact = ctx
+    let contact = ctx
         .store
         .contact_for_visitor(&visitor.id, &hidden, now)
         .await?;
@@ -467,21 +490,15 @@ pub async fn submit(
         })
         .await?;
     if let Answer::Contact {
-        email,
+        email: Some(email),
         name,
         company,
         consent,
     } = &answer
     {
-        let lead = LeadDetails {
-            email: email.as_ref().map(|e| e.to_string()),
-            name: name.clone(),
-            company: company.clone(),
-            consent: *consent,
-        };
-        contact = ctx.store.record_lead(contact, &lead, now).await?;
+        let who = lead_details(visitor, email, name, company, *consent);
+        ctx.store.identify(&who, now).await?;
     }
-    let _ = contact;
     match next {
         Some(next) => Ok(view(&answers, &next, None, None)),
         None => {

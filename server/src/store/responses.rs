@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use quizfunnel::quiz::{Answers, Scores};
 use quizfunnel::rule::{Rule, compile};
 use quizfunnel::store::{
-    AnsweredStep, LeadDetails, Placement, QuizSession, ResponseStore, StoreError, StoreResult,
+    AnsweredStep, Placement, QuizSession, ResponseStore, StoreError, StoreResult,
 };
 use std::collections::BTreeMap;
 
@@ -362,85 +362,6 @@ impl ResponseStore for SqlStore {
                 .await
                 .map_err(db_err)?;
             tx.commit().await.map_err(db_err)
-        })
-    }
-
-    async fn record_lead(&self, contact_id: i64, lead: &LeadDetails, now: i64) -> StoreResult<i64> {
-        with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
-            let known: Option<i64> = match &lead.email {
-                Some(email) => {
-                    sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1 AND id <> $2")
-                        .bind(email)
-                        .bind(contact_id)
-                        .fetch_optional(&mut *tx)
-                        .await
-                        .map_err(db_err)?
-                }
-                None => None,
-            };
-            // A known email: this visitor's history joins that contact.
-            let target = match known {
-                Some(other) => {
-                    for table in ["events", "quiz_sessions"] {
-                        sqlx::query(&format!(
-                            "UPDATE {table} SET contact_id = $1 WHERE contact_id = $2"
-                        ))
-                        .bind(other)
-                        .bind(contact_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                    }
-                    let visitor: Option<String> =
-                        sqlx::query_scalar("SELECT visitor_id FROM contacts WHERE id = $1")
-                            .bind(contact_id)
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(db_err)?;
-                    sqlx::query("DELETE FROM contacts WHERE id = $1")
-                        .bind(contact_id)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                    sqlx::query(
-                        "UPDATE contacts SET visitor_id = COALESCE(visitor_id, $1) WHERE id = $2",
-                    )
-                    .bind(visitor)
-                    .bind(other)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                    other
-                }
-                None => contact_id,
-            };
-            sqlx::query(
-                "UPDATE contacts SET email = COALESCE($1, email), \
-                 name = CASE WHEN $2 = '' THEN name ELSE $2 END, \
-                 consent = (consent OR $3), last_seen = $4 WHERE id = $5",
-            )
-            .bind(&lead.email)
-            .bind(&lead.name)
-            .bind(lead.consent)
-            .bind(now)
-            .bind(target)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            if !lead.company.is_empty() {
-                sqlx::query(
-                    "INSERT INTO contact_attributes (contact_id, key, kind, value_text) VALUES ($1, 'company', 'string', $2) \
-                     ON CONFLICT (contact_id, key) DO UPDATE SET value_text = excluded.value_text, kind = 'string', value_num = NULL",
-                )
-                .bind(target)
-                .bind(&lead.company)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            }
-            tx.commit().await.map_err(db_err)?;
-            Ok::<_, StoreError>(target)
         })
     }
 }
