@@ -4,3 +4,24 @@ import { expect, Page } from "@playwright/test";
 export async function waitForHydration(page: Page) {
   await expect(page.locator(".app[data-hydrated=true]")).toBeVisible();
 }
+
+export const ownerEmail = "owner@example.com";
+export const ownerPassword = "correct horse battery";
+
+/**
+ * Signs in as the owner, creating the account through the one-time setup
+ * page if no spec has done so yet (specs share one database per run).
+ */
+export async function signInAsOwner(page: Page) {
+  await page.goto("/admin");
+  if (page.url().endsWith("/setup")) {
+    await page.getByLabel("Your email").fill(ownerEmail);
+    await page.getByLabel(/^Password/).fill(ownerPassword);
+    await page.getByRole("button", { name: "Create account" }).click();
+  } else if (page.url().includes("/login")) {
+    await page.getByLabel("Email").fill(ownerEmail);
+    await page.getByLabel("Password").fill(ownerPassword);
+    await page.getByRole("button", { name: "Sign in" }).click();
+  }
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+}

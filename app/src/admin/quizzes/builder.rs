@@ -200,7 +200,7 @@ fn Editor(quiz: QuizDraft) -> AnyView {
         Notice::Changed(m) => Some(view! {
             <div class="error" role="alert">
                 <p>{format!("Not saved: {m}")}</p>
-                <p>"Your edits are still on this page. "<a href=format!("/admin/quizzes/{id}")>"Reload the latest version"</a></p>
+                <p>"Your edits are still on this page. "<a href=format!("/admin/quizzes/{id}") rel="external">"Reload the latest version"</a></p>
             </div>
         }.into_any()),
         Notice::Failed(m) => Some(view! { <p class="error" role="alert">{m}</p> }.into_any()),

@@ -135,6 +135,21 @@ pub fn Preview() -> AnyView {
     .into_any()
 }
 
+/// Whether the step's form carries `name` = `value`. Inputs read their state
+/// from here, so a new step never inherits the last step's ticks.
+fn has(form: RwSignal<Vec<(String, String)>>, name: &str, value: &str) -> bool {
+    form.with(|f| f.iter().any(|(k, v)| k == name && v == value))
+}
+
+fn value_of(form: RwSignal<Vec<(String, String)>>, name: &str) -> String {
+    form.with(|f| {
+        f.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    })
+}
+
 fn set_one(form: RwSignal<Vec<(String, String)>>, name: &str, value: String) {
     form.update(|f| {
         f.retain(|(k, _)| k != name);
@@ -165,9 +180,11 @@ fn QuestionStep(
                 .map(|o| {
                     let id = format!("preview-{}-{}", q.key, o.key);
                     let key = o.key.clone();
+                    let ticked = o.key.clone();
                     view! {
                         <div class="choice">
                             <input type=if multi { "checkbox" } else { "radio" } id=id.clone() name="preview-answer"
+                                prop:checked=move || has(form, "answer", &ticked)
                                 on:change=move |ev| {
                                     let on = event_target_checked(&ev);
                                     let key = key.clone();
@@ -191,6 +208,7 @@ fn QuestionStep(
                 view! {
                     <div class="choice scale-choice">
                         <input type="radio" id=id.clone() name="preview-answer"
+                            prop:checked=move || has(form, "answer", &v.to_string())
                             on:change=move |_| set_one(form, "answer", v.to_string()) />
                         <label for=id>{v}</label>
                     </div>
@@ -200,6 +218,7 @@ fn QuestionStep(
             .into_any(),
         QuestionKind::Text => view! {
             <textarea id="preview-answer" aria-label="Your answer" rows="3"
+                prop:value=move || value_of(form, "answer")
                 on:input=move |ev| set_one(form, "answer", event_target_value(&ev))></textarea>
         }
         .into_any(),
@@ -217,6 +236,7 @@ fn QuestionStep(
                     view! {
                         <div class="choice">
                             <input type="checkbox" id=id.clone()
+                                prop:checked=move || has(form, name, "on")
                                 on:change=move |ev| set_one(form, name, if event_target_checked(&ev) { "on".into() } else { String::new() }) />
                             <label for=id>{label}</label>
                         </div>
@@ -226,6 +246,7 @@ fn QuestionStep(
                     view! {
                         <label for=id.clone()>{label}</label>
                         <input id=id type=if name == "email" { "email" } else { "text" }
+                            prop:value=move || value_of(form, name)
                             on:input=move |ev| set_one(form, name, event_target_value(&ev)) />
                         <p class="field-error" role="alert">{message(name)}</p>
                     }

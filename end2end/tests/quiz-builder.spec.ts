@@ -1,0 +1,95 @@
+import { test, expect, Locator } from "@playwright/test";
+import { signInAsOwner, waitForHydration } from "./support";
+
+/** Types into a field and leaves it, as a person tabbing through the form. */
+async function enter(field: Locator, value: string) {
+  await field.fill(value);
+  await field.press("Tab");
+}
+
+test("a marketer builds a three-question quiz with one branch, previews it and publishes it", async ({ page }) => {
+  await signInAsOwner(page);
+
+  // A new quiz from the list opens in the builder.
+  await page.goto("/admin/quizzes");
+  await waitForHydration(page);
+  await page.getByLabel("New quiz title").fill("Team readiness check");
+  await page.getByRole("button", { name: "Create quiz" }).click();
+  await expect(page).toHaveURL(/\/admin\/quizzes\/\d+$/);
+  await expect(page.getByRole("heading", { name: "Team readiness check", level: 1 })).toBeVisible();
+  await expect(page.getByLabel("Slug")).toHaveValue("team-readiness-check");
+
+  // Three single-choice questions, each with two options and points.
+  const questions = [
+    { prompt: "How big is your team?", options: [["Just me", "0"], ["A team", "2"]] },
+    { prompt: "How soon do you need it?", options: [["This month", "3"], ["Later", "1"]] },
+    { prompt: "Which plan interests you?", options: [["Starter", "0"], ["Pro", "2"]] },
+  ];
+  for (const [i, q] of questions.entries()) {
+    await page.getByRole("button", { name: "Add question" }).click();
+    const question = page.getByRole("group", { name: new RegExp(`^Question ${i + 1} `) });
+    await question.getByLabel("Question", { exact: true }).fill(q.prompt);
+    for (const [j, [label, points]] of q.options.entries()) {
+      const option = question.getByRole("group", { name: `Option ${j + 1}` });
+      await option.getByLabel("Label", { exact: true }).fill(label);
+      await enter(option.getByLabel("Points", { exact: true }), points);
+    }
+  }
+
+  // Publishing too early lists what is missing, each linked to its place.
+  await page.getByRole("button", { name: "Publish" }).click();
+  const problems = page.getByRole("region", { name: "Fix before publishing" });
+  await expect(problems.getByRole("link", { name: "add at least one outcome (result page)" })).toBeVisible();
+
+  // One branch: a team of one skips the timing question.
+  const first = page.getByRole("group", { name: /^Question 1 / });
+  await first.getByRole("button", { name: "Add branch" }).click();
+  const branch = first.getByRole("group", { name: "Branch 1" });
+  await expect(branch.getByLabel("Test 1: the answer to")).toHaveValue("q1");
+  await branch.getByLabel("Just me").check();
+  await branch.getByLabel("then go to").selectOption("question:q3");
+
+  // Two outcomes by score range that together cover every score.
+  await page.getByRole("button", { name: "Add outcome" }).click();
+  const starting = page.getByRole("group", { name: /^Outcome 1 / });
+  await starting.getByLabel("Result title").fill("Getting started");
+  await starting.getByLabel("Text (Markdown)").fill("Start small and grow into it.");
+  await enter(starting.getByLabel("From score"), "0");
+  await enter(starting.getByLabel("Up to (not including)"), "4");
+  await page.getByRole("button", { name: "Add outcome" }).click();
+  const scaling = page.getByRole("group", { name: /^Outcome 2 / });
+  await scaling.getByLabel("Result title").fill("Ready to scale");
+  await enter(scaling.getByLabel("From score"), "4");
+  await enter(scaling.getByLabel("Up to (not including)"), "100");
+  await scaling.getByLabel("Button label").fill("Book a call");
+  await scaling.getByLabel("Button link").fill("https://example.com/call");
+  await expect(problems).toHaveCount(0);
+
+  // The preview takes the branch: "Just me" goes straight to the plan question.
+  const preview = page.getByRole("region", { name: "Preview" });
+  await preview.getByRole("button", { name: "Restart preview" }).click();
+  await preview.getByLabel("Just me").check();
+  await preview.getByRole("button", { name: "Next" }).click();
+  await expect(preview.getByText("Which plan interests you?")).toBeVisible();
+  await preview.getByLabel("Starter").check();
+  await preview.getByRole("button", { name: "Next" }).click();
+  await expect(preview.getByRole("heading", { name: "Getting started" })).toBeVisible();
+
+  // Save, then publish: the quiz now lives at its public address.
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await expect(page.getByRole("status")).toHaveText("Saved.");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByRole("status")).toContainText("Published version 1.");
+  await expect(page.getByRole("status").getByRole("link")).toHaveAttribute("href", "/q/team-readiness-check");
+  await expect(page.getByText("Published (version 1)")).toBeVisible();
+
+  // After a reload the builder shows what was saved.
+  await page.reload();
+  await expect(page.getByRole("group", { name: /^Question 3 / }).getByLabel("Question", { exact: true })).toHaveValue("Which plan interests you?");
+
+  // The list shows it published, with no responses yet.
+  await page.goto("/admin/quizzes");
+  const row = page.getByRole("row", { name: /Team readiness check/ });
+  await expect(row.getByRole("cell", { name: "published" })).toBeVisible();
+  await expect(row.getByRole("cell", { name: "–" })).toBeVisible();
+});
