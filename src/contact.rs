@@ -130,11 +130,7 @@ pub enum Caller {
 pub type ParsedBatch = (Vec<(usize, NewEvent)>, Vec<Rejection>);
 
 /// Reads a batch: the valid events with their index, and the refused ones.
-pub fn parse_batch(
-    body: &[u8],
-    caller: Caller,
-    now: i64,
-) -> Result<ParsedBatch, BatchError> {
+pub fn parse_batch(body: &[u8], caller: Caller, now: i64) -> Result<ParsedBatch, BatchError> {
     let value: Value =
         serde_json::from_slice(body).map_err(|e| BatchError::NotJson(e.to_string()))?;
     let Value::Array(items) = value else {

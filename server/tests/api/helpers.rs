@@ -101,6 +101,14 @@ pub async fn post_form(
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, None).await
+}
+
+/// `spawn_app`, with the retention job running every `retention_every`.
+pub async fn spawn_app_with(
+    backend: Backend,
+    retention_every: Option<std::time::Duration>,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
@@ -113,7 +121,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         site_root: dir.path().join("site"),
         sessions: Default::default(),
         clock: clock.clone(),
-        retention_every: None,
+        retention_every,
     })
     .await
     .expect("test server starts");
