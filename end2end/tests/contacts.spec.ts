@@ -92,6 +92,17 @@ test("a visitor browses the marketer's site, is identified, and the contact page
   await expect(admin.getByRole("row", { name: /plan\s+string\s+trial/ })).toBeVisible();
   await expect(admin.getByText(visitorId)).toBeVisible();
   expect(errors).toEqual([]);
+
+  // The person asks to be forgotten: the owner exports, then erases them.
+  await waitForHydration(admin);
+  await admin.getByRole("button", { name: "Export as JSON" }).click();
+  const download = admin.getByRole("link", { name: "Download the export" });
+  await expect(download).toHaveAttribute("href", /lead%40example\.com/);
+  await admin.getByLabel(/I understand this deletes the contact/).check();
+  await admin.getByRole("button", { name: "Erase this contact" }).click();
+  await expect(admin.getByRole("status")).toContainText("erased");
+  await admin.reload();
+  await expect(admin.getByRole("heading", { name: "No such contact" })).toBeVisible();
 });
 
 test("the marketer's page keeps working when quizfunnel is down", async ({ page }) => {
