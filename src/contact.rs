@@ -431,13 +431,11 @@ impl Identify {
 const IDENTIFY_FIELDS: &[&str] = &["email", "visitor_id", "name", "consent", "attributes"];
 
 /// Reads the body of `POST /api/v1/contacts` or `/api/v1/identify`.
-pub fn parse_identify(body: &[u8]) -> Result<Identify, FieldError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| field_err("", format!("the body is not valid JSON: {e}")))?;
+pub fn parse_identify(value: &Value) -> Result<Identify, FieldError> {
     let Value::Object(obj) = value else {
         return Err(field_err("", "send a JSON object"));
     };
-    reject_unknown(&obj, IDENTIFY_FIELDS)?;
+    reject_unknown(obj, IDENTIFY_FIELDS)?;
     let email = match obj.get("email") {
         None | Some(Value::Null) => return Err(field_err("email", "is required")),
         Some(v) => parse_email(v)?,

@@ -86,7 +86,8 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=admin::AdminHome />
                         <Route path=path!("quizzes") view=admin::QuizzesPage />
                         <Route path=path!("contacts") view=contacts::ContactsPage />
-                        <Route path=path!("contacts/:id") view=contacts::ContactPage />
+                        // Rendered whole, so an unknown contact answers 404.
+                        <Route path=path!("contacts/:id") view=contacts::ContactPage ssr=SsrMode::Async />
                         <Route path=path!("quizzes/:id") view=admin::QuizBuilderPage />
                         <Route path=path!("settings") view=admin::SettingsPage />
                     </ParentRoute>

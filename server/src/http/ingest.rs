@@ -26,6 +26,7 @@ pub fn routes() -> Router<super::AppState> {
         .route("/api/v1/identify", post(identify).options(preflight))
         .route("/api/v1/contacts", post(upsert_contact))
         .route("/api/v1/contacts/erase", post(erase))
+        .route("/api/v1/contacts/merge", post(merge))
         .route("/t.js", axum::routing::get(tracker))
 }
 
@@ -223,6 +224,17 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes,
         .map_err(|_| too_large())
 }
 
+/// The body as JSON; 400 when it is not.
+async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+    let bytes = read_body(headers, body).await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
+}
+
 /// Browsers on an allowed origin may read our answers.
 fn with_cors(mut res: Response, credential: Option<&Credential>) -> Response {
     if let Some(Credential::Browser { origin }) = credential
@@ -356,8 +368,8 @@ async fn identify_inner(
     body: Body,
     visitor_required: bool,
 ) -> Result<Response, ApiError> {
-    let bytes = read_body(headers, body).await?;
-    let who = parse_identify(&bytes).map_err(|(field, reason)| {
+    let value = read_json(headers, body).await?;
+    let who = parse_identify(&value).map_err(|(field, reason)| {
         ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, &field, &reason)
     })?;
     if visitor_required && who.visitor_id.is_none() {
@@ -417,17 +429,10 @@ async fn erase_inner(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let bytes = read_body(headers, body).await?;
     let unprocessable = |field: &str, reason: &str| {
         ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, field, reason)
     };
-    let value: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            format!("the body is not valid JSON: {e}"),
-        )
-    })?;
-    let Value::Object(obj) = value else {
+    let Value::Object(obj) = read_json(headers, body).await? else {
         return Err(unprocessable(
             "",
             "send a JSON object with email or contact_id",
@@ -478,6 +483,82 @@ async fn erase_inner(
         "quiz_sessions": erased.quiz_sessions,
     }))
     .into_response())
+}
+
+/// `POST /api/v1/contacts/merge` with `{"keep": ..., "absorb": ...}`, each
+/// an email or a contact id (API key): two records turned out to be one
+/// person; everything of `absorb` moves onto `keep`.
+async fn merge(
+    State(ctx): State<AppContext>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let credential = match authenticate(&ctx, &headers, query.as_deref(), false).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    merge_inner(&ctx, &credential, &headers, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+}
+
+async fn merge_inner(
+    ctx: &AppContext,
+    credential: &Credential,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    let unprocessable = |field: &str, reason: &str| {
+        ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, field, reason)
+    };
+    let Value::Object(obj) = read_json(headers, body).await? else {
+        return Err(unprocessable("", "send a JSON object with keep and absorb"));
+    };
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !matches!(k.as_str(), "keep" | "absorb"))
+    {
+        return Err(unprocessable(
+            k,
+            "is not a known field; use keep and absorb",
+        ));
+    }
+    let mut ids = [0i64; 2];
+    for (slot, field) in ids.iter_mut().zip(["keep", "absorb"]) {
+        *slot = match obj.get(field) {
+            Some(Value::String(text)) => {
+                let email = Email::parse(text).map_err(|e| unprocessable(field, &e.to_string()))?;
+                ctx.store
+                    .contact_id_by_email(&email)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::field(StatusCode::NOT_FOUND, field, "no contact has this email")
+                    })?
+            }
+            Some(v) => v
+                .as_i64()
+                .filter(|id| *id > 0)
+                .ok_or_else(|| unprocessable(field, "must be an email or a contact id"))?,
+            None => return Err(unprocessable(field, "is required")),
+        };
+    }
+    let [keep, absorb] = ids;
+    if keep == absorb {
+        return Err(unprocessable("absorb", "is the same contact as keep"));
+    }
+    ctx.store
+        .merge_contacts(keep, absorb, ctx.clock.now())
+        .await?;
+    quizfunnel_app::auth::ssr::audit(
+        ctx,
+        &credential.actor(),
+        "contact.merged",
+        &format!("contact #{absorb} into #{keep}"),
+        "",
+    )
+    .await;
+    Ok(Json(json!({"contact_id": keep, "merged_from": absorb})).into_response())
 }
 
 const TRACKER: &str = include_str!("tracker.js");

@@ -1,7 +1,7 @@
 //! The contact store on both databases: ingestion, stitching, merging,
 //! erasure, retention, the timeline and the admin list.
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
 use quizfunnel::contact::{
     AttrChange, AttrKind, Attribute, Caller, ContactFilter, DAY_MS, Identify, NewEvent, Subject,
     VisitorId, parse_batch,
@@ -558,6 +558,23 @@ async fn retention_deletes_only_anonymous_visitors_idle_past_the_setting(backend
     assert!(app.store.contact(known).await.is_ok());
 }
 
+async fn the_retention_job_runs_on_its_own_in_the_server(backend: Backend) {
+    let app = spawn_app_with(backend, Some(std::time::Duration::from_millis(50))).await;
+    // Seen 181 days before the server's now.
+    let long_ago = app.clock.now() - 181 * DAY_MS;
+    app.store
+        .contact_for_visitor("idle-visitor", &Default::default(), long_ago)
+        .await
+        .unwrap();
+    for _ in 0..100 {
+        if count(&app, "SELECT count(*) FROM contacts").await == 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the retention job did not delete the idle visitor");
+}
+
 async fn the_timeline_pages_newest_first_by_keyset(backend: Backend) {
     let app = spawn_app(backend).await;
     let s = || Subject::Visitor(visitor("timeline-v"));
@@ -665,6 +682,7 @@ crate::on_both_backends!(
     merging_two_identified_contacts_keeps_events_answers_and_memberships,
     erasure_leaves_nothing_of_the_person_in_any_table,
     retention_deletes_only_anonymous_visitors_idle_past_the_setting,
+    the_retention_job_runs_on_its_own_in_the_server,
     the_timeline_pages_newest_first_by_keyset,
     the_contact_list_searches_and_filters,
 );

@@ -101,6 +101,14 @@ pub async fn post_form(
 }
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, None).await
+}
+
+/// `spawn_app`, with the retention job running every `retention_every`.
+pub async fn spawn_app_with(
+    backend: Backend,
+    retention_every: Option<std::time::Duration>,
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
@@ -115,7 +123,7 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
         spam: Default::default(),
         quiz_posts_per_minute: 0,
         clock: clock.clone(),
-        retention_every: None,
+        retention_every,
     })
     .await
     .expect("test server starts");

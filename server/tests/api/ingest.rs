@@ -329,6 +329,97 @@ async fn erasing_by_api_leaves_an_audit_line_without_personal_data(backend: Back
     assert!(!everything.contains("gone-visitor"));
 }
 
+async fn two_records_of_one_person_merge_through_the_api(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = api_key(&app).await;
+    let events = json!([
+        {"name": "x", "email": "work@example.com"},
+        {"name": "y", "email": "home@example.com"},
+    ]);
+    post(&app, "/api/v1/events", &key, events.to_string()).await;
+    let merge = json!({"keep": "work@example.com", "absorb": "home@example.com"});
+    let (status, answer) = post(&app, "/api/v1/contacts/merge", &key, merge.to_string()).await;
+    assert_eq!(status, 200, "{answer}");
+    let kept = answer["contact_id"].as_i64().unwrap();
+    assert_eq!(app.store.contact(kept).await.unwrap().event_count, 2);
+    for (body, status, field) in [
+        (
+            json!({"keep": "work@example.com", "absorb": "home@example.com"}),
+            404,
+            "absorb",
+        ),
+        (json!({"keep": kept, "absorb": kept}), 422, "absorb"),
+        (json!({"keep": "nope", "absorb": 3}), 422, "keep"),
+        (json!({"keep": kept}), 422, "absorb"),
+        (json!({"keep": kept, "absorb": 2, "why": "x"}), 422, "why"),
+    ] {
+        let (got, answer) = post(&app, "/api/v1/contacts/merge", &key, body.to_string()).await;
+        assert_eq!(got, status, "{body}: {answer}");
+        assert_eq!(answer["details"][0]["field"], field, "{body}: {answer}");
+    }
+    let (status, _) = post(&app, "/api/v1/contacts/merge", &key, "{not json").await;
+    assert_eq!(status, 400);
+    let (status, _) = post(&app, "/api/v1/contacts", &key, "{not json").await;
+    assert_eq!(status, 400);
+}
+
+async fn owners_export_and_erase_from_the_admin(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = api_key(&app).await;
+    post(&app, "/api/v1/events", &key, json!([{"name": "signed_up", "email": "admin.gone@example.com", "properties": {"plan": "trial"}}]).to_string()).await;
+    let id = app
+        .store
+        .contact_id_by_email(&quizfunnel::email::Email::parse("admin.gone@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let (owner, me) = app.signed_in(Role::Owner).await;
+    let export = owner
+        .post(app.url("/api/contacts/export"))
+        .form(&[("id", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(export.status(), 200);
+    let json: String = export.json().await.unwrap();
+    let export: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        export["contact"]["summary"]["email"],
+        "admin.gone@example.com"
+    );
+    assert_eq!(export["events"][0]["name"], "signed_up");
+    assert_eq!(export["events"][0]["properties"]["plan"], "trial");
+    let erase = owner
+        .post(app.url("/api/contacts/erase"))
+        .form(&[("id", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(erase.status(), 200);
+    let again = owner
+        .post(app.url("/api/contacts/erase"))
+        .form(&[("id", id.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+    let page = owner
+        .get(app.url(&format!("/admin/contacts/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 404);
+    let log = app.store.audit_log(10).await.unwrap();
+    let line = log.iter().find(|e| e.action == "contact.erased").unwrap();
+    assert_eq!(line.actor, me.email);
+    assert!(!format!("{line:?}").contains("admin.gone"));
+    assert!(
+        !all_rows_as_text(&app)
+            .await
+            .contains("admin.gone@example.com")
+    );
+}
+
 async fn the_cli_erases_by_email(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = api_key(&app).await;
@@ -479,6 +570,8 @@ crate::on_both_backends!(
     contacts_are_upserted_by_email_with_typed_attributes,
     erasing_by_api_leaves_an_audit_line_without_personal_data,
     the_cli_erases_by_email,
+    two_records_of_one_person_merge_through_the_api,
+    owners_export_and_erase_from_the_admin,
     the_tracking_script_carries_the_site_key_and_stays_small,
     a_script_in_an_event_property_is_shown_as_text_in_the_admin,
     a_timeline_of_100k_events_opens_fast,
