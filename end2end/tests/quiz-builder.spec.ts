@@ -7,7 +7,7 @@ async function enter(field: Locator, value: string) {
   await field.press("Tab");
 }
 
-test("a marketer builds a three-question quiz with one branch, previews it and publishes it", async ({ page }) => {
+test("a marketer builds a three-question quiz with one branch and publishes it; respondents with and without JavaScript get the outcomes they earn", async ({ page, browser }) => {
   await signInAsOwner(page);
 
   // A new quiz from the list opens in the builder.
@@ -92,4 +92,31 @@ test("a marketer builds a three-question quiz with one branch, previews it and p
   const row = page.getByRole("row", { name: /Team readiness check/ });
   await expect(row.getByRole("cell", { name: "published" })).toBeVisible();
   await expect(row.getByRole("cell", { name: "–" })).toBeVisible();
+
+  // A respondent with JavaScript: a team, soon, Pro = 7 points.
+  const withJs = await (await browser.newContext()).newPage();
+  await withJs.goto("/q/team-readiness-check");
+  await waitForHydration(withJs);
+  await withJs.getByLabel("A team").check();
+  await withJs.getByRole("button", { name: "Next" }).click();
+  await withJs.getByLabel("This month").check();
+  await withJs.getByRole("button", { name: "Next" }).click();
+  await withJs.getByRole("radio", { name: "Pro" }).check();
+  await withJs.getByRole("button", { name: "Next" }).click();
+  await withJs.getByLabel("Email").fill("lee@example.com");
+  await withJs.getByRole("button", { name: "See my result" }).click();
+  await expect(withJs.getByRole("heading", { name: "Ready to scale" })).toBeVisible();
+  await expect(withJs.getByRole("link", { name: "Book a call" })).toHaveAttribute("href", "https://example.com/call");
+
+  // Without JavaScript: just me takes the branch past the timing question.
+  const noJs = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
+  await noJs.goto("/q/team-readiness-check");
+  await noJs.getByLabel("Just me").check();
+  await noJs.getByRole("button", { name: "Next" }).click();
+  await expect(noJs.getByRole("heading", { name: "Which plan interests you?" })).toBeVisible();
+  await noJs.getByLabel("Starter").check();
+  await noJs.getByRole("button", { name: "Next" }).click();
+  await noJs.getByLabel("Email").fill("max@example.com");
+  await noJs.getByRole("button", { name: "See my result" }).click();
+  await expect(noJs.getByRole("heading", { name: "Getting started" })).toBeVisible();
 });
