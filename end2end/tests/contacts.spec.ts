@@ -11,7 +11,7 @@ function shopPage(trackerOrigin: string) {
   return `<!DOCTYPE html><html><head><title>Pricing · Shop</title>
 <script>window.quizfunnel=window.quizfunnel||{q:[],track:function(){this.q.push(["track",arguments])},identify:function(){this.q.push(["identify",arguments])}};</script>
 <script async src="${trackerOrigin}/t.js"></script></head>
-<body><h1>Shop pricing</h1></body></html>`;
+<body><h1>Shop pricing</h1><p><a href="${trackerOrigin}/q/growth">Take our growth quiz</a></p></body></html>`;
 }
 
 // The shop is a second local origin: its own tiny server on loopback.
@@ -112,4 +112,36 @@ test("the marketer's page keeps working when quizfunnel is down", async ({ page 
   await page.evaluate(() => (window as any).quizfunnel.track("clicked_buy", {}));
   await expect(page.getByRole("heading", { name: "Shop pricing" })).toBeVisible();
   expect(errors).toEqual([]);
+});
+
+test("a visitor tracked on the marketer's site takes the quiz from a link, and one contact holds both histories", async ({ browser }) => {
+  const admin = await signInAsOwner(browser);
+  const visitor = await (await browser.newContext()).newPage();
+  await visitor.goto(`${shop}/pricing`);
+  await expect.poll(() => visitor.evaluate(() => (window as any).quizfunnel.loaded === true)).toBe(true);
+  const visitorId = await visitor.evaluate(() => (window as any).quizfunnel.visitorId());
+
+  // The snippet carries the visitor id on links to the quiz.
+  await visitor.getByRole("link", { name: "Take our growth quiz" }).click();
+  await expect(visitor).toHaveURL(new RegExp(`/q/growth\\?qf_vid=${visitorId}`));
+  await waitForHydration(visitor);
+  await visitor.getByLabel("Just exploring an idea").check();
+  await visitor.getByRole("button", { name: "Next" }).click();
+  await visitor.getByLabel("None yet").check();
+  await visitor.getByRole("button", { name: "Next" }).click();
+  await visitor.getByRole("button", { name: "Next" }).click();
+  await visitor.getByLabel("Just me").check();
+  await visitor.getByRole("button", { name: "Next" }).click();
+  await visitor.getByLabel("Email").fill("quiz-taker@example.com");
+  await visitor.getByRole("button", { name: "See my result" }).click();
+  await expect(visitor.getByRole("heading", { name: "Start with the foundations" })).toBeVisible();
+
+  // The contact page shows the page view on the shop and the quiz together.
+  await admin.goto("/admin/contacts?q=quiz-taker%40example.com");
+  await admin.getByRole("link", { name: "quiz-taker@example.com" }).click();
+  await expect(admin.getByRole("heading", { name: "quiz-taker@example.com", level: 1 })).toBeVisible();
+  const names = admin.locator("ol.timeline .event-name");
+  await expect(names.first()).toHaveText("quiz_completed");
+  await expect(names.last()).toHaveText("page_viewed");
+  await expect(admin.getByText(visitorId)).toBeVisible();
 });

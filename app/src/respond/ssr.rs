@@ -5,7 +5,9 @@ use super::{PublicQuiz, QuestionView, ResultView, StepView};
 use crate::error::AppError;
 use crate::state::AppContext;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
-use quizfunnel::contact::{Identify, VisitorId, attribute_from_json};
+use quizfunnel::contact::{
+    Identify, VISITOR_COOKIE, VISITOR_PARAM, VisitorId, attribute_from_json,
+};
 use quizfunnel::quiz::{
     self, Answer, Answers, ContactField, LeadGate, Question, QuestionKind, QuizDefinition, Step,
 };
@@ -16,8 +18,6 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub struct Posted(pub PublicQuiz);
 
-/// The first-party visitor id, shared with the tracking snippet.
-pub const VISITOR_COOKIE: &str = "qf_vid";
 /// The key of the contact step added when the lead gate asks for details
 /// before the result and the quiz has no question of its own for them.
 const LEAD_STEP: &str = "lead";
@@ -33,37 +33,52 @@ pub struct Visitor {
 
 /// Reads the visitor cookie, or makes a new visitor and the cookie to set.
 pub fn visitor_from(headers: &HeaderMap, uri: &Uri) -> (Visitor, Option<HeaderValue>) {
-    let existing = headers
+    let cookie = headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, value)| {
-            *name == VISITOR_COOKIE
-                && (16..=64).contains(&value.len())
-                && value
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        })
-        .map(|(_, value)| value.to_string());
-    let query = uri
+        .find(|(name, _)| *name == VISITOR_COOKIE)
+        .and_then(|(_, value)| VisitorId::parse(value).ok());
+    let pairs = uri
         .query()
         .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
-        .unwrap_or_default()
+        .unwrap_or_default();
+    // A link from the marketer's site (decorated by /t.js) carries the
+    // visitor id the site knows them by: the quiz continues that history.
+    let from_link = pairs
+        .iter()
+        .find(|(k, _)| k == VISITOR_PARAM)
+        .and_then(|(_, v)| VisitorId::parse(v).ok());
+    let query = pairs
         .into_iter()
-        .filter(|(k, v)| k.len() <= 64 && v.len() <= 512)
+        .filter(|(k, v)| k != VISITOR_PARAM && k.len() <= 64 && v.len() <= 512)
         .take(20)
         .collect();
-    match existing {
-        Some(id) => (Visitor { id, query }, None),
-        None => {
+    let set_cookie = |id: &str| {
+        HeaderValue::from_str(&format!(
+            "{VISITOR_COOKIE}={id}; Path=/; Max-Age=63072000; SameSite=Lax"
+        ))
+        .ok()
+    };
+    match (from_link, cookie) {
+        (Some(link), cookie) if cookie.as_ref() != Some(&link) => {
+            let id = link.as_str().to_string();
+            let header = set_cookie(&id);
+            (Visitor { id, query }, header)
+        }
+        (_, Some(known)) => (
+            Visitor {
+                id: known.as_str().to_string(),
+                query,
+            },
+            None,
+        ),
+        (_, None) => {
             let id = crate::auth::ssr::new_token();
-            let cookie = HeaderValue::from_str(&format!(
-                "{VISITOR_COOKIE}={id}; Path=/; Max-Age=31536000; SameSite=Lax"
-            ))
-            .ok();
-            (Visitor { id, query }, cookie)
+            let header = set_cookie(&id);
+            (Visitor { id, query }, header)
         }
     }
 }
