@@ -1,7 +1,7 @@
 //! The contact store on both databases: ingestion, stitching, merging,
 //! erasure, retention, the timeline and the admin list.
 
-use crate::helpers::{Backend, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{Backend, TestApp, count, spawn_app, spawn_app_with};
 use quizfunnel::contact::{
     AttrChange, AttrKind, Attribute, Caller, ContactFilter, DAY_MS, Identify, NewEvent, Subject,
     VisitorId, parse_batch,
@@ -44,16 +44,6 @@ pub async fn sql(app: &TestApp, text: &str) {
         Db::Postgres(pool) => {
             sqlx::raw_sql(text).execute(pool).await.unwrap();
         }
-    }
-}
-
-pub async fn count(app: &TestApp, query: &str) -> i64 {
-    match app.store.db() {
-        Db::Sqlite(db) => sqlx::query_scalar(query)
-            .fetch_one(db.writer())
-            .await
-            .unwrap(),
-        Db::Postgres(pool) => sqlx::query_scalar(query).fetch_one(pool).await.unwrap(),
     }
 }
 

@@ -320,3 +320,16 @@ fn free_port() -> u16 {
         .map(|a| a.port())
         .expect("a free port")
 }
+
+/// A single number from the database, read by the writer so it sees every
+/// commit made so far.
+pub async fn count(app: &TestApp, query: &str) -> i64 {
+    use quizfunnel_server::store::Db;
+    match app.store.db() {
+        Db::Sqlite(db) => sqlx::query_scalar(query)
+            .fetch_one(db.writer())
+            .await
+            .unwrap(),
+        Db::Postgres(pool) => sqlx::query_scalar(query).fetch_one(pool).await.unwrap(),
+    }
+}

@@ -1,8 +1,8 @@
 //! The ingestion API over HTTP on both databases: events, identify,
 //! contacts, erasure, `/t.js`, and every kind of bad input.
 
-use crate::contacts::{all_rows_as_text, count, sql};
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::contacts::{all_rows_as_text, sql};
+use crate::helpers::{Backend, TestApp, count, spawn_app};
 use quizfunnel::account::Role;
 use quizfunnel::contact::MAX_BATCH;
 use quizfunnel::store::{AccountStore, ContactStore};

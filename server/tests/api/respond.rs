@@ -1,9 +1,8 @@
 //! Respondents taking the published quiz, without JavaScript (plain form
 //! posts), on both databases.
 
-use crate::helpers::{Backend, TestApp, client, post_form, spawn_app};
+use crate::helpers::{Backend, TestApp, client, count, post_form, spawn_app};
 use quizfunnel_server::demo;
-use sqlx::Row;
 
 async fn app_with_demo(backend: Backend) -> TestApp {
     let app = spawn_app(backend).await;
@@ -20,20 +19,6 @@ async fn answer(app: &TestApp, c: &reqwest::Client, form: &[(&str, &str)]) -> (u
         .map(|v| v.to_str().unwrap().to_string())
         .unwrap_or_default();
     (res.status().as_u16(), location)
-}
-
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    let store = &app.store;
-    match store.db() {
-        quizfunnel_server::store::Db::Sqlite(db) => sqlx::query(sql)
-            .fetch_one(db.reader())
-            .await
-            .unwrap()
-            .get(0),
-        quizfunnel_server::store::Db::Postgres(pool) => {
-            sqlx::query(sql).fetch_one(pool).await.unwrap().get(0)
-        }
-    }
 }
 
 const FULL_PATH: &[&[(&str, &str)]] = &[

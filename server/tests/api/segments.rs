@@ -1,6 +1,6 @@
 //! Segments counted live and the tier playbook, on both databases.
 
-use crate::helpers::{Backend, spawn_app};
+use crate::helpers::{Backend, count, spawn_app};
 use quizfunnel::account::Role;
 use quizfunnel::rule::Rule;
 use quizfunnel::store::SegmentStore;
@@ -25,6 +25,19 @@ async fn demo_tiers_place_every_completer_exactly_once(backend: Backend) {
         placed, completers,
         "first match wins: no overlap, nobody left out"
     );
+    // Each completion was placed as it happened, in the same tiers.
+    for tier in &tiers {
+        let sql = format!(
+            "SELECT count(DISTINCT contact_id) FROM placements WHERE segment_slug = '{}'",
+            tier.segment.slug
+        );
+        assert_eq!(
+            count(&app, &sql).await,
+            tier.placed,
+            "{}",
+            tier.segment.slug
+        );
+    }
     // Nurture as a segment includes the fast-track contacts; as a tier not.
     let nurture = &tiers[1];
     assert_eq!(nurture.segment.count, nurture.placed + tiers[0].placed);
