@@ -31,6 +31,16 @@ pub struct AppState {
     pub limiter: Arc<respond::PostLimiter>,
 }
 
+/// The page routes, worked out once per process. Working them out renders the
+/// app with a process-wide switch that parks any page data first requested
+/// meanwhile, forever: a second server started in the same process (as the
+/// tests do) would freeze pages another server is rendering.
+fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(
     ctx: AppContext,
     addr: SocketAddr,
@@ -48,7 +58,7 @@ pub fn router(
         ctx: ctx.clone(),
         limiter: Arc::new(respond::PostLimiter::new(quiz_posts_per_minute)),
     };
-    let routes = generate_route_list(App);
+    let routes = route_list();
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -1,7 +1,7 @@
 //! Users, sessions, invitations, API keys, login throttling and the audit log.
 
 use super::SqlStore;
-use super::sql::{conflict_as, db_err, with_pool};
+use super::sql::{BeginWrite, conflict_as, db_err, with_pool};
 use async_trait::async_trait;
 use quizfunnel::account::{ApiKeyInfo, AuditEntry, Invitation, Role, SessionRecord, User};
 use quizfunnel::store::{AccountStore, StoreError, StoreResult};
@@ -200,7 +200,7 @@ impl AccountStore for SqlStore {
     async fn set_user_active(&self, id: i64, active: bool) -> StoreResult<User> {
         let sql = format!("UPDATE users SET active = $1 WHERE id = $2 RETURNING {USER_COLUMNS}");
         let row: UserRow = with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             let row: UserRow = sqlx::query_as(&sql)
                 .bind(active)
                 .bind(id)
@@ -285,7 +285,7 @@ impl AccountStore for SqlStore {
 
     async fn record_login_failure(&self, keys: &[String], now: i64) -> StoreResult<()> {
         with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             for key in keys {
                 sqlx::query("INSERT INTO login_failures (key, at) VALUES ($1, $2)")
                     .bind(key)
@@ -387,7 +387,7 @@ impl AccountStore for SqlStore {
              VALUES ($1, $2, $3, TRUE, $4) RETURNING {USER_COLUMNS}"
         );
         let row: UserRow = with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             let claimed: Option<(String, String)> = sqlx::query_as(
                 "UPDATE invitations SET used_at = $1 \
                  WHERE token_hash = $2 AND used_at IS NULL AND expires_at >= $1 \

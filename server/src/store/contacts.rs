@@ -1,6 +1,6 @@
 //! Contacts, identity and events.
 
-use super::sql::{db_err, with_pool};
+use super::sql::{BeginWrite, db_err, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
 use quizfunnel::contact::{
@@ -233,7 +233,9 @@ fn insert_event_sql(db: &Db) -> &'static str {
     }
 }
 
-fn timeline_sql(db: &Db) -> &'static str {
+/// One page of a contact's timeline, newest first, before a cursor; public
+/// so the tests can check the plan walks the index instead of sorting.
+pub fn timeline_sql(db: &Db) -> &'static str {
     match db {
         Db::Sqlite(_) => {
             "SELECT id, name, properties, occurred_at FROM events \
@@ -286,7 +288,7 @@ impl ContactStore for SqlStore {
     ) -> StoreResult<i64> {
         let fields = serde_json::to_string(first_visit_fields).unwrap_or_else(|_| "{}".into());
         with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             let id = visitor_contact!(tx, visitor_id, &fields, now);
             sqlx::query("UPDATE contacts SET last_seen = $2 WHERE id = $1 AND last_seen < $2")
                 .bind(id)
@@ -308,7 +310,7 @@ impl ContactStore for SqlStore {
         let mut report = IngestReport::default();
         let mut contacts: HashMap<&Subject, Option<i64>> = HashMap::new();
         with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             for (index, event) in events {
                 let contact = match contacts.get(&event.subject) {
                     Some(c) => *c,
@@ -384,7 +386,7 @@ impl ContactStore for SqlStore {
         let email = who.email.as_str();
         let visitor = who.visitor_id.as_ref().map(|v| v.as_str());
         with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             let by_email: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1")
                     .bind(email)
@@ -523,7 +525,7 @@ impl ContactStore for SqlStore {
             ));
         }
         with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             let exists: i64 = sqlx::query_scalar("SELECT count(*) FROM contacts WHERE id = $1")
                 .bind(keep)
                 .fetch_one(&mut *tx)
@@ -767,7 +769,7 @@ impl ContactStore for SqlStore {
 
     async fn erase_contact(&self, id: i64) -> StoreResult<Erasure> {
         with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             let events: i64 =
                 sqlx::query_scalar("SELECT count(*) FROM events WHERE contact_id = $1")
                     .bind(id)

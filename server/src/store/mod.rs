@@ -3,6 +3,7 @@
 
 mod accounts;
 mod contacts;
+pub use contacts::timeline_sql;
 mod postgres;
 mod quizzes;
 mod responses;

@@ -1,7 +1,7 @@
 //! Quizzes and their published versions.
 
 use super::SqlStore;
-use super::sql::{conflict_as, db_err, with_pool};
+use super::sql::{BeginWrite, conflict_as, db_err, with_pool};
 use async_trait::async_trait;
 use quizfunnel::quiz::QuizDefinition;
 use quizfunnel::store::{
@@ -135,7 +135,7 @@ impl QuizStore for SqlStore {
 
     async fn publish_quiz(&self, quiz_id: i64, now: i64) -> StoreResult<PublishedQuiz> {
         let version_id: i64 = with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             let version_id: i64 = sqlx::query_scalar(
                 "INSERT INTO quiz_versions (quiz_id, version, definition, published_at) \
                  SELECT id, COALESCE((SELECT max(version) FROM quiz_versions WHERE quiz_id = $1), 0) + 1, draft, $2 \
@@ -273,7 +273,7 @@ impl QuizStore for SqlStore {
         now: i64,
     ) -> StoreResult<PublishedQuiz> {
         let version_id: i64 = with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             let current: PublishRow = sqlx::query_as(
                 "SELECT q.draft, q.draft_revision, q.published_version_id, v.definition AS published_definition \
                  FROM quizzes q LEFT JOIN quiz_versions v ON v.id = q.published_version_id WHERE q.id = $1",

@@ -2,7 +2,7 @@
 
 use super::SqlStore;
 use super::sql::bind_all;
-use super::sql::{db_err, with_pool};
+use super::sql::{BeginWrite, db_err, with_pool};
 use async_trait::async_trait;
 use quizfunnel::quiz::{Answers, Scores};
 use quizfunnel::rule::{Rule, compile};
@@ -110,7 +110,7 @@ impl ResponseStore for SqlStore {
     ) -> StoreResult<QuizSession> {
         let event_sql = self.insert_event_sql();
         let id: i64 = with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO quiz_sessions (contact_id, quiz_id, version_id, started_at, current_question) \
                  VALUES ($1, $2, $3, $4, $5) RETURNING id",
@@ -148,7 +148,7 @@ impl ResponseStore for SqlStore {
         let json = answers_json(step.answers)?;
         let event_sql = self.insert_event_sql();
         with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             let (contact_id, quiz_id, version_id): (i64, i64, i64) = sqlx::query_as(
                 "UPDATE quiz_sessions SET answers = $1, current_question = $2 \
                  WHERE id = $3 AND completed_at IS NULL RETURNING contact_id, quiz_id, version_id",
@@ -224,7 +224,7 @@ impl ResponseStore for SqlStore {
         let event_sql = self.insert_event_sql();
         let dialect = self.dialect();
         with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             let finished: Option<(i64, i64, i64)> = sqlx::query_as(
                 "UPDATE quiz_sessions SET completed_at = $1, score = $2, current_question = NULL \
                  WHERE id = $3 AND completed_at IS NULL RETURNING contact_id, quiz_id, version_id",
@@ -344,7 +344,7 @@ impl ResponseStore for SqlStore {
 
     async fn discard_session(&self, session_id: i64) -> StoreResult<()> {
         with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             // Its events go too: a bot's visit should not count anywhere.
             sqlx::query(
                 "DELETE FROM events WHERE idempotency_key = $1 OR idempotency_key = $2 \

@@ -1,6 +1,6 @@
 //! Segments counted live with the rule compiler, and the tier playbook.
 
-use super::sql::{bind_all, conflict_as, db_err, with_pool};
+use super::sql::{BeginWrite, bind_all, conflict_as, db_err, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
 use quizfunnel::rule::{Dialect, Rule, compile};
@@ -98,7 +98,7 @@ impl SegmentStore for SqlStore {
 
     async fn set_playbook(&self, tiers: &[Tier]) -> StoreResult<()> {
         with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin().await.map_err(db_err)?;
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
             sqlx::query("DELETE FROM tiers")
                 .execute(&mut *tx)
                 .await

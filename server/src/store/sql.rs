@@ -71,3 +71,26 @@ pub fn conflict_as(message: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
         other => other,
     }
 }
+
+/// Opens a write transaction. On SQLite it takes the write lock at `BEGIN`:
+/// a deferred transaction that reads first and then writes fails at once
+/// with "database is locked", busy timeout or not, when another process
+/// (the CLI beside a running server) wrote in between.
+pub(crate) trait BeginWrite {
+    type Db: sqlx::Database;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for sqlx::SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for sqlx::PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}

@@ -75,6 +75,9 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)
+        // A stuck response fails its test with a message instead of
+        // stalling the whole run.
+        .timeout(std::time::Duration::from_secs(60))
         .build()
         .expect("http client")
 }
