@@ -65,15 +65,25 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   await scaling.getByLabel("Button link").fill("https://example.com/call");
   await expect(problems).toHaveCount(0);
 
-  // The preview takes the branch: "Just me" goes straight to the plan question.
+  // Respondents see their result first, then may ask for it by email.
+  await page.getByLabel("After the result (offer to send it)").check();
+
+  // The preview is the quiz itself: it takes the branch ("Just me" goes
+  // straight to the plan question), then shows the result with its email form.
   const preview = page.getByRole("region", { name: "Preview" });
   await preview.getByRole("button", { name: "Restart preview" }).click();
   await preview.getByLabel("Just me").check();
   await preview.getByRole("button", { name: "Next" }).click();
-  await expect(preview.getByText("Which plan interests you?")).toBeVisible();
-  await preview.getByLabel("Starter").check();
+  await expect(preview.getByRole("heading", { name: "Which plan interests you?" })).toBeVisible();
+  await preview.getByRole("button", { name: "Back" }).click();
+  await expect(preview.getByLabel("Just me")).toBeChecked();
   await preview.getByRole("button", { name: "Next" }).click();
+  await preview.getByLabel("Starter").check();
+  await preview.getByRole("button", { name: "See my result" }).click();
   await expect(preview.getByRole("heading", { name: "Getting started" })).toBeVisible();
+  await preview.getByLabel("Email").fill("lee@example");
+  await preview.getByRole("button", { name: "Send me my result" }).click();
+  await expect(preview.getByRole("alert")).toContainText("not a valid email address");
 
   // Save, then publish: the quiz now lives at its public address.
   await page.getByRole("button", { name: "Save draft" }).click();
@@ -102,11 +112,16 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   await withJs.getByLabel("This month").check();
   await withJs.getByRole("button", { name: "Next" }).click();
   await withJs.getByRole("radio", { name: "Pro" }).check();
-  await withJs.getByRole("button", { name: "Next" }).click();
-  await withJs.getByLabel("Email").fill("lee@example.com");
   await withJs.getByRole("button", { name: "See my result" }).click();
   await expect(withJs.getByRole("heading", { name: "Ready to scale" })).toBeVisible();
   await expect(withJs.getByRole("link", { name: "Book a call" })).toHaveAttribute("href", "https://example.com/call");
+  await waitForHydration(withJs);
+  await withJs.getByLabel("Email").fill("lee@example");
+  await withJs.getByRole("button", { name: "Send me my result" }).click();
+  await expect(withJs.getByRole("alert")).toContainText("not a valid email address");
+  await withJs.getByLabel("Email").fill("lee@example.com");
+  await withJs.getByRole("button", { name: "Send me my result" }).click();
+  await expect(withJs.getByRole("status")).toHaveText("Your result is on its way to lee@example.com.");
 
   // Without JavaScript: just me takes the branch past the timing question.
   const noJs = await (await browser.newContext({ javaScriptEnabled: false })).newPage();
@@ -115,8 +130,9 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   await noJs.getByRole("button", { name: "Next" }).click();
   await expect(noJs.getByRole("heading", { name: "Which plan interests you?" })).toBeVisible();
   await noJs.getByLabel("Starter").check();
-  await noJs.getByRole("button", { name: "Next" }).click();
-  await noJs.getByLabel("Email").fill("max@example.com");
   await noJs.getByRole("button", { name: "See my result" }).click();
   await expect(noJs.getByRole("heading", { name: "Getting started" })).toBeVisible();
+  await noJs.getByLabel("Email").fill("max@example.com");
+  await noJs.getByRole("button", { name: "Send me my result" }).click();
+  await expect(noJs.getByRole("status")).toHaveText("Your result is on its way to max@example.com.");
 });

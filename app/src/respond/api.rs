@@ -31,3 +31,15 @@ pub async fn quiz_result(slug: String) -> Result<Option<ResultView>, AppError> {
     let visitor = super::ssr::visitor();
     super::ssr::result(&ctx, &visitor, &slug).await
 }
+
+/// Asks for the result by email on a quiz whose lead gate comes after the
+/// result; a refused email comes back on the result, not as a failed call.
+#[server(endpoint = "quiz/result/send", input = Json)]
+pub async fn send_result(
+    slug: String,
+    fields: Vec<(String, String)>,
+) -> Result<Option<ResultView>, AppError> {
+    let ctx = crate::state::AppContext::get();
+    let visitor = super::ssr::visitor();
+    super::ssr::send_result(&ctx, &visitor, &slug, &fields).await
+}

@@ -6,8 +6,11 @@ pub mod api;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+pub mod steps;
 
-pub use pages::{QuizPage, ResultPage};
+#[cfg(feature = "hydrate")]
+pub use pages::submitted_fields;
+pub use pages::{OutcomeCard, QuizPage, ResultPage, StepCard, brand_style};
 
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +46,9 @@ pub struct StepView {
     pub values: Vec<(String, String)>,
     /// Query parameters of the first visit (UTM and others), posted back.
     pub hidden_fields: Vec<(String, String)>,
+    /// When the first question was first shown (ms), posted back with the
+    /// first answer: the minimum time to finish counts from here.
+    pub started: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +75,19 @@ pub struct ResultView {
     pub cta_label: String,
     pub cta_url: String,
     pub score: f64,
+    /// The offer to get the result by email, when the quiz's lead gate is
+    /// after the result and it has not asked for an email itself.
+    pub lead: Option<LeadOffer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct LeadOffer {
+    /// The email the result goes to, once given.
+    pub sent_to: Option<String>,
+    /// Why the last post was refused, for the field it belongs to.
+    pub error: Option<(String, String)>,
+    /// What was posted, shown again when it was refused.
+    pub values: Vec<(String, String)>,
 }
 
 impl StepView {

@@ -1,11 +1,11 @@
-use super::{PublicQuiz, ResultView, StepView, api};
+use super::{LeadOffer, PublicQuiz, ResultView, StepView, api};
 use leptos::prelude::*;
 use leptos_meta::{Script, Title};
 use leptos_router::hooks::use_params_map;
 
 /// The brand color as a CSS custom property, only when it is a plain
 /// `#rrggbb` (it comes from the quiz definition, so never trust it as CSS).
-fn brand_style(color: &str) -> String {
+pub fn brand_style(color: &str) -> String {
     let ok = color.len() == 7
         && color.starts_with('#')
         && color[1..].chars().all(|c| c.is_ascii_hexdigit());
@@ -31,8 +31,21 @@ fn NotFoundQuiz() -> impl IntoView {
     }
 }
 
-/// Reads the posted form (with the pressed button's own field, if any)
-/// into name/value pairs.
+/// Reads the posted form, with the pressed button's own field, into
+/// name/value pairs: what a plain form post would carry.
+#[cfg(feature = "hydrate")]
+pub fn submitted_fields(ev: &leptos::ev::SubmitEvent) -> Vec<(String, String)> {
+    let mut fields = form_fields(ev);
+    if let Some(button) = ev
+        .submitter()
+        .and_then(|b| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlButtonElement>(b).ok())
+        && !button.name().is_empty()
+    {
+        fields.push((button.name(), button.value()));
+    }
+    fields
+}
+
 #[cfg(feature = "hydrate")]
 fn form_fields(ev: &leptos::ev::SubmitEvent) -> Vec<(String, String)> {
     use wasm_bindgen::JsCast;
@@ -84,15 +97,7 @@ pub fn QuizPage() -> impl IntoView {
         #[cfg(feature = "hydrate")]
         {
             ev.prevent_default();
-            let mut fields = form_fields(&ev);
-            if let Some(button) = ev
-                .submitter()
-                .and_then(|b| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlButtonElement>(b).ok())
-                && !button.name().is_empty()
-            {
-                fields.push((button.name(), button.value()));
-            }
-            answer.dispatch((slug(), fields));
+            answer.dispatch((slug(), submitted_fields(&ev)));
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = ev;
@@ -104,7 +109,7 @@ pub fn QuizPage() -> impl IntoView {
                 let first = loaded.await;
                 move || match shown.get().map(Ok).unwrap_or_else(|| first.clone()) {
                     Ok(PublicQuiz::Step(step)) => {
-                        view! { <StepForm step=*step on_submit=on_submit pending=answer.pending() /> }.into_any()
+                        view! { <StepForm step=*step on_submit=on_submit pending=answer.pending().into() /> }.into_any()
                     }
                     Ok(PublicQuiz::Finished { slug }) => view! {
                         <main class="quiz page narrow">
@@ -126,7 +131,25 @@ pub fn QuizPage() -> impl IntoView {
 fn StepForm(
     step: StepView,
     on_submit: impl Fn(leptos::ev::SubmitEvent) + Clone + Send + Sync + 'static,
-    pending: Memo<bool>,
+    pending: Signal<bool>,
+) -> impl IntoView {
+    let style = brand_style(&step.brand_color);
+    view! {
+        <Title text=step.title.clone() />
+        <Script src="/embed-frame.js" defer="defer" />
+        <main class="quiz page narrow" style=style>
+            <StepCard step on_submit pending />
+        </main>
+    }
+}
+
+/// One step of a quiz, as respondents see it: on the public page and in the
+/// builder's preview.
+#[component]
+pub fn StepCard(
+    step: StepView,
+    on_submit: impl Fn(leptos::ev::SubmitEvent) + Clone + Send + Sync + 'static,
+    pending: Signal<bool>,
 ) -> impl IntoView {
     let percent = (step.done * 100).checked_div(step.total).unwrap_or(0);
     let action = format!("/q/{}", step.slug);
@@ -231,6 +254,9 @@ fn StepForm(
         .iter()
         .map(|(k, v)| view! { <input type="hidden" name=format!("hidden.{k}") value=v.clone() /> })
         .collect_view();
+    let started = step
+        .started
+        .map(|t| view! { <input type="hidden" name="started" value=t.to_string() /> });
     let submit_label = if step.last { "See my result" } else { "Next" };
     let logo = (!step.logo_url.is_empty())
         .then(|| view! { <img class="logo" src=step.logo_url.clone() alt="" /> });
@@ -244,12 +270,10 @@ fn StepForm(
         }
     });
     view! {
-        <Title text=step.title.clone() />
-        <Script src="/embed-frame.js" defer="defer" />
-        <main class="quiz page narrow" style=brand_style(&step.brand_color)>
             <header class="quiz-header">
                 {logo}
                 <p class="quiz-title">{step.title.clone()}</p>
+                {(step.done == 0 && !step.intro.is_empty()).then(|| view! { <p class="lede">{step.intro.clone()}</p> })}
                 <div class="progress" role="progressbar" aria-label="Progress" aria-valuemin="0"
                     aria-valuemax=step.total aria-valuenow=step.done
                     aria-valuetext=format!("Question {} of about {}", step.done + 1, step.total)>
@@ -259,6 +283,7 @@ fn StepForm(
             <form method="post" action=action.clone() on:submit=on_submit>
                 <input type="hidden" name="question" value=q.key.clone() />
                 {hidden}
+                {started}
                 <fieldset>
                     <legend><h1>{q.prompt.clone()}</h1></legend>
                     {(!q.help.is_empty()).then(|| view! { <p class="help">{q.help.clone()}</p> })}
@@ -273,7 +298,6 @@ fn StepForm(
                 <p><button type="submit" disabled=move || pending.get()>{submit_label}</button></p>
             </form>
             {back}
-        </main>
     }
 }
 
@@ -282,11 +306,41 @@ pub fn ResultPage() -> impl IntoView {
     let params = use_params_map();
     let slug = move || params.with(|p| p.get("slug").unwrap_or_default());
     let result = Resource::new(slug, api::quiz_result);
+    // After the email form is sent the page holds the answer itself.
+    let shown = RwSignal::new(None::<ResultView>);
+    let send = Action::new(move |(slug, fields): &(String, Vec<(String, String)>)| {
+        let (slug, fields) = (slug.clone(), fields.clone());
+        async move { api::send_result(slug, fields).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(Some(view))) = send.value().get() {
+            shown.set(Some(view));
+        }
+    });
+    let on_send = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            ev.prevent_default();
+            send.dispatch((slug(), submitted_fields(&ev)));
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
     view! {
         <Suspense>
             {move || Suspend::new(async move {
-                match result.await {
-                    Ok(Some(r)) => view! { <Outcome result=r /> }.into_any(),
+                let first = result.await;
+                move || match shown.get().map(|v| Ok(Some(v))).unwrap_or_else(|| first.clone()) {
+                    Ok(Some(r)) => {
+                        let style = brand_style(&r.brand_color);
+                        view! {
+                            <Title text=format!("{} · {}", r.title, r.quiz_title) />
+                            <Script src="/embed-frame.js" defer="defer" />
+                            <main class="quiz page narrow result" style=style>
+                                <OutcomeCard result=r on_send=on_send pending=send.pending().into() preview=false />
+                            </main>
+                        }.into_any()
+                    }
                     Ok(None) => view! {
                         <main class="quiz page narrow">
                             <h1>"No result yet"</h1>
@@ -301,11 +355,23 @@ pub fn ResultPage() -> impl IntoView {
     }
 }
 
+/// The outcome a respondent earned, as they see it: on the result page and
+/// at the end of the builder's preview (which has no "take it again").
 #[component]
-fn Outcome(result: ResultView) -> impl IntoView {
-    let restart = format!("/q/{}", result.slug);
+pub fn OutcomeCard(
+    result: ResultView,
+    on_send: impl Fn(leptos::ev::SubmitEvent) + Clone + Send + Sync + 'static,
+    pending: Signal<bool>,
+    preview: bool,
+) -> impl IntoView {
+    let action = format!("/q/{}", result.slug);
     let cta = (!result.cta_url.is_empty()).then(|| {
-        view! { <p><a class="button" href=result.cta_url.clone()>{result.cta_label.clone()}</a></p> }
+        let label = if result.cta_label.is_empty() {
+            "Continue".to_string()
+        } else {
+            result.cta_label.clone()
+        };
+        view! { <p><a class="button" href=result.cta_url.clone()>{label}</a></p> }
     });
     // The body is shown as text paragraphs: safe whatever it contains.
     let body = result
@@ -314,19 +380,88 @@ fn Outcome(result: ResultView) -> impl IntoView {
         .filter(|p| !p.trim().is_empty())
         .map(|p| view! { <p>{p.trim().to_string()}</p> })
         .collect_view();
-    view! {
-        <Title text=format!("{} · {}", result.title, result.quiz_title) />
-        <Script src="/embed-frame.js" defer="defer" />
-        <main class="quiz page narrow result" style=brand_style(&result.brand_color)>
-            <p class="quiz-title">{result.quiz_title.clone()}</p>
-            <h1>{result.title.clone()}</h1>
-            {body}
-            <p class="score">{format!("Your score: {}", result.score)}</p>
-            {cta}
-            <form method="post" action=restart>
+    let lead = result.lead.clone().map(
+        |offer| view! { <LeadForm offer action=format!("{action}/result") on_send pending /> },
+    );
+    let restart = (!preview).then(|| {
+        view! {
+            <form method="post" action=action.clone()>
                 <input type="hidden" name="action" value="restart" />
                 <button type="submit" class="secondary">"Take the quiz again"</button>
             </form>
-        </main>
+        }
+    });
+    view! {
+        <p class="quiz-title">{result.quiz_title.clone()}</p>
+        <h1>{result.title.clone()}</h1>
+        {body}
+        <p class="score">{format!("Your score: {}", result.score)}</p>
+        {cta}
+        {lead}
+        {restart}
     }
+}
+
+/// "Get this result by email": the lead gate after the result.
+#[component]
+fn LeadForm(
+    offer: LeadOffer,
+    action: String,
+    on_send: impl Fn(leptos::ev::SubmitEvent) + Clone + Send + Sync + 'static,
+    pending: Signal<bool>,
+) -> impl IntoView {
+    if let Some(email) = offer.sent_to {
+        return view! {
+            <p class="notice" role="status">{format!("Your result is on its way to {email}.")}</p>
+        }
+        .into_any();
+    }
+    let value = |name: &str| {
+        offer
+            .values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let consent = offer
+        .values
+        .iter()
+        .any(|(k, v)| k == "consent" && v == "on");
+    let error = |field: &str| {
+        offer
+            .error
+            .as_ref()
+            .filter(|(f, _)| f == field)
+            .map(|(_, m)| view! { <p class="field-error" id=format!("lead-{field}-error") role="alert">{m.clone()}</p> })
+    };
+    let invalid = offer.error.as_ref().is_some_and(|(f, _)| f == "email");
+    let (email, name) = (value("email"), value("name"));
+    view! {
+        <form method="post" action=action class="lead-offer" on:submit=on_send>
+            <fieldset>
+                <legend><h2>"Get this result by email"</h2></legend>
+                <label for="lead-email">"Email"</label>
+                <input type="email" id="lead-email" name="email" autocomplete="email" maxlength="254" required
+                    value=email.clone() prop:value=email aria-invalid=invalid.then_some("true")
+                    aria-describedby=invalid.then_some("lead-email-error") />
+                {error("email")}
+                <label for="lead-name">"Name (optional)"</label>
+                <input type="text" id="lead-name" name="name" autocomplete="name" maxlength="254"
+                    value=name.clone() prop:value=name />
+                {error("name")}
+                <div class="choice">
+                    <input type="checkbox" id="lead-consent" name="consent" checked=consent prop:checked=consent />
+                    <label for="lead-consent">"You may contact me about my result"</label>
+                </div>
+            </fieldset>
+            // People never see this field; bots fill it in.
+            <div class="hp" aria-hidden="true">
+                <label for="lead-website">"Website"</label>
+                <input id="lead-website" name="website" tabindex="-1" autocomplete="off" />
+            </div>
+            <p><button type="submit" disabled=move || pending.get()>"Send me my result"</button></p>
+        </form>
+    }
+    .into_any()
 }

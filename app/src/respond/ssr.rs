@@ -1,16 +1,18 @@
 //! Taking a quiz: the server side of every step, shared by the plain form
 //! post and the server function.
 
-use super::{PublicQuiz, QuestionView, ResultView, StepView};
+use super::steps::{
+    ViewInput, first_question, lead_question, next_after, previous, question_for, result_view,
+    step_view,
+};
+use super::{PublicQuiz, ResultView};
 use crate::error::AppError;
 use crate::state::AppContext;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use quizfunnel::contact::{
     Identify, VISITOR_COOKIE, VISITOR_PARAM, VisitorId, attribute_from_json,
 };
-use quizfunnel::quiz::{
-    self, Answer, Answers, ContactField, LeadGate, Question, QuestionKind, QuizDefinition, Step,
-};
+use quizfunnel::quiz::{self, Answer, Answers, QuizDefinition};
 use quizfunnel::store::{AnsweredStep, QuizSession};
 use std::collections::BTreeMap;
 
@@ -18,9 +20,10 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub struct Posted(pub PublicQuiz);
 
-/// The key of the contact step added when the lead gate asks for details
-/// before the result and the quiz has no question of its own for them.
-const LEAD_STEP: &str = "lead";
+/// The result page a refused plain-form post on it produced.
+#[derive(Debug, Clone)]
+pub struct PostedResult(pub ResultView);
+
 /// Hidden fields travel in the form as `hidden.<name>`.
 const HIDDEN_PREFIX: &str = "hidden.";
 
@@ -99,163 +102,6 @@ pub fn visitor() -> Visitor {
     visitor
 }
 
-fn lead_question() -> Question {
-    Question {
-        key: LEAD_STEP.into(),
-        kind: QuestionKind::Contact {
-            fields: vec![
-                ContactField::Email,
-                ContactField::Name,
-                ContactField::Consent,
-            ],
-        },
-        prompt: "Where should we send your result?".into(),
-        help: "We use your email to send the result and follow up on it.".into(),
-        required: true,
-        options: vec![],
-        branches: vec![],
-    }
-}
-
-fn needs_lead_step(def: &QuizDefinition) -> bool {
-    def.lead_gate == LeadGate::BeforeResult && !def.asks_for_email()
-}
-
-fn question_for(def: &QuizDefinition, key: &str) -> Option<Question> {
-    if key == LEAD_STEP && needs_lead_step(def) {
-        return Some(lead_question());
-    }
-    def.question(key).cloned()
-}
-
-fn first_question(def: &QuizDefinition) -> Option<String> {
-    match quiz::first_step(def) {
-        Step::Question(k) => Some(k),
-        Step::Result => needs_lead_step(def).then(|| LEAD_STEP.to_string()),
-    }
-}
-
-fn next_after(def: &QuizDefinition, answers: &Answers, current: &str) -> Option<String> {
-    if current == LEAD_STEP {
-        return None;
-    }
-    match quiz::next_step(def, answers, current) {
-        Step::Question(k) => Some(k),
-        Step::Result => needs_lead_step(def).then(|| LEAD_STEP.to_string()),
-    }
-}
-
-fn previous(def: &QuizDefinition, answers: &Answers, current: &str) -> Option<String> {
-    if current == LEAD_STEP {
-        return quiz::path(def, answers).last().cloned();
-    }
-    quiz::previous(def, answers, current)
-}
-
-fn answer_values(answer: Option<&Answer>) -> Vec<(String, String)> {
-    let pair = |k: &str, v: String| (k.to_string(), v);
-    match answer {
-        Some(Answer::Choice { options }) => {
-            options.iter().map(|o| pair("answer", o.clone())).collect()
-        }
-        Some(Answer::Scale { value }) => vec![pair("answer", value.to_string())],
-        Some(Answer::Text { text }) => vec![pair("answer", text.clone())],
-        Some(Answer::Contact {
-            email,
-            name,
-            company,
-            consent,
-        }) => {
-            let mut v = vec![pair("name", name.clone()), pair("company", company.clone())];
-            if let Some(e) = email {
-                v.push(pair("email", e.to_string()));
-            }
-            if *consent {
-                v.push(pair("consent", "on".into()));
-            }
-            v
-        }
-        _ => vec![],
-    }
-}
-
-struct ViewInput<'a> {
-    slug: &'a str,
-    def: &'a QuizDefinition,
-    answers: &'a Answers,
-    current: &'a str,
-    error: Option<(String, String)>,
-    values: Option<Vec<(String, String)>>,
-    hidden: Vec<(String, String)>,
-}
-
-fn step_view(input: ViewInput<'_>) -> PublicQuiz {
-    let ViewInput {
-        slug,
-        def,
-        answers,
-        current,
-        error,
-        values,
-        hidden,
-    } = input;
-    let Some(q) = question_for(def, current) else {
-        return PublicQuiz::Finished { slug: slug.into() };
-    };
-    let gate = usize::from(needs_lead_step(def));
-    let (done, total) = if current == LEAD_STEP {
-        let n = quiz::path(def, answers).len();
-        (n, n + 1)
-    } else {
-        let (d, t) = quiz::progress(def, answers, current);
-        (d, t + gate)
-    };
-    let fields = match &q.kind {
-        QuestionKind::Contact { fields } => fields
-            .iter()
-            .map(|f| {
-                serde_json::to_value(f)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default()
-            })
-            .collect(),
-        _ => vec![],
-    };
-    let scale = match q.kind {
-        QuestionKind::Scale { min, max } => Some((min, max)),
-        _ => None,
-    };
-    PublicQuiz::Step(Box::new(StepView {
-        slug: slug.into(),
-        title: def.title.clone(),
-        intro: def.intro.clone(),
-        brand_color: def.theme.brand_color.clone(),
-        logo_url: def.theme.logo_url.clone(),
-        done,
-        total,
-        can_go_back: previous(def, answers, current).is_some(),
-        last: next_after(def, answers, current).is_none(),
-        error,
-        values: values.unwrap_or_else(|| answer_values(answers.get(current))),
-        hidden_fields: hidden,
-        question: QuestionView {
-            key: q.key.clone(),
-            kind: q.kind.name().into(),
-            prompt: q.prompt.clone(),
-            help: q.help.clone(),
-            required: q.required,
-            options: q
-                .options
-                .iter()
-                .map(|o| (o.key.clone(), o.label.clone()))
-                .collect(),
-            scale,
-            fields,
-        },
-    }))
-}
-
 /// The definition a session was given on (older versions stay readable).
 async fn definition_for(
     ctx: &AppContext,
@@ -332,7 +178,7 @@ pub async fn current(
         None => {
             let def = &published.definition;
             let current = first_question(def).unwrap_or_default();
-            Ok(step_view(ViewInput {
+            let mut view = step_view(ViewInput {
                 slug,
                 def,
                 answers: &Answers::new(),
@@ -340,7 +186,11 @@ pub async fn current(
                 error: None,
                 values: None,
                 hidden,
-            }))
+            });
+            if let PublicQuiz::Step(step) = &mut view {
+                step.started = Some(now);
+            }
+            Ok(view)
         }
     }
 }
@@ -422,8 +272,16 @@ pub async fn submit(
         .and_then(|s| s.current_question.clone())
         .or_else(|| first_question(&def))
         .unwrap_or_default();
+    // When the first question was shown, as the page posted it back: a
+    // respondent is timed from there, not from their first answer. A post
+    // without it (or with a value from the future or last week) starts now.
+    let started = field(fields, "started")
+        .and_then(|t| t.parse::<i64>().ok())
+        .filter(|t| (now - 86_400_000..=now).contains(t))
+        .unwrap_or(now);
+    let not_started = session.is_none();
     let view = |answers: &Answers, current: &str, error, values| {
-        step_view(ViewInput {
+        let mut view = step_view(ViewInput {
             slug,
             def: &def,
             answers,
@@ -431,7 +289,11 @@ pub async fn submit(
             error,
             values,
             hidden: hidden_list.clone(),
-        })
+        });
+        if let (PublicQuiz::Step(step), true) = (&mut view, not_started) {
+            step.started = Some(started);
+        }
+        view
     };
 
     // A bot fills the field people never see: drop its visit, say nothing.
@@ -478,7 +340,7 @@ pub async fn submit(
                     published.version_id,
                     Some(&current),
                     &hidden,
-                    now,
+                    started,
                 )
                 .await?
         }
@@ -534,6 +396,9 @@ pub async fn result(
     visitor: &Visitor,
     slug: &str,
 ) -> Result<Option<ResultView>, AppError> {
+    if let Some(PostedResult(view)) = leptos::prelude::use_context::<PostedResult>() {
+        return Ok(Some(view));
+    }
     let Some(published) = ctx.store.published_quiz(slug).await? else {
         return Ok(None);
     };
@@ -563,16 +428,50 @@ pub async fn result(
                 placement.as_ref().map(|p| p.segment_slug.as_str()),
             )
         });
-    Ok(Some(ResultView {
-        slug: slug.into(),
-        quiz_title: def.title.clone(),
-        brand_color: def.theme.brand_color.clone(),
-        title: outcome
-            .map(|o| o.title.clone())
-            .unwrap_or_else(|| "Thank you!".into()),
-        body: outcome.map(|o| o.body_markdown.clone()).unwrap_or_default(),
-        cta_label: outcome.map(|o| o.cta_label.clone()).unwrap_or_default(),
-        cta_url: outcome.map(|o| o.cta_url.clone()).unwrap_or_default(),
-        score: scores.total,
-    }))
+    let sent_to = if super::steps::offers_lead_after(&def) {
+        ctx.store.contact(contact).await?.summary.email
+    } else {
+        None
+    };
+    Ok(Some(result_view(slug, &def, &scores, outcome, sent_to)))
+}
+
+/// The form on the result page of a quiz whose lead gate comes after the
+/// result: the respondent asks for their result by email and becomes a
+/// known contact. A refused email comes back with its message and what was
+/// posted; nothing is stored for it.
+pub async fn send_result(
+    ctx: &AppContext,
+    visitor: &Visitor,
+    slug: &str,
+    fields: &[(String, String)],
+) -> Result<Option<ResultView>, AppError> {
+    let Some(mut view) = result(ctx, visitor, slug).await? else {
+        return Ok(None);
+    };
+    let Some(offer) = view.lead.as_mut() else {
+        return Ok(Some(view));
+    };
+    // A bot fills the field people never see: say nothing, keep nothing.
+    if field(fields, "website").is_some_and(|v| !v.is_empty()) {
+        return Ok(Some(view));
+    }
+    match quiz::parse_step(&lead_question(), fields) {
+        Ok(Answer::Contact {
+            email: Some(email),
+            name,
+            company,
+            consent,
+        }) => {
+            let who = lead_details(visitor, &email, &name, &company, consent);
+            ctx.store.identify(&who, ctx.clock.now()).await?;
+            offer.sent_to = Some(email.to_string());
+        }
+        Ok(_) => {}
+        Err(e) => {
+            offer.error = Some((e.field, e.message));
+            offer.values = fields.to_vec();
+        }
+    }
+    Ok(Some(view))
 }

@@ -35,7 +35,7 @@ pub struct AppState {
 /// app with a process-wide switch that parks any page data first requested
 /// meanwhile, forever: a second server started in the same process (as the
 /// tests do) would freeze pages another server is rendering.
-fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
+pub fn route_list() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
         std::sync::OnceLock::new();
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
@@ -67,6 +67,7 @@ pub fn router(
         .route("/setup", post(auth::setup))
         .route("/invite/{token}", post(auth::accept_invitation))
         .route("/q/{slug}", post(respond::post_step))
+        .route("/q/{slug}/result", post(respond::post_result))
         .route("/embed/{file}", get(embed::embed_script))
         .route("/embed-frame.js", get(embed::frame_script))
         // Reads its own bodies, up to 1 MB, instead of the global limit.

@@ -5,11 +5,13 @@
 use super::AppState;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, FromRequest, Path, RawForm, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use leptos::prelude::provide_context;
+use quizfunnel_app::error::AppError;
 use quizfunnel_app::respond::PublicQuiz;
-use quizfunnel_app::respond::ssr::{Posted, submit, visitor_from};
+use quizfunnel_app::respond::ssr::{Posted, PostedResult, send_result, submit, visitor_from};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
@@ -49,14 +51,14 @@ impl PostLimiter {
     }
 }
 
-pub async fn post_step(
-    State(state): State<AppState>,
-    Path(slug): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+/// The limit check and the form of a public quiz post, or the answer to
+/// give instead.
+async fn read_post(
+    state: &AppState,
+    peer: SocketAddr,
     req: Request,
-) -> Response {
-    let ctx = &state.ctx;
-    if let Some(wait) = state.limiter.check(peer.ip(), ctx.clock.now()) {
+) -> Result<(Parts, Vec<(String, String)>), Response> {
+    if let Some(wait) = state.limiter.check(peer.ip(), state.ctx.clock.now()) {
         let mut res = (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many answers from this address; please wait a minute.",
@@ -64,18 +66,43 @@ pub async fn post_step(
             .into_response();
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return res;
+        return Err(res);
     }
     let (parts, body) = req.into_parts();
-    let fields = match RawForm::from_request(Request::from_parts(parts.clone(), body), &state).await
-    {
-        Ok(form) => {
-            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&form.0).unwrap_or_default()
-        }
-        Err(rejection) => return rejection.into_response(),
+    match RawForm::from_request(Request::from_parts(parts.clone(), body), state).await {
+        Ok(form) => Ok((
+            parts,
+            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&form.0).unwrap_or_default(),
+        )),
+        Err(rejection) => Err(rejection.into_response()),
+    }
+}
+
+/// `parts` pointed at another page of the quiz, for a page rendered in
+/// reply to a post.
+fn parts_for(parts: &Parts, path: &str) -> Parts {
+    let mut p = parts.clone();
+    p.uri = path.parse().unwrap_or(p.uri);
+    p
+}
+
+fn error_response(e: AppError) -> Response {
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Body::from(e.to_string())).into_response()
+}
+
+pub async fn post_step(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let (parts, fields) = match read_post(&state, peer, req).await {
+        Ok(read) => read,
+        Err(res) => return res,
     };
     let (visitor, cookie) = visitor_from(&parts.headers, &parts.uri);
-    let mut res = match submit(ctx, &visitor, &slug, &fields).await {
+    let mut res = match submit(&state.ctx, &visitor, &slug, &fields).await {
         Ok(PublicQuiz::Finished { slug }) => {
             Redirect::to(&format!("/q/{slug}/result")).into_response()
         }
@@ -88,26 +115,46 @@ pub async fn post_step(
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
             let posted = Posted(other);
-            let page_parts = {
-                let mut p = parts.clone();
-                p.uri = format!("/q/{slug}").parse().unwrap_or(p.uri);
-                p
-            };
-            super::render::page(&state, &page_parts, status, move || {
+            let page = parts_for(&parts, &format!("/q/{slug}"));
+            super::render::page(&state, &page, status, move || {
                 provide_context(posted.clone())
             })
             .await
         }
-        Err(e) => {
-            let status =
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            (status, Body::from(e.to_string())).into_response()
-        }
+        Err(e) => error_response(e),
     };
     if let Some(cookie) = cookie {
         res.headers_mut().append(header::SET_COOKIE, cookie);
     }
     res
+}
+
+/// The result page's "get this result by email" form, without JavaScript:
+/// back to the result page, or the page again with the message (422).
+pub async fn post_result(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let (parts, fields) = match read_post(&state, peer, req).await {
+        Ok(read) => read,
+        Err(res) => return res,
+    };
+    let (visitor, _) = visitor_from(&parts.headers, &parts.uri);
+    let path = format!("/q/{slug}/result");
+    match send_result(&state.ctx, &visitor, &slug, &fields).await {
+        Ok(Some(view)) if view.lead.as_ref().is_some_and(|l| l.error.is_some()) => {
+            let posted = PostedResult(view);
+            let page = parts_for(&parts, &path);
+            super::render::page(&state, &page, StatusCode::UNPROCESSABLE_ENTITY, move || {
+                provide_context(posted.clone())
+            })
+            .await
+        }
+        Ok(_) => Redirect::to(&path).into_response(),
+        Err(e) => error_response(e),
+    }
 }
 
 #[cfg(test)]

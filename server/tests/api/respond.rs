@@ -2,6 +2,7 @@
 //! posts), on both databases.
 
 use crate::helpers::{Backend, TestApp, client, count, post_form, spawn_app};
+use quizfunnel::store::QuizStore;
 use quizfunnel_server::demo;
 
 async fn app_with_demo(backend: Backend) -> TestApp {
@@ -269,6 +270,127 @@ async fn bots_filling_the_honeypot_or_rushing_are_dropped_silently(backend: Back
     assert_eq!(count(&app, "SELECT count(*) FROM quiz_sessions WHERE completed_at IS NOT NULL AND contact_id IN (SELECT id FROM contacts WHERE email = 'rita@example.com')").await, 0);
 }
 
+/// A one-question quiz that offers the result by email after showing it.
+const EMAIL_AFTER: &str = r##"{
+  "title": "Quick check", "intro": "", "lead_gate": "after_result",
+  "theme": {"brand_color": "#0f766e"},
+  "questions": [{"key": "size", "kind": "single", "prompt": "Team size?", "required": true,
+    "options": [{"key": "solo", "label": "Just me", "points": 1},
+                {"key": "team", "label": "A team", "points": 3}]}],
+  "outcomes": [{"key": "all", "title": "Here is your plan", "rule": {"by": "score_range", "min": 0, "max": 3}}]
+}"##;
+
+async fn the_result_page_offers_the_result_by_email_and_names_a_bad_address(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
+    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
+    let c = client();
+    let html = c
+        .get(app.url("/q/quick"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // Timed from the page's first view, so one question can pass the minimum.
+    let started = html
+        .split(r#"name="started" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the first step carries when it was shown")
+        .to_string();
+    app.clock.advance(5_000);
+    let res = post_form(
+        &c,
+        &app.url("/q/quick"),
+        &[
+            ("question", "size"),
+            ("answer", "team"),
+            ("started", &started),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303, "no contact step before the result");
+    let page = c.get(app.url("/q/quick/result")).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Here is your plan"), "{html}");
+    assert!(html.contains("Get this result by email"), "{html}");
+
+    let res = post_form(
+        &c,
+        &app.url("/q/quick/result"),
+        &[("email", "not an email"), ("name", "Ola")],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Here is your plan"),
+        "the result stays: {html}"
+    );
+    assert!(html.contains(r#"id="lead-email-error""#), "{html}");
+    assert!(
+        html.contains(r#"value="Ola""#),
+        "what was typed is kept: {html}"
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM contacts WHERE email IS NOT NULL"
+        )
+        .await,
+        0
+    );
+
+    let res = post_form(
+        &c,
+        &app.url("/q/quick/result"),
+        &[
+            ("email", "Ola@Example.com"),
+            ("name", "Ola"),
+            ("consent", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let html = c
+        .get(app.url("/q/quick/result"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("on its way to ola@example.com"), "{html}");
+    assert!(!html.contains("Get this result by email"));
+    // The respondent's answers now belong to the identified contact.
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM quiz_sessions s JOIN contacts c ON c.id = s.contact_id \
+                     WHERE c.email = 'ola@example.com' AND c.name = 'Ola' AND s.completed_at IS NOT NULL").await,
+        1
+    );
+
+    // Before finishing there is nothing to send.
+    let stranger = client();
+    let res = post_form(
+        &stranger,
+        &app.url("/q/quick/result"),
+        &[("email", "x@example.com")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM contacts WHERE email = 'x@example.com'"
+        )
+        .await,
+        0
+    );
+}
+
 async fn unknown_quiz_is_a_friendly_404(backend: Backend) {
     let app = spawn_app(backend).await;
     let res = app.get("/q/no-such-quiz").await;
@@ -305,6 +427,7 @@ crate::on_both_backends!(
     going_back_keeps_earlier_answers,
     branch_skips_questions_for_early_stage_respondents,
     bots_filling_the_honeypot_or_rushing_are_dropped_silently,
+    the_result_page_offers_the_result_by_email_and_names_a_bad_address,
     unknown_quiz_is_a_friendly_404,
     demo_seeding_twice_changes_nothing,
 );
