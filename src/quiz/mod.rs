@@ -38,6 +38,7 @@ pub mod draft;
 pub mod flow;
 mod graph;
 pub mod keys;
+pub mod markdown;
 pub mod model;
 mod outcome_checks;
 pub mod publish;

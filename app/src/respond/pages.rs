@@ -373,13 +373,7 @@ pub fn OutcomeCard(
         };
         view! { <p><a class="button" href=result.cta_url.clone()>{label}</a></p> }
     });
-    // The body is shown as text paragraphs: safe whatever it contains.
-    let body = result
-        .body
-        .split("\n\n")
-        .filter(|p| !p.trim().is_empty())
-        .map(|p| view! { <p>{p.trim().to_string()}</p> })
-        .collect_view();
+    let body = markdown_view(&result.body);
     let lead = result.lead.clone().map(
         |offer| view! { <LeadForm offer action=format!("{action}/result") on_send pending /> },
     );
@@ -400,6 +394,32 @@ pub fn OutcomeCard(
         {lead}
         {restart}
     }
+}
+
+/// A result body's Markdown as elements: its text only ever shows as text.
+fn markdown_view(source: &str) -> impl IntoView + use<> {
+    use quizfunnel::quiz::markdown::{Block, Inline, parse};
+    let inlines = |items: Vec<Inline>| {
+        items
+            .into_iter()
+            .map(|i| match i {
+                Inline::Text(t) => t.into_any(),
+                Inline::Strong(t) => view! { <strong>{t}</strong> }.into_any(),
+                Inline::Emphasis(t) => view! { <em>{t}</em> }.into_any(),
+                Inline::Link { text, url } => view! { <a href=url>{text}</a> }.into_any(),
+            })
+            .collect_view()
+    };
+    parse(source)
+        .into_iter()
+        .map(|b| match b {
+            Block::Paragraph(items) => view! { <p>{inlines(items)}</p> }.into_any(),
+            Block::List(list) => view! {
+                <ul>{list.into_iter().map(|items| view! { <li>{inlines(items)}</li> }).collect_view()}</ul>
+            }
+            .into_any(),
+        })
+        .collect_view()
 }
 
 /// "Get this result by email": the lead gate after the result.

@@ -277,7 +277,8 @@ const EMAIL_AFTER: &str = r##"{
   "questions": [{"key": "size", "kind": "single", "prompt": "Team size?", "required": true,
     "options": [{"key": "solo", "label": "Just me", "points": 1},
                 {"key": "team", "label": "A team", "points": 3}]}],
-  "outcomes": [{"key": "all", "title": "Here is your plan", "rule": {"by": "score_range", "min": 0, "max": 3}}]
+  "outcomes": [{"key": "all", "title": "Here is your plan",
+    "body_markdown": "Start **small**.\n\n- [Read the guide](/guide)\n- [Win](javascript:alert(1))", "rule": {"by": "score_range", "min": 0, "max": 3}}]
 }"##;
 
 async fn the_result_page_offers_the_result_by_email_and_names_a_bad_address(backend: Backend) {
@@ -317,6 +318,12 @@ async fn the_result_page_offers_the_result_by_email_and_names_a_bad_address(back
     let html = page.text().await.unwrap();
     assert!(html.contains("Here is your plan"), "{html}");
     assert!(html.contains("Get this result by email"), "{html}");
+    assert!(html.contains("<strong>small</strong>"), "{html}");
+    assert!(
+        html.contains(r#"<a href="/guide">Read the guide</a>"#),
+        "{html}"
+    );
+    assert!(!html.contains("href=\"javascript"), "{html}");
 
     let res = post_form(
         &c,
