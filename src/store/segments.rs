@@ -1,4 +1,5 @@
 use super::StoreResult;
+use crate::contact::ContactSummary;
 use crate::rule::Rule;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,19 @@ pub trait SegmentStore: Send + Sync {
 
     /// How many contacts a rule matches at `now` (the builder's preview).
     async fn count_matching(&self, rule: &Rule, now: i64) -> StoreResult<i64>;
+
+    /// The rule of the segment with this slug.
+    async fn segment_rule(&self, slug: &str) -> StoreResult<Option<Rule>>;
+
+    /// Up to `limit` contacts a rule matches at `now`, by id, after the
+    /// contact `after` (0 for the first page).
+    async fn members_matching(
+        &self,
+        rule: &Rule,
+        now: i64,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ContactSummary>>;
 
     /// Replaces the playbook with these tiers, in this order.
     async fn set_playbook(&self, tiers: &[Tier]) -> StoreResult<()>;

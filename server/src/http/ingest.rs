@@ -28,6 +28,7 @@ pub fn routes() -> Router<super::AppState> {
         .route("/api/v1/contacts/erase", post(erase))
         .route("/api/v1/contacts/merge", post(merge))
         .route("/t.js", axum::routing::get(tracker))
+        .merge(super::segments_api::routes())
 }
 
 /// A refusal: status, message, and per-field details.
@@ -38,7 +39,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, error: impl Into<String>) -> Self {
+    pub(super) fn new(status: StatusCode, error: impl Into<String>) -> Self {
         ApiError {
             status,
             error: error.into(),
@@ -46,7 +47,7 @@ impl ApiError {
         }
     }
 
-    fn field(status: StatusCode, field: &str, reason: &str) -> Self {
+    pub(super) fn field(status: StatusCode, field: &str, reason: &str) -> Self {
         let error = if field.is_empty() {
             reason.to_string()
         } else {
@@ -87,7 +88,7 @@ impl IntoResponse for ApiError {
 }
 
 /// Who is calling.
-enum Credential {
+pub(super) enum Credential {
     Server(ApiKeyInfo),
     /// A browser on an allowed origin (or on our own pages).
     Browser {
@@ -135,7 +136,7 @@ fn same_origin(origin: &str, headers: &HeaderMap) -> bool {
     matches!((origin_host, host), (Some(o), Some(h)) if o.eq_ignore_ascii_case(h))
 }
 
-async fn authenticate(
+pub(super) async fn authenticate(
     ctx: &AppContext,
     headers: &HeaderMap,
     query: Option<&str>,

@@ -6,6 +6,7 @@ mod ingest;
 mod render;
 pub mod respond;
 mod security;
+mod segments_api;
 
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::StatusCode;

@@ -148,7 +148,7 @@ struct AbsorbedRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct SummaryRow {
+pub(super) struct SummaryRow {
     id: i64,
     email: Option<String>,
     name: Option<String>,

@@ -1,8 +1,10 @@
 //! Segments counted live with the rule compiler, and the tier playbook.
 
+use super::contacts::SummaryRow;
 use super::sql::{BeginWrite, bind_all, conflict_as, db_err, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
+use quizfunnel::contact::ContactSummary;
 use quizfunnel::rule::{Dialect, Rule, compile};
 use quizfunnel::store::{SegmentStore, SegmentSummary, StoreError, StoreResult, Tier, TierSummary};
 
@@ -94,6 +96,47 @@ impl SegmentStore for SqlStore {
                 .await
                 .map_err(db_err)
         })
+    }
+
+    async fn segment_rule(&self, slug: &str) -> StoreResult<Option<Rule>> {
+        let rule: Option<String> = with_pool!(self.db(), read, |pool| {
+            sqlx::query_scalar("SELECT rule FROM segments WHERE slug = $1")
+                .bind(slug)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        rule.map(|r| {
+            serde_json::from_str(&r)
+                .map_err(|e| StoreError::Internal(format!("rule of segment {slug}: {e}")))
+        })
+        .transpose()
+    }
+
+    async fn members_matching(
+        &self,
+        rule: &Rule,
+        now: i64,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<ContactSummary>> {
+        let predicate = compile(rule, self.dialect(), now, 1);
+        let next = predicate.params.len() + 1;
+        let sql = format!(
+            "SELECT c.id, c.email, c.name, c.first_seen, c.last_seen FROM contacts c \
+             WHERE ({}) AND c.id > ${next} ORDER BY c.id LIMIT ${}",
+            predicate.sql,
+            next + 1
+        );
+        let rows: Vec<SummaryRow> = with_pool!(self.db(), read, |pool| {
+            bind_all!(sqlx::query_as(&sql), &predicate.params)
+                .bind(after)
+                .bind(i64::from(limit.clamp(1, 1000)))
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 
     async fn set_playbook(&self, tiers: &[Tier]) -> StoreResult<()> {

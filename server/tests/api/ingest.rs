@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 const SHOP: &str = "http://shop.example:3101";
 
-async fn api_key(app: &TestApp) -> String {
+pub async fn api_key(app: &TestApp) -> String {
     let ctx = quizfunnel_app::state::AppContext {
         store: std::sync::Arc::new(app.store.clone()),
         clock: app.clock.clone(),
