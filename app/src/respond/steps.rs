@@ -10,7 +10,7 @@ use quizfunnel::quiz::{
 
 /// The key of the contact step added when the lead gate asks for details
 /// before the result and the quiz has no question of its own for them.
-pub const LEAD_STEP: &str = "lead";
+const LEAD_STEP: &str = "lead";
 
 /// The contact step the lead gate adds, before the result or on it.
 pub fn lead_question() -> Question {
@@ -31,7 +31,7 @@ pub fn lead_question() -> Question {
     }
 }
 
-pub fn needs_lead_step(def: &QuizDefinition) -> bool {
+fn needs_lead_step(def: &QuizDefinition) -> bool {
     def.lead_gate == LeadGate::BeforeResult && !def.asks_for_email()
 }
 
@@ -66,7 +66,7 @@ pub fn previous(def: &QuizDefinition, answers: &Answers, current: &str) -> Optio
     quiz::previous(def, answers, current)
 }
 
-pub fn answer_values(answer: Option<&Answer>) -> Vec<(String, String)> {
+fn answer_values(answer: Option<&Answer>) -> Vec<(String, String)> {
     let pair = |k: &str, v: String| (k.to_string(), v);
     match answer {
         Some(Answer::Choice { options }) => {
