@@ -7,7 +7,8 @@
 //! with a 4xx status.
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{RawQuery, State};
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::post};
@@ -205,6 +206,36 @@ pub(super) async fn authenticate(
     }
 }
 
+/// A caller with an API key (the site key is refused).
+pub(super) struct ServerKey(pub Credential);
+
+impl FromRequestParts<super::AppState> for ServerKey {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &super::AppState,
+    ) -> Result<Self, ApiError> {
+        authenticate(&state.ctx, &parts.headers, parts.uri.query(), false)
+            .await
+            .map(ServerKey)
+    }
+}
+
+/// A caller with an API key, or a browser with the site key.
+pub(super) struct AnyKey(pub Credential);
+
+impl FromRequestParts<super::AppState> for AnyKey {
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &super::AppState,
+    ) -> Result<Self, ApiError> {
+        authenticate(&state.ctx, &parts.headers, parts.uri.query(), true)
+            .await
+            .map(AnyKey)
+    }
+}
+
 /// The body, at most [`MAX_BODY_BYTES`].
 async fn read_body(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, ApiError> {
     let too_large = || {
@@ -282,14 +313,10 @@ async fn preflight(State(ctx): State<AppContext>, headers: HeaderMap) -> Respons
 /// `POST /api/v1/events`: a JSON array of up to 500 events.
 async fn events(
     State(ctx): State<AppContext>,
-    RawQuery(query): RawQuery,
+    AnyKey(credential): AnyKey,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let credential = match authenticate(&ctx, &headers, query.as_deref(), true).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
     let res = ingest(&ctx, &credential, &headers, body).await;
     with_cors(
         res.unwrap_or_else(IntoResponse::into_response),
@@ -348,14 +375,10 @@ async fn ingest(
 /// (`quizfunnel.identify` in `/t.js`; API key or site key).
 async fn identify(
     State(ctx): State<AppContext>,
-    RawQuery(query): RawQuery,
+    AnyKey(credential): AnyKey,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let credential = match authenticate(&ctx, &headers, query.as_deref(), true).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
     let res = identify_inner(&ctx, &headers, body, true).await;
     with_cors(
         res.unwrap_or_else(IntoResponse::into_response),
@@ -395,13 +418,10 @@ async fn identify_inner(
 /// `POST /api/v1/contacts`: upsert by email with attributes (API key).
 async fn upsert_contact(
     State(ctx): State<AppContext>,
-    RawQuery(query): RawQuery,
+    _: ServerKey,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    if let Err(e) = authenticate(&ctx, &headers, query.as_deref(), false).await {
-        return e.into_response();
-    }
     identify_inner(&ctx, &headers, body, false)
         .await
         .unwrap_or_else(IntoResponse::into_response)
@@ -411,14 +431,10 @@ async fn upsert_contact(
 /// `{"contact_id": ...}` (API key): the person and all their data, now.
 async fn erase(
     State(ctx): State<AppContext>,
-    RawQuery(query): RawQuery,
+    ServerKey(credential): ServerKey,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let credential = match authenticate(&ctx, &headers, query.as_deref(), false).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
     erase_inner(&ctx, &credential, &headers, body)
         .await
         .unwrap_or_else(IntoResponse::into_response)
@@ -491,14 +507,10 @@ async fn erase_inner(
 /// person; everything of `absorb` moves onto `keep`.
 async fn merge(
     State(ctx): State<AppContext>,
-    RawQuery(query): RawQuery,
+    ServerKey(credential): ServerKey,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let credential = match authenticate(&ctx, &headers, query.as_deref(), false).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
     merge_inner(&ctx, &credential, &headers, body)
         .await
         .unwrap_or_else(IntoResponse::into_response)

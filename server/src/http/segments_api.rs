@@ -1,9 +1,9 @@
 //! Segments for other systems (SPEC §4, API key): the list with live counts
 //! and each segment's members, as paginated JSON or as one CSV download.
 
-use super::ingest::{ApiError, authenticate};
+use super::ingest::{ApiError, ServerKey};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -25,14 +25,7 @@ pub fn routes() -> Router<super::AppState> {
         .route("/api/v1/segments/{slug}/members.csv", get(members_csv))
 }
 
-async fn list(
-    State(ctx): State<AppContext>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(e) = authenticate(&ctx, &headers, query.as_deref(), false).await {
-        return e.into_response();
-    }
+async fn list(State(ctx): State<AppContext>, _: ServerKey) -> Response {
     match ctx.store.segments(ctx.clock.now()).await {
         Ok(segments) => Json(
             segments
@@ -53,14 +46,8 @@ async fn list(
     }
 }
 
-/// The segment's rule after checking the caller, or the refusal.
-async fn rule_for(
-    ctx: &AppContext,
-    headers: &HeaderMap,
-    query: Option<&str>,
-    slug: &str,
-) -> Result<Rule, ApiError> {
-    authenticate(ctx, headers, query, false).await?;
+/// The rule of the segment with this slug, or the refusal.
+async fn rule_for(ctx: &AppContext, slug: &str) -> Result<Rule, ApiError> {
     ctx.store.segment_rule(slug).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -118,11 +105,11 @@ fn member_json(c: &ContactSummary) -> serde_json::Value {
 async fn members(
     State(ctx): State<AppContext>,
     Path(slug): Path<String>,
+    _: ServerKey,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
 ) -> Response {
     let page = async {
-        let rule = rule_for(&ctx, &headers, query.as_deref(), &slug).await?;
+        let rule = rule_for(&ctx, &slug).await?;
         let (after, limit) = page_params(query.as_deref())?;
         let members = ctx
             .store
@@ -161,11 +148,10 @@ fn cell(text: &str) -> String {
 async fn members_csv(
     State(ctx): State<AppContext>,
     Path(slug): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    _: ServerKey,
 ) -> Response {
     let csv = async {
-        let rule = rule_for(&ctx, &headers, query.as_deref(), &slug).await?;
+        let rule = rule_for(&ctx, &slug).await?;
         let now = ctx.clock.now();
         let mut out = String::from("id,email,name,first_seen,last_seen\r\n");
         let mut after = 0;
