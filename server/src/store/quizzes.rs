@@ -86,6 +86,9 @@ struct PublishRow {
     published_definition: Option<String>,
 }
 
+/// Serves a version (`$1`) as the quiz's (`$3`) public one, as of `$2`.
+const SERVE_VERSION: &str = "UPDATE quizzes SET status = 'published', published_version_id = $1, updated_at = $2 WHERE id = $3";
+
 #[async_trait]
 impl QuizStore for SqlStore {
     async fn quiz_summaries(&self) -> StoreResult<Vec<QuizSummary>> {
@@ -146,15 +149,13 @@ impl QuizStore for SqlStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
-            sqlx::query(
-                "UPDATE quizzes SET status = 'published', published_version_id = $1, updated_at = $2 WHERE id = $3",
-            )
-            .bind(version_id)
-            .bind(now)
-            .bind(quiz_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            sqlx::query(SERVE_VERSION)
+                .bind(version_id)
+                .bind(now)
+                .bind(quiz_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
             Ok::<_, StoreError>(version_id)
         })?;
@@ -305,15 +306,13 @@ impl QuizStore for SqlStore {
                     inserted.ok_or_else(|| StoreError::Conflict(SAVED_BY_SOMEONE_ELSE.into()))?
                 }
             };
-            sqlx::query(
-                "UPDATE quizzes SET status = 'published', published_version_id = $1, updated_at = $2 WHERE id = $3",
-            )
-            .bind(version_id)
-            .bind(now)
-            .bind(quiz_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            sqlx::query(SERVE_VERSION)
+                .bind(version_id)
+                .bind(now)
+                .bind(quiz_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
             tx.commit().await.map_err(db_err)?;
             Ok::<_, StoreError>(version_id)
         })?;
