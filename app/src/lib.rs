@@ -89,6 +89,8 @@ pub fn App() -> impl IntoView {
                         // Rendered whole, so an unknown contact answers 404.
                         <Route path=path!("contacts/:id") view=contacts::ContactPage ssr=SsrMode::Async />
                         <Route path=path!("quizzes/:id") view=admin::QuizBuilderPage />
+                        <Route path=path!("segments") view=admin::SegmentsPage />
+                        <Route path=path!("segments/:id") view=admin::SegmentEditorPage />
                         <Route path=path!("settings") view=admin::SettingsPage />
                     </ParentRoute>
                 </Routes>

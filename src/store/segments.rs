@@ -48,6 +48,20 @@ pub trait SegmentStore: Send + Sync {
         now: i64,
     ) -> StoreResult<i64>;
 
+    /// Changes a segment's name, description and rule. `NotFound` when
+    /// there is no such segment. Callers validate the rule first.
+    async fn update_segment(
+        &self,
+        id: i64,
+        name: &str,
+        description: &str,
+        rule: &Rule,
+        now: i64,
+    ) -> StoreResult<()>;
+
+    /// One segment with its live count.
+    async fn segment(&self, id: i64, now: i64) -> StoreResult<SegmentSummary>;
+
     /// Every segment with its live count, by name.
     async fn segments(&self, now: i64) -> StoreResult<Vec<SegmentSummary>>;
 

@@ -27,6 +27,7 @@ impl Access {
 pub const ADMIN_PAGES: &[(&str, &str, Access)] = &[
     ("/admin", "Dashboard", Access::SignedIn),
     ("/admin/quizzes", "Quizzes", Access::Funnels),
+    ("/admin/segments", "Segments", Access::Funnels),
     ("/admin/contacts", "Contacts", Access::SignedIn),
     ("/admin/settings", "Settings", Access::Owner),
 ];

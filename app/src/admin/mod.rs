@@ -3,10 +3,12 @@
 pub mod access;
 mod dashboard;
 mod quizzes;
+mod segments;
 pub mod settings;
 
 pub use dashboard::AdminHome;
 pub use quizzes::{QuizBuilderPage, QuizzesPage};
+pub use segments::{SegmentEditorPage, SegmentsPage};
 pub use settings::SettingsPage;
 
 use crate::auth::api::me;

@@ -76,13 +76,57 @@ impl SegmentStore for SqlStore {
         })
     }
 
+    async fn update_segment(
+        &self,
+        id: i64,
+        name: &str,
+        description: &str,
+        rule: &Rule,
+        now: i64,
+    ) -> StoreResult<()> {
+        let json = serde_json::to_string(rule).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let changed = with_pool!(self.db(), write, |pool| {
+            sqlx::query(
+                "UPDATE segments SET name = $1, description = $2, rule = $3, updated_at = $4 WHERE id = $5",
+            )
+            .bind(name)
+            .bind(description)
+            .bind(&json)
+            .bind(now)
+            .bind(id)
+            .execute(pool)
+            .await
+            .map_err(db_err)?
+            .rows_affected()
+        });
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn segment(&self, id: i64, now: i64) -> StoreResult<SegmentSummary> {
+        let row: SegmentRow = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as(
+                "SELECT id, slug, name, description, rule, updated_at FROM segments WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound)
+        })?;
+        let summary = self.summary(row, 0)?;
+        let count = self.count_matching(&summary.rule, now).await?;
+        Ok(SegmentSummary { count, ..summary })
+    }
+
     async fn segments(&self, now: i64) -> StoreResult<Vec<SegmentSummary>> {
         let mut out = Vec::new();
         for row in self.segment_rows().await? {
-            let rule: Rule = serde_json::from_str(&row.rule)
-                .map_err(|e| StoreError::Internal(format!("rule of segment {}: {e}", row.slug)))?;
-            let count = self.count_matching(&rule, now).await?;
-            out.push(self.summary(row, count)?);
+            let summary = self.summary(row, 0)?;
+            let count = self.count_matching(&summary.rule, now).await?;
+            out.push(SegmentSummary { count, ..summary });
         }
         Ok(out)
     }

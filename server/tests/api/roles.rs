@@ -4,7 +4,7 @@
 
 use crate::helpers::{Backend, client, spawn_app};
 use quizfunnel::account::Role;
-use quizfunnel::store::{AccountStore, ContactStore, QuizStore};
+use quizfunnel::store::{AccountStore, ContactStore, QuizStore, SegmentStore};
 use std::collections::BTreeSet;
 
 /// Expected status for: anonymous, sales, marketer, owner.
@@ -32,6 +32,9 @@ const PAGES: &[(&str, &str, Expect)] = &[
     // The test's first contact, made before anything else, has id 1.
     ("/admin/contacts/{id}", "/admin/contacts/1", SIGNED_IN_PAGE),
     ("/admin/quizzes/{id}", "/admin/quizzes/1", FUNNELS_PAGE),
+    ("/admin/segments", "/admin/segments", FUNNELS_PAGE),
+    // The test's segment, made before any other, has id 1.
+    ("/admin/segments/{id}", "/admin/segments/1", FUNNELS_PAGE),
     ("/admin/settings", "/admin/settings", OWNER_PAGE),
 ];
 
@@ -90,6 +93,24 @@ fn server_functions(
         ("/api/quizzes/duplicate", vec![quiz()], FUNNELS_FN),
         ("/api/quizzes/archive", vec![quiz()], FUNNELS_FN),
         ("/api/quizzes/restore", vec![quiz()], FUNNELS_FN),
+        ("/api/segments", vec![], FUNNELS_FN),
+        ("/api/segments/get", vec![("id", "1".into())], FUNNELS_FN),
+        (
+            "/api/segments/preview",
+            vec![("text", "completed(growth)".into())],
+            FUNNELS_FN,
+        ),
+        (
+            "/api/segments/save",
+            vec![
+                ("id", "1".into()),
+                ("slug", String::new()),
+                ("name", "Finished the quiz".into()),
+                ("description", String::new()),
+                ("text", "completed(growth)".into()),
+            ],
+            FUNNELS_FN,
+        ),
         ("/api/settings/users", vec![], OWNER_FN),
         (
             "/api/settings/invite",
@@ -188,6 +209,13 @@ async fn each_role_gets_the_intended_answer_everywhere(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(contact_id, 1, "the contact page in PAGES");
+    let rule = quizfunnel::rule::Rule::parse("completed(growth)").unwrap();
+    let segment = app
+        .store
+        .create_segment("finished", "Finished", "", &rule, 0)
+        .await
+        .unwrap();
+    assert_eq!(segment, 1, "the segment page in PAGES");
     let (owner, _) = app.signed_in(Role::Owner).await;
     let (marketer, _) = app.signed_in(Role::Marketer).await;
     let (sales, sales_user) = app.signed_in(Role::Sales).await;

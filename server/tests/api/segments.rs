@@ -165,9 +165,138 @@ async fn other_systems_read_segments_and_their_members_with_an_api_key(backend: 
     assert_eq!(body["details"][0]["field"], "limit");
 }
 
+/// A marketer's save or preview of a segment; (status, body).
+async fn segment_call(
+    app: &crate::helpers::TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let res = crate::helpers::post_form(c, &app.url(path), form).await;
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
+async fn marketers_write_segment_rules_and_see_whom_they_match(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    let (c, _) = app.signed_in(Role::Marketer).await;
+    let text = "all(completed(growth), score(growth) >= 7, never(invited_teammate))";
+    let expected = app
+        .store
+        .count_matching(&Rule::parse(text).unwrap(), app.clock.now())
+        .await
+        .unwrap();
+    assert!(expected > 0);
+
+    let (status, body) = segment_call(&app, &c, "/api/segments/preview", &[("text", text)]).await;
+    assert_eq!(status, 200, "{body}");
+    let preview: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(preview["count"], expected);
+    assert_eq!(
+        preview["sample"].as_array().unwrap().len() as i64,
+        expected.min(10)
+    );
+
+    // Bad rules: a 422 naming the problem, and nothing saved.
+    let segments_before = count(&app, "SELECT count(*) FROM segments").await;
+    for (bad, says) in [
+        ("all(completed(growth)", "line 1"),
+        ("completed(no-such-quiz)", "no-such-quiz"),
+        ("answered(growth.budget = gazillions)", "gazillions"),
+        ("in_segment(hot)", "hot"),
+    ] {
+        let form = [
+            ("slug", "hot"),
+            ("name", "Hot"),
+            ("description", ""),
+            ("text", bad),
+        ];
+        let (status, body) = segment_call(&app, &c, "/api/segments/save", &form).await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert!(body.contains(says), "{bad}: {body}");
+        let (status, _) = segment_call(&app, &c, "/api/segments/preview", &[("text", bad)]).await;
+        assert_eq!(status, 422, "{bad}");
+    }
+    let form = [
+        ("slug", "Not A Slug!"),
+        ("name", "Hot"),
+        ("description", ""),
+        ("text", text),
+    ];
+    assert_eq!(
+        segment_call(&app, &c, "/api/segments/save", &form).await.0,
+        422
+    );
+    let form = [
+        ("slug", "hot"),
+        ("name", " "),
+        ("description", ""),
+        ("text", text),
+    ];
+    assert_eq!(
+        segment_call(&app, &c, "/api/segments/save", &form).await.0,
+        422
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM segments").await,
+        segments_before
+    );
+
+    let form = [
+        ("slug", "hot"),
+        ("name", "Hot leads"),
+        ("description", ""),
+        ("text", text),
+    ];
+    let (status, body) = segment_call(&app, &c, "/api/segments/save", &form).await;
+    assert_eq!(status, 200, "{body}");
+    let id: i64 = body.trim().parse().unwrap();
+    let saved = app.store.segment(id, app.clock.now()).await.unwrap();
+    assert_eq!((saved.name.as_str(), saved.count), ("Hot leads", expected));
+    // The slug is taken now.
+    assert_eq!(
+        segment_call(&app, &c, "/api/segments/save", &form).await.0,
+        409
+    );
+
+    // Changing the rule: the members follow; a rule on itself is refused.
+    let id_text = id.to_string();
+    let form = [
+        ("id", id_text.as_str()),
+        ("slug", ""),
+        ("name", "Hot leads"),
+        ("description", "Finished, scored 7+"),
+        ("text", "in_segment(hot)"),
+    ];
+    assert_eq!(
+        segment_call(&app, &c, "/api/segments/save", &form).await.0,
+        422
+    );
+    let form = [
+        ("id", id_text.as_str()),
+        ("slug", ""),
+        ("name", "Hot leads"),
+        ("description", "Finished, scored 7+"),
+        ("text", "completed(growth)"),
+    ];
+    assert_eq!(
+        segment_call(&app, &c, "/api/segments/save", &form).await.0,
+        200
+    );
+    let (_, body) = segment_call(&app, &c, "/api/segments/get", &[("id", &id_text)]).await;
+    let edit: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(edit["text"], "completed(growth)");
+    assert!(edit["segment"]["count"].as_i64().unwrap() > expected);
+    assert_eq!(
+        edit["members"].as_array().unwrap().len() as i64,
+        edit["segment"]["count"].as_i64().unwrap().min(100)
+    );
+}
+
 crate::on_both_backends!(
     demo_tiers_place_every_completer_exactly_once,
     dashboard_shows_tier_counts_to_signed_in_users,
     a_segment_slug_is_unique,
     other_systems_read_segments_and_their_members_with_an_api_key,
+    marketers_write_segment_rules_and_see_whom_they_match,
 );

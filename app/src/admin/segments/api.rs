@@ -1,0 +1,168 @@
+//! Server functions of the segment list and editor: owners and marketers.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use quizfunnel::contact::ContactSummary;
+use quizfunnel::store::SegmentSummary;
+use serde::{Deserialize, Serialize};
+
+/// Members shown under a segment, and in a rule's preview.
+#[cfg(feature = "ssr")]
+const MEMBERS_SHOWN: u32 = 100;
+#[cfg(feature = "ssr")]
+const SAMPLE_SIZE: u32 = 10;
+
+/// A saved segment as the editor opens it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentEdit {
+    pub segment: SegmentSummary,
+    /// The rule in its text form.
+    pub text: String,
+    pub members: Vec<ContactSummary>,
+}
+
+/// What a rule would match now, before it is saved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RulePreview {
+    pub count: i64,
+    pub sample: Vec<ContactSummary>,
+}
+
+#[cfg(feature = "ssr")]
+mod ssr {
+    use crate::error::{AppError, respond};
+    use crate::state::AppContext;
+    use quizfunnel::rule::{Catalog, Rule};
+    use quizfunnel::store::QuizStatus;
+
+    pub fn marketer() -> Result<AppContext, AppError> {
+        crate::auth::ssr::require(|r| r.can_edit_funnels(), "work on segments")?;
+        Ok(AppContext::get())
+    }
+
+    /// Every error leaves with its status (404, 409, 422…).
+    pub fn fail(e: impl Into<AppError>) -> AppError {
+        respond(e.into())
+    }
+
+    /// What rules may refer to: the published quizzes and the saved segments.
+    async fn catalog(ctx: &AppContext) -> Result<Catalog, AppError> {
+        let mut catalog = Catalog::default();
+        for quiz in ctx.store.quiz_summaries().await.map_err(fail)? {
+            if quiz.status != QuizStatus::Published {
+                continue;
+            }
+            if let Some(published) = ctx.store.published_quiz(&quiz.slug).await.map_err(fail)? {
+                catalog
+                    .quizzes
+                    .insert(quiz.slug, published.definition.rule_catalog());
+            }
+        }
+        for segment in ctx.store.segments(ctx.clock.now()).await.map_err(fail)? {
+            catalog.segments.insert(segment.slug, Some(segment.rule));
+        }
+        Ok(catalog)
+    }
+
+    /// The rule in `text`, read and checked against what exists, or a 422
+    /// naming the problem (with its line and column when it does not read).
+    pub async fn checked_rule(
+        ctx: &AppContext,
+        text: &str,
+        own_slug: Option<&str>,
+    ) -> Result<Rule, AppError> {
+        let rule = Rule::parse(text).map_err(|e| fail(AppError::invalid("rule", e.to_string())))?;
+        quizfunnel::rule::validate(&rule, &catalog(ctx).await?, own_slug)
+            .map_err(|e| fail(AppError::invalid("rule", e.to_string())))?;
+        Ok(rule)
+    }
+}
+
+#[server(endpoint = "segments")]
+pub async fn segments() -> Result<Vec<SegmentSummary>, AppError> {
+    let ctx = ssr::marketer()?;
+    ctx.store.segments(ctx.clock.now()).await.map_err(ssr::fail)
+}
+
+#[server(endpoint = "segments/get")]
+pub async fn segment(id: i64) -> Result<SegmentEdit, AppError> {
+    let ctx = ssr::marketer()?;
+    let now = ctx.clock.now();
+    let segment = ctx.store.segment(id, now).await.map_err(ssr::fail)?;
+    let members = ctx
+        .store
+        .members_matching(&segment.rule, now, 0, MEMBERS_SHOWN)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(SegmentEdit {
+        text: segment.rule.to_string(),
+        segment,
+        members,
+    })
+}
+
+/// The count and a few members a rule matches now; `slug` is the segment
+/// being edited, so that it cannot refer to itself.
+#[server(endpoint = "segments/preview")]
+pub async fn preview_rule(text: String, slug: Option<String>) -> Result<RulePreview, AppError> {
+    let ctx = ssr::marketer()?;
+    let rule = ssr::checked_rule(&ctx, &text, slug.as_deref()).await?;
+    let now = ctx.clock.now();
+    let count = ctx
+        .store
+        .count_matching(&rule, now)
+        .await
+        .map_err(ssr::fail)?;
+    let sample = ctx
+        .store
+        .members_matching(&rule, now, 0, SAMPLE_SIZE)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(RulePreview { count, sample })
+}
+
+/// Creates a segment (`id` empty) or changes one; answers its id.
+#[server(endpoint = "segments/save")]
+pub async fn save_segment(
+    id: Option<i64>,
+    slug: String,
+    name: String,
+    description: String,
+    text: String,
+) -> Result<i64, AppError> {
+    let ctx = ssr::marketer()?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ssr::fail(AppError::invalid(
+            "segment-name",
+            "give the segment a name of 1 to 100 characters",
+        )));
+    }
+    if description.chars().count() > 1000 {
+        return Err(ssr::fail(AppError::invalid(
+            "segment-description",
+            "keep the description under 1,000 characters",
+        )));
+    }
+    let now = ctx.clock.now();
+    match id {
+        Some(id) => {
+            let current = ctx.store.segment(id, now).await.map_err(ssr::fail)?;
+            let rule = ssr::checked_rule(&ctx, &text, Some(&current.slug)).await?;
+            ctx.store
+                .update_segment(id, name, description.trim(), &rule, now)
+                .await
+                .map_err(ssr::fail)?;
+            Ok(id)
+        }
+        None => {
+            let slug = quizfunnel::quiz::Slug::parse(&slug)
+                .map_err(|m| ssr::fail(AppError::invalid("segment-slug", m)))?;
+            let rule = ssr::checked_rule(&ctx, &text, Some(slug.as_str())).await?;
+            ctx.store
+                .create_segment(slug.as_str(), name, description.trim(), &rule, now)
+                .await
+                .map_err(ssr::fail)
+        }
+    }
+}

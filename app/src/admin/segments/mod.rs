@@ -1,0 +1,251 @@
+//! `/admin/segments`: every segment with its live count; the editor at
+//! `/admin/segments/{id}` (or `/new`) writes the rule in its text form and
+//! shows, as it is typed, what it would match before it is saved.
+
+pub mod api;
+
+use crate::error::AppError;
+use api::{RulePreview, SegmentEdit};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use quizfunnel::contact::ContactSummary;
+
+fn error_view(e: &AppError) -> AnyView {
+    view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
+}
+
+fn contact_label(c: &ContactSummary) -> String {
+    c.email
+        .clone()
+        .or_else(|| c.name.clone())
+        .unwrap_or_else(|| format!("Anonymous visitor #{}", c.id))
+}
+
+fn contact_links(contacts: Vec<ContactSummary>) -> impl IntoView {
+    view! {
+        <ul class="members">
+            {contacts.into_iter().map(|c| view! {
+                <li><a href=format!("/admin/contacts/{}", c.id)>{contact_label(&c)}</a></li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+pub fn SegmentsPage() -> impl IntoView {
+    let list = Resource::new(|| (), |_| api::segments());
+    view! {
+        <Title text="Segments · quizfunnel" />
+        <main class="page">
+            <h1>"Segments"</h1>
+            <p><a class="button" href="/admin/segments/new">"New segment"</a></p>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(list) if list.is_empty() => view! { <p>"No segments yet."</p> }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-scroll">
+                            <table class="list segment-list">
+                                <thead><tr>
+                                    <th scope="col">"Segment"</th>
+                                    <th scope="col">"Rule"</th>
+                                    <th scope="col">"Contacts"</th>
+                                </tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|s| view! {
+                                        <tr>
+                                            <td><a href=format!("/admin/segments/{}", s.id)>{s.name.clone()}</a>
+                                                <br /><small><code>{s.slug.clone()}</code></small></td>
+                                            <td><code>{s.rule.to_string()}</code></td>
+                                            <td class="count">{s.count}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            </div>
+                        }.into_any(),
+                        Err(e) => error_view(&e),
+                    }
+                })}
+            </Transition>
+        </main>
+    }
+}
+
+#[component]
+pub fn SegmentEditorPage() -> impl IntoView {
+    let params = use_params_map();
+    // `/admin/segments/new` has no id.
+    let id = move || params.with(|p| p.get("id").and_then(|v| v.parse::<i64>().ok()));
+    let loaded = Resource::new(id, |id| async move {
+        match id {
+            Some(id) => api::segment(id).await.map(Some),
+            None => Ok(None),
+        }
+    });
+    view! {
+        <Transition fallback=|| view! { <main class="page"><p>"Loading…"</p></main> }>
+            {move || Suspend::new(async move {
+                match loaded.await {
+                    Ok(edit) => view! { <SegmentEditor edit /> }.into_any(),
+                    Err(e) => view! { <main class="page">{error_view(&e)}</main> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
+    let id = edit.as_ref().map(|e| e.segment.id);
+    let own_slug = edit.as_ref().map(|e| e.segment.slug.clone());
+    let name = RwSignal::new(
+        edit.as_ref()
+            .map(|e| e.segment.name.clone())
+            .unwrap_or_default(),
+    );
+    let slug = RwSignal::new(own_slug.clone().unwrap_or_default());
+    let description = RwSignal::new(
+        edit.as_ref()
+            .map(|e| e.segment.description.clone())
+            .unwrap_or_default(),
+    );
+    let text = RwSignal::new(edit.as_ref().map(|e| e.text.clone()).unwrap_or_default());
+    let title = edit
+        .as_ref()
+        .map(|e| e.segment.name.clone())
+        .unwrap_or_else(|| "New segment".into());
+
+    // What the rule on screen matches now, asked again as it changes.
+    let preview = Resource::new(
+        move || text.get(),
+        move |t| {
+            let slug = own_slug.clone();
+            async move {
+                if t.trim().is_empty() {
+                    None
+                } else {
+                    Some(api::preview_rule(t, slug).await)
+                }
+            }
+        },
+    );
+    let save = Action::new(move |_: &()| {
+        api::save_segment(
+            id,
+            slug.get_untracked(),
+            name.get_untracked(),
+            description.get_untracked(),
+            text.get_untracked(),
+        )
+    });
+    // The saved members, read again after each save.
+    let members = Resource::new(
+        move || save.version().get(),
+        move |_| async move {
+            match id {
+                Some(id) => api::segment(id)
+                    .await
+                    .ok()
+                    .map(|e| (e.segment.count, e.members)),
+                None => None,
+            }
+        },
+    );
+    // A new segment opens at its own address once saved.
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let (None, Some(Ok(new_id))) = (id, save.value().get()) {
+            navigate(&format!("/admin/segments/{new_id}"), Default::default());
+        }
+    });
+    let error_for = move |field: &'static str| {
+        move || match save.value().get() {
+            Some(Err(AppError::Invalid { field: f, message })) if f == field => Some(message),
+            _ => None,
+        }
+    };
+    let other_error = move || match save.value().get() {
+        Some(Err(AppError::Invalid { .. })) | Some(Ok(_)) | None => None,
+        Some(Err(e)) => Some(e.to_string()),
+    };
+    let saved = move || matches!(save.value().get(), Some(Ok(_))) && id.is_some();
+
+    view! {
+        <Title text=format!("{title} · Segments · quizfunnel") />
+        <main class="page segment-editor">
+            <p><a href="/admin/segments">"← Segments"</a></p>
+            <h1>{title}</h1>
+            <form on:submit=move |ev| {
+                ev.prevent_default();
+                save.dispatch(());
+            }>
+                <label for="segment-name">"Name"</label>
+                <input id="segment-name" maxlength="100" required prop:value=move || name.get()
+                    on:input=move |ev| name.set(event_target_value(&ev))
+                    aria-describedby="segment-name-error" />
+                <p id="segment-name-error" class="field-error" role="alert">{error_for("segment-name")}</p>
+                {id.is_none().then(|| view! {
+                    <label for="segment-slug">"Slug"</label>
+                    <input id="segment-slug" maxlength="64" required prop:value=move || slug.get()
+                        placeholder="e.g. hot-leads"
+                        on:input=move |ev| slug.set(event_target_value(&ev))
+                        aria-describedby="segment-slug-error" />
+                    <p id="segment-slug-error" class="field-error" role="alert">{error_for("segment-slug")}</p>
+                })}
+                <label for="segment-description">"Description"</label>
+                <input id="segment-description" maxlength="1000" prop:value=move || description.get()
+                    on:input=move |ev| description.set(event_target_value(&ev)) />
+                <label for="segment-rule">"Rule"</label>
+                <p class="help" id="segment-rule-help">
+                    "For example "<code>"all(completed(growth), score(growth) >= 7, never(invited_teammate))"</code>
+                </p>
+                <textarea id="segment-rule" rows="5" spellcheck="false" class="code"
+                    aria-describedby="segment-rule-help segment-rule-error"
+                    prop:value=move || text.get()
+                    on:input=move |ev| text.set(event_target_value(&ev))>{text.get_untracked()}</textarea>
+                <p id="segment-rule-error" class="field-error" role="alert">{error_for("rule")}</p>
+                <section class="rule-preview" aria-labelledby="preview-heading">
+                    <h2 id="preview-heading">"Preview"</h2>
+                    <Transition fallback=|| view! { <p>"Counting…"</p> }>
+                        {move || Suspend::new(async move {
+                            match preview.await {
+                                None => view! { <p>"Write a rule to see whom it matches."</p> }.into_any(),
+                                Some(Ok(RulePreview { count, sample })) => view! {
+                                    <p class="preview-count" role="status">{format!("Matches {count} contacts now")}</p>
+                                    {contact_links(sample)}
+                                }.into_any(),
+                                Some(Err(e)) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </section>
+                {move || other_error().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+                {move || saved().then(|| view! { <p class="notice" role="status">"Saved."</p> })}
+                <p><button type="submit" disabled=move || save.pending().get()>"Save segment"</button></p>
+            </form>
+            {id.is_some().then(|| view! {
+                <section aria-labelledby="members-heading">
+                    <Transition fallback=|| view! { <p>"Loading members…"</p> }>
+                        {move || Suspend::new(async move {
+                            match members.await {
+                                Some((count, list)) => {
+                                    let shown = list.len();
+                                    view! {
+                                        <h2 id="members-heading">{format!("Members ({count})")}</h2>
+                                        {(count as usize > shown).then(|| view! {
+                                            <p class="help">{format!("The first {shown} by contact number.")}</p>
+                                        })}
+                                        {contact_links(list)}
+                                    }.into_any()
+                                }
+                                None => view! { <h2 id="members-heading">"Members"</h2> }.into_any(),
+                            }
+                        })}
+                    </Transition>
+                </section>
+            })}
+        </main>
+    }
+}

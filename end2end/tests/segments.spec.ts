@@ -1,0 +1,39 @@
+import { test, expect } from "@playwright/test";
+import { signInAsOwner, waitForHydration } from "./support";
+
+test("a marketer writes a segment rule, sees whom it matches before saving, and the saved count matches the members list", async ({ page }) => {
+  await signInAsOwner(page);
+  await page.goto("/admin/segments");
+  await waitForHydration(page);
+  await page.getByRole("link", { name: "New segment" }).click();
+  await expect(page.getByRole("heading", { name: "New segment", level: 1 })).toBeVisible();
+  await waitForHydration(page);
+
+  await page.getByLabel("Name").fill("Hot leads");
+  await page.getByLabel("Slug").fill("hot-leads");
+  const rule = page.getByLabel("Rule");
+
+  // A rule that does not read is named at its place, before any save.
+  await rule.fill("all(completed(growth), score(growth) >= 7");
+  await expect(page.getByRole("region", { name: "Preview" }).getByRole("alert")).toContainText("line 1");
+
+  await rule.fill("all(completed(growth), score(growth) >= 7, never(invited_teammate))");
+  const preview = page.getByRole("region", { name: "Preview" });
+  const matches = preview.getByText(/^Matches \d+ contacts now$/);
+  await expect(matches).toBeVisible();
+  const count = Number((await matches.textContent())!.match(/\d+/)![0]);
+  expect(count).toBeGreaterThan(0);
+  await expect(preview.getByRole("listitem")).toHaveCount(Math.min(count, 10));
+
+  await page.getByRole("button", { name: "Save segment" }).click();
+  await expect(page).toHaveURL(/\/admin\/segments\/\d+$/);
+  await expect(page.getByRole("heading", { name: "Hot leads", level: 1 })).toBeVisible();
+  const members = page.getByRole("region", { name: /^Members/ });
+  await expect(members.getByRole("heading", { name: `Members (${count})` })).toBeVisible();
+  await expect(members.getByRole("listitem")).toHaveCount(Math.min(count, 100));
+
+  // The list shows the same live count.
+  await page.goto("/admin/segments");
+  const row = page.getByRole("row", { name: /Hot leads/ });
+  await expect(row.getByRole("cell").last()).toHaveText(String(count));
+});
