@@ -32,6 +32,16 @@ test("a marketer writes a segment rule, sees whom it matches before saving, and 
   await expect(members.getByRole("heading", { name: `Members (${count})` })).toBeVisible();
   await expect(members.getByRole("listitem")).toHaveCount(Math.min(count, 100));
 
+  // A member's contact page says why they are in it, rule part by part.
+  await members.getByRole("link").first().click();
+  await expect(page).toHaveURL(/\/admin\/contacts\/\d+$/);
+  const why = page.getByRole("region", { name: "Segments: why in, why not" });
+  const verdict = why.locator("details", { hasText: "In Hot leads" });
+  await verdict.getByText("In Hot leads").click();
+  await expect(verdict.getByText("never(invited_teammate)", { exact: true })).toBeVisible();
+  await expect(verdict.getByText("invited_teammate: 0 times ever, needs none")).toBeVisible();
+  await expect(verdict.locator(".mark.fails")).toHaveCount(0);
+
   // The list shows the same live count.
   await page.goto("/admin/segments");
   const row = page.getByRole("row", { name: /Hot leads/ });

@@ -68,6 +68,15 @@ pub trait SegmentStore: Send + Sync {
     /// How many contacts a rule matches at `now` (the builder's preview).
     async fn count_matching(&self, rule: &Rule, now: i64) -> StoreResult<i64>;
 
+    /// What rules can ask about one contact, for explaining them: its
+    /// attributes, quiz sessions, segment stays, and its events of these
+    /// names only (a contact may have a very long history of others).
+    async fn contact_facts(
+        &self,
+        contact_id: i64,
+        event_names: &[String],
+    ) -> StoreResult<crate::rule::ContactFacts>;
+
     /// The rule of the segment with this slug.
     async fn segment_rule(&self, slug: &str) -> StoreResult<Option<Rule>>;
 

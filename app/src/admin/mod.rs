@@ -8,7 +8,7 @@ pub mod settings;
 
 pub use dashboard::AdminHome;
 pub use quizzes::{QuizBuilderPage, QuizzesPage};
-pub use segments::{SegmentEditorPage, SegmentsPage};
+pub use segments::{SegmentEditorPage, SegmentVerdicts, SegmentsPage};
 pub use settings::SettingsPage;
 
 use crate::auth::api::me;

@@ -178,6 +178,7 @@ pub fn ContactPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <crate::admin::SegmentVerdicts contact_id=Signal::derive(id) />
             <section aria-labelledby="timeline-heading">
                 <h2 id="timeline-heading">"Timeline"</h2>
                 <Transition fallback=|| view! { <p>"Loading events…"</p> }>

@@ -5,7 +5,7 @@ use super::sql::{BeginWrite, bind_all, conflict_as, db_err, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
 use quizfunnel::contact::ContactSummary;
-use quizfunnel::rule::{Dialect, Rule, compile};
+use quizfunnel::rule::{AttrValue, ContactFacts, Dialect, EventFact, Rule, SessionFact, compile};
 use quizfunnel::store::{SegmentStore, SegmentSummary, StoreError, StoreResult, Tier, TierSummary};
 
 #[derive(sqlx::FromRow)]
@@ -139,6 +139,108 @@ impl SegmentStore for SqlStore {
                 .fetch_one(pool)
                 .await
                 .map_err(db_err)
+        })
+    }
+
+    async fn contact_facts(
+        &self,
+        contact_id: i64,
+        event_names: &[String],
+    ) -> StoreResult<ContactFacts> {
+        let properties = match self.db() {
+            Db::Sqlite(_) => "properties",
+            Db::Postgres(_) => "properties::text",
+        };
+        let events_sql = format!(
+            "SELECT name, {properties}, occurred_at FROM events WHERE contact_id = $1 AND name = $2"
+        );
+        with_pool!(self.db(), read, |pool| {
+            let attributes: Vec<(String, String, Option<f64>)> = sqlx::query_as(
+                "SELECT key, value_text, value_num FROM contact_attributes WHERE contact_id = $1",
+            )
+            .bind(contact_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            let mut events = Vec::new();
+            for name in event_names {
+                let rows: Vec<(String, String, i64)> = sqlx::query_as(&events_sql)
+                    .bind(contact_id)
+                    .bind(name)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(db_err)?;
+                events.extend(
+                    rows.into_iter()
+                        .map(|(name, props, occurred_at)| EventFact {
+                            name,
+                            properties: serde_json::from_str(&props).unwrap_or_default(),
+                            occurred_at,
+                        }),
+                );
+            }
+            let sessions: Vec<(i64, String, i64, Option<i64>, Option<f64>)> = sqlx::query_as(
+                "SELECT s.id, q.slug, s.started_at, s.completed_at, s.score FROM quiz_sessions s \
+                 JOIN quizzes q ON q.id = s.quiz_id WHERE s.contact_id = $1",
+            )
+            .bind(contact_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            let scores: Vec<(i64, String, f64)> = sqlx::query_as(
+                "SELECT c.session_id, c.category, c.score FROM session_category_scores c \
+                 JOIN quiz_sessions s ON s.id = c.session_id WHERE s.contact_id = $1",
+            )
+            .bind(contact_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            let answers: Vec<(i64, String, String)> = sqlx::query_as(
+                "SELECT a.session_id, a.question_key, a.option_key FROM answers a \
+                 JOIN quiz_sessions s ON s.id = a.session_id WHERE s.contact_id = $1",
+            )
+            .bind(contact_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            let segments: Vec<String> = sqlx::query_scalar(
+                "SELECT g.slug FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+                 WHERE m.contact_id = $1 AND m.exited_at IS NULL",
+            )
+            .bind(contact_id)
+            .fetch_all(pool)
+            .await
+            .map_err(db_err)?;
+            Ok(ContactFacts {
+                attributes: attributes
+                    .into_iter()
+                    .map(|(key, text, num)| (key, AttrValue { text, num }))
+                    .collect(),
+                events,
+                sessions: sessions
+                    .into_iter()
+                    .map(
+                        |(id, quiz_slug, started_at, completed_at, score)| SessionFact {
+                            id,
+                            quiz_slug,
+                            started_at,
+                            completed_at,
+                            score,
+                            category_scores: scores
+                                .iter()
+                                .filter(|(s, _, _)| *s == id)
+                                .map(|(_, c, v)| (c.clone(), *v))
+                                .collect(),
+                            answers: answers
+                                .iter()
+                                .filter(|(s, _, _)| *s == id)
+                                .map(|(_, q, o)| (q.clone(), o.clone()))
+                                .collect(),
+                        },
+                    )
+                    .collect(),
+                segments: segments.into_iter().collect(),
+            })
         })
     }
 

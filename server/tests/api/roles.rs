@@ -170,6 +170,11 @@ fn server_functions(
             vec![("id", contact_id.to_string()), ("before", String::new())],
             SIGNED_IN_FN,
         ),
+        (
+            "/api/segments/why",
+            vec![("contact_id", contact_id.to_string())],
+            SIGNED_IN_FN,
+        ),
         ("/api/contacts/export", contact(), OWNER_FN),
         // Last: the owner's call erases the contact.
         ("/api/contacts/erase", contact(), OWNER_FN),

@@ -293,10 +293,71 @@ async fn marketers_write_segment_rules_and_see_whom_they_match(backend: Backend)
     );
 }
 
+async fn the_contact_page_says_why_a_contact_is_in_each_segment_or_not(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    let now = app.clock.now();
+    let text = "all(completed(growth), event(page_viewed, count >= 1), never(invited_teammate))";
+    let rule = Rule::parse(text).unwrap();
+    app.store
+        .create_segment("browsers", "Browsers", "", &rule, now)
+        .await
+        .unwrap();
+    let (sales, _) = app.signed_in(Role::Sales).await;
+    // Every demo contact's verdicts agree with the live counts' members.
+    let segments = app.store.segments(now).await.unwrap();
+    for contact in app
+        .store
+        .members_matching(&Rule::parse("completed(growth)").unwrap(), now, 0, 40)
+        .await
+        .unwrap()
+    {
+        let (status, body) = segment_call(
+            &app,
+            &sales,
+            "/api/segments/why",
+            &[("contact_id", &contact.id.to_string())],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let verdicts: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(verdicts.as_array().unwrap().len(), segments.len());
+        for (segment, verdict) in segments.iter().zip(verdicts.as_array().unwrap()) {
+            let members = app
+                .store
+                .members_matching(&segment.rule, now, contact.id - 1, 1)
+                .await
+                .unwrap();
+            let is_member = members.first().is_some_and(|m| m.id == contact.id);
+            assert_eq!(verdict["slug"], segment.slug.as_str());
+            assert_eq!(
+                verdict["explanation"]["holds"], is_member,
+                "{} for {}",
+                segment.slug, contact.id
+            );
+        }
+    }
+    // The evidence names what was counted.
+    let (_, body) = segment_call(&app, &sales, "/api/segments/why", &[("contact_id", "1")]).await;
+    assert!(
+        body.contains("page_viewed") && body.contains("invited_teammate"),
+        "{body}"
+    );
+    let (status, _) = segment_call(
+        &app,
+        &sales,
+        "/api/segments/why",
+        &[("contact_id", "999999")],
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
 crate::on_both_backends!(
     demo_tiers_place_every_completer_exactly_once,
     dashboard_shows_tier_counts_to_signed_in_users,
     a_segment_slug_is_unique,
     other_systems_read_segments_and_their_members_with_an_api_key,
     marketers_write_segment_rules_and_see_whom_they_match,
+    the_contact_page_says_why_a_contact_is_in_each_segment_or_not,
 );

@@ -28,6 +28,14 @@ pub struct RulePreview {
     pub sample: Vec<ContactSummary>,
 }
 
+/// Whether a contact is in a segment, with the rule judged node by node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub slug: String,
+    pub name: String,
+    pub explanation: quizfunnel::rule::Explanation,
+}
+
 #[cfg(feature = "ssr")]
 mod ssr {
     use crate::error::{AppError, respond};
@@ -165,4 +173,35 @@ pub async fn save_segment(
                 .map_err(ssr::fail)
         }
     }
+}
+
+/// For each segment, why this contact is in it or not (anyone signed in,
+/// like the contact page itself).
+#[server(endpoint = "segments/why")]
+pub async fn why(contact_id: i64) -> Result<Vec<Verdict>, AppError> {
+    crate::auth::ssr::require(|_| true, "see contacts")?;
+    let ctx = crate::state::AppContext::get();
+    let now = ctx.clock.now();
+    let segments = ctx.store.segments(now).await.map_err(ssr::fail)?;
+    let events: Vec<String> = segments
+        .iter()
+        .flat_map(|s| s.rule.referenced_events())
+        .map(String::from)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    ctx.store.contact(contact_id).await.map_err(ssr::fail)?;
+    let facts = ctx
+        .store
+        .contact_facts(contact_id, &events)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(segments
+        .into_iter()
+        .map(|s| Verdict {
+            explanation: quizfunnel::rule::explain(&s.rule, &facts, now),
+            slug: s.slug,
+            name: s.name,
+        })
+        .collect())
 }

@@ -249,3 +249,46 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
         </main>
     }
 }
+
+/// One node of a judged rule and, nested under it, its parts.
+fn explanation_view(e: quizfunnel::rule::Explanation) -> AnyView {
+    let mark = if e.holds { "✓ true" } else { "✗ false" };
+    let children = (!e.children.is_empty()).then(|| {
+        view! { <ul>{e.children.into_iter().map(|c| view! { <li>{explanation_view(c)}</li> }).collect_view()}</ul> }
+    });
+    view! {
+        <span class=if e.holds { "mark holds" } else { "mark fails" }>{mark}</span>
+        " "<code>{e.rule}</code>
+        <span class="evidence">{format!(" — {}", e.evidence)}</span>
+        {children}
+    }
+    .into_any()
+}
+
+/// "Why is this contact in this segment, or not?" for every segment.
+#[component]
+pub fn SegmentVerdicts(#[prop(into)] contact_id: Signal<i64>) -> impl IntoView {
+    let verdicts = Resource::new(move || contact_id.get(), api::why);
+    view! {
+        <section aria-labelledby="why-heading" class="verdicts">
+            <h2 id="why-heading">"Segments: why in, why not"</h2>
+            <Transition fallback=|| view! { <p>"Checking segments…"</p> }>
+                {move || Suspend::new(async move {
+                    match verdicts.await {
+                        Ok(list) if list.is_empty() => view! { <p>"No segments yet."</p> }.into_any(),
+                        Ok(list) => list.into_iter().map(|v| {
+                            let status = if v.explanation.holds { "In" } else { "Not in" };
+                            view! {
+                                <details class="verdict">
+                                    <summary>{format!("{status} {}", v.name)}</summary>
+                                    <div class="explain">{explanation_view(v.explanation)}</div>
+                                </details>
+                            }
+                        }).collect_view().into_any(),
+                        Err(e) => error_view(&e),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
