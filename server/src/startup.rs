@@ -5,7 +5,7 @@ use crate::error::StartupError;
 use crate::http;
 use crate::store::SqlStore;
 use quizfunnel::store::Store;
-use quizfunnel_app::state::{AppContext, Clock};
+use quizfunnel_app::state::AppContext;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -30,8 +30,25 @@ impl Application {
             .map_err(|e| StartupError::Other(format!("cannot read the listening address: {e}")))?;
         let store: Arc<dyn Store> = Arc::new(store);
         if let Some(every) = config.retention_every {
-            tokio::spawn(retention_job(store.clone(), config.clock.clone(), every));
+            let (store, clock) = (store.clone(), config.clock.clone());
+            periodically(every, "retention", move || {
+                let (store, clock) = (store.clone(), clock.clone());
+                async move {
+                    let n = store.purge_stale_visitors(clock.now()).await?;
+                    if n > 0 {
+                        tracing::info!(deleted = n, "retention: deleted idle anonymous visitors");
+                    }
+                    Ok(())
+                }
+            });
         }
+        // Rules with time windows stop (or start) matching as time passes,
+        // with nothing stored to say so: re-check everyone each minute.
+        let (sweep_store, sweep_clock) = (store.clone(), config.clock.clone());
+        periodically(MEMBERSHIP_SWEEP, "segment membership sweep", move || {
+            let (store, clock) = (sweep_store.clone(), sweep_clock.clone());
+            async move { store.sync_memberships(None, clock.now()).await }
+        });
         let ctx = AppContext {
             store,
             clock: config.clock,
@@ -68,19 +85,25 @@ impl Application {
     }
 }
 
-/// Deletes anonymous visitors idle past the retention setting, now and then
-/// every `every`. The work is the store's; this only keeps time.
-async fn retention_job(store: Arc<dyn Store>, clock: Clock, every: Duration) {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        match store.purge_stale_visitors(clock.now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "retention: deleted idle anonymous visitors"),
-            Err(e) => tracing::warn!(error = %e, "retention job failed; retrying next period"),
+const MEMBERSHIP_SWEEP: Duration = Duration::from_secs(60);
+
+/// Runs `work` now and then every `every`; a failure is logged and the work
+/// tried again next period. The work is the store's; this only keeps time.
+fn periodically<F, Fut>(every: Duration, what: &'static str, work: F)
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), quizfunnel::store::StoreError>> + Send,
+{
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = work().await {
+                tracing::warn!(error = %e, "{what} failed; retrying next period");
+            }
         }
-    }
+    });
 }
 
 async fn bind(addr: &str) -> Result<TcpListener, StartupError> {

@@ -11,7 +11,7 @@ pub use accounts::AccountStore;
 pub use contacts::ContactStore;
 pub use quizzes::{PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary};
 pub use responses::{AnsweredStep, Placement, QuizSession, ResponseStore};
-pub use segments::{SegmentStore, SegmentSummary, Tier, TierSummary};
+pub use segments::{SegmentStore, SegmentSummary, Stay, Tier, TierSummary};
 
 use async_trait::async_trait;
 

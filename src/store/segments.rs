@@ -35,6 +35,17 @@ pub struct TierSummary {
     pub placed: i64,
 }
 
+/// One stay of a contact in a segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stay {
+    pub segment_slug: String,
+    pub segment_name: String,
+    pub contact_id: i64,
+    pub entered_at: i64,
+    /// `None` while the contact is still in the segment.
+    pub exited_at: Option<i64>,
+}
+
 /// Segments, their counts and the tier playbook.
 #[async_trait]
 pub trait SegmentStore: Send + Sync {
@@ -76,6 +87,18 @@ pub trait SegmentStore: Send + Sync {
         contact_id: i64,
         event_names: &[String],
     ) -> StoreResult<crate::rule::ContactFacts>;
+
+    /// Brings the stored stays in line with the rules at `now`: for one
+    /// contact (after something about them changed) or for everyone (a
+    /// rule changed, or time windows passed). Segments a rule refers to are
+    /// brought up to date before the rules that use them.
+    async fn sync_memberships(&self, contact: Option<i64>, now: i64) -> StoreResult<()>;
+
+    /// A contact's stays, newest first.
+    async fn contact_stays(&self, contact_id: i64) -> StoreResult<Vec<Stay>>;
+
+    /// The latest entries to and exits from a segment, newest first.
+    async fn segment_stays(&self, segment_id: i64, limit: u32) -> StoreResult<Vec<Stay>>;
 
     /// The rule of the segment with this slug.
     async fn segment_rule(&self, slug: &str) -> StoreResult<Option<Rule>>;

@@ -378,6 +378,9 @@ impl ContactStore for SqlStore {
             tx.commit().await.map_err(db_err)?;
             Ok::<_, StoreError>(())
         })?;
+        for id in contacts.values().flatten() {
+            self.contact_changed(*id, now).await;
+        }
         report.rejected.sort_by_key(|r| r.index);
         Ok(report)
     }
@@ -385,7 +388,7 @@ impl ContactStore for SqlStore {
     async fn identify(&self, who: &Identify, now: i64) -> StoreResult<Identified> {
         let email = who.email.as_str();
         let visitor = who.visitor_id.as_ref().map(|v| v.as_str());
-        with_pool!(self.db(), write, |pool| {
+        let identified: Identified = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let by_email: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1")
@@ -510,12 +513,14 @@ impl ContactStore for SqlStore {
                 }
             }
             tx.commit().await.map_err(db_err)?;
-            Ok(Identified {
+            Ok::<_, StoreError>(Identified {
                 contact_id,
                 created,
                 merged_from,
             })
-        })
+        })?;
+        self.contact_changed(identified.contact_id, now).await;
+        Ok(identified)
     }
 
     async fn merge_contacts(&self, keep: i64, absorb: i64, now: i64) -> StoreResult<()> {
@@ -537,8 +542,10 @@ impl ContactStore for SqlStore {
             // Both with an email: the absorbed one's email goes with it.
             merge_into!(tx, keep, absorb, now);
             tx.commit().await.map_err(db_err)?;
-            Ok(())
-        })
+            Ok::<_, StoreError>(())
+        })?;
+        self.contact_changed(keep, now).await;
+        Ok(())
     }
 
     async fn contact_id_by_email(&self, email: &Email) -> StoreResult<Option<i64>> {

@@ -315,7 +315,9 @@ impl ResponseStore for SqlStore {
             }
             tx.commit().await.map_err(db_err)
         })?;
-        self.session_by_id(session_id).await
+        let session = self.session_by_id(session_id).await?;
+        self.contact_changed(session.contact_id, now).await;
+        Ok(session)
     }
 
     async fn placement(&self, session_id: i64) -> StoreResult<Option<Placement>> {

@@ -6,7 +6,9 @@ use super::{Db, SqlStore};
 use async_trait::async_trait;
 use quizfunnel::contact::ContactSummary;
 use quizfunnel::rule::{AttrValue, ContactFacts, Dialect, EventFact, Rule, SessionFact, compile};
-use quizfunnel::store::{SegmentStore, SegmentSummary, StoreError, StoreResult, Tier, TierSummary};
+use quizfunnel::store::{
+    SegmentStore, SegmentSummary, Stay, StoreError, StoreResult, Tier, TierSummary,
+};
 
 #[derive(sqlx::FromRow)]
 struct SegmentRow {
@@ -46,6 +48,109 @@ impl SqlStore {
             rule,
             count,
             updated_at: row.updated_at,
+        })
+    }
+}
+
+/// Segments in an order where every segment comes after those its rule
+/// refers to (rules never form cycles: validation refuses them).
+fn dependency_order(segments: Vec<SegmentSummary>) -> Vec<SegmentSummary> {
+    let mut done: std::collections::BTreeSet<String> = Default::default();
+    let mut left = segments;
+    let mut out = Vec::with_capacity(left.len());
+    while !left.is_empty() {
+        let before = left.len();
+        let (ready, waiting): (Vec<_>, Vec<_>) = left.into_iter().partition(|s| {
+            s.rule
+                .referenced_segments()
+                .iter()
+                .all(|r| done.contains(*r) || *r == s.slug)
+        });
+        left = waiting;
+        for s in ready {
+            done.insert(s.slug.clone());
+            out.push(s);
+        }
+        // A reference to a segment that no longer exists: order is moot.
+        if left.len() == before {
+            out.append(&mut left);
+        }
+    }
+    out
+}
+
+const STAY_COLUMNS: &str = "SELECT g.slug, g.name, m.contact_id, m.entered_at, m.exited_at \
+    FROM segment_memberships m JOIN segments g ON g.id = m.segment_id";
+
+impl SqlStore {
+    /// Re-evaluates one contact's segments after something about them
+    /// changed. What changed is already stored; if this fails the periodic
+    /// sweep catches up, so it is logged, not returned.
+    pub(super) async fn contact_changed(&self, contact: i64, now: i64) {
+        if let Err(e) = self.sync_memberships(Some(contact), now).await {
+            tracing::warn!(error = %e, contact, "segment memberships not updated; the sweep will");
+        }
+    }
+
+    async fn stays(&self, sql: &str, id: i64, limit: u32) -> StoreResult<Vec<Stay>> {
+        let rows: Vec<(String, String, i64, i64, Option<i64>)> =
+            with_pool!(self.db(), read, |pool| {
+                sqlx::query_as(sql)
+                    .bind(id)
+                    .bind(i64::from(limit))
+                    .fetch_all(pool)
+                    .await
+                    .map_err(db_err)
+            })?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(segment_slug, segment_name, contact_id, entered_at, exited_at)| Stay {
+                    segment_slug,
+                    segment_name,
+                    contact_id,
+                    entered_at,
+                    exited_at,
+                },
+            )
+            .collect())
+    }
+
+    /// Closes the stays of contacts the rule no longer matches and opens
+    /// stays for those it newly matches; `contact` 0 means everyone.
+    async fn sync_segment(
+        &self,
+        segment_id: i64,
+        rule: &Rule,
+        contact: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        let predicate = compile(rule, self.dialect(), now, 4);
+        let exits = format!(
+            "UPDATE segment_memberships SET exited_at = $2 \
+             WHERE segment_id = $1 AND exited_at IS NULL AND ($3 = 0 OR contact_id = $3) \
+             AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = segment_memberships.contact_id AND ({}))",
+            predicate.sql
+        );
+        let entries = format!(
+            "INSERT INTO segment_memberships (segment_id, contact_id, entered_at) \
+             SELECT $1, c.id, $2 FROM contacts c WHERE ($3 = 0 OR c.id = $3) AND ({}) \
+             AND NOT EXISTS (SELECT 1 FROM segment_memberships m \
+                 WHERE m.segment_id = $1 AND m.contact_id = c.id AND m.exited_at IS NULL)",
+            predicate.sql
+        );
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
+            for sql in [&exits, &entries] {
+                bind_all!(
+                    sqlx::query(sql).bind(segment_id).bind(now).bind(contact),
+                    &predicate.params
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            tx.commit().await.map_err(db_err)
         })
     }
 }
@@ -242,6 +347,33 @@ impl SegmentStore for SqlStore {
                 segments: segments.into_iter().collect(),
             })
         })
+    }
+
+    async fn sync_memberships(&self, contact: Option<i64>, now: i64) -> StoreResult<()> {
+        let mut segments = Vec::new();
+        for row in self.segment_rows().await? {
+            segments.push(self.summary(row, 0)?);
+        }
+        for segment in dependency_order(segments) {
+            self.sync_segment(segment.id, &segment.rule, contact.unwrap_or(0), now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn contact_stays(&self, contact_id: i64) -> StoreResult<Vec<Stay>> {
+        let sql = format!(
+            "{STAY_COLUMNS} WHERE m.contact_id = $1 ORDER BY m.entered_at DESC, g.name LIMIT $2"
+        );
+        self.stays(&sql, contact_id, 1000).await
+    }
+
+    async fn segment_stays(&self, segment_id: i64, limit: u32) -> StoreResult<Vec<Stay>> {
+        let sql = format!(
+            "{STAY_COLUMNS} WHERE m.segment_id = $1 \
+             ORDER BY COALESCE(m.exited_at, m.entered_at) DESC, m.contact_id LIMIT $2"
+        );
+        self.stays(&sql, segment_id, limit).await
     }
 
     async fn segment_rule(&self, slug: &str) -> StoreResult<Option<Rule>> {

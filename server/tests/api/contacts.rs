@@ -13,7 +13,7 @@ use serde_json::json;
 
 const T0: i64 = 1_795_881_900_000;
 
-fn visitor(v: &str) -> VisitorId {
+pub fn visitor(v: &str) -> VisitorId {
     VisitorId::parse(v).unwrap()
 }
 
@@ -31,7 +31,7 @@ pub fn event(subject: Subject, name: &str, at: i64, key: Option<&str>) -> NewEve
     }
 }
 
-fn batch(events: Vec<NewEvent>) -> Vec<(usize, NewEvent)> {
+pub fn batch(events: Vec<NewEvent>) -> Vec<(usize, NewEvent)> {
     events.into_iter().enumerate().collect()
 }
 

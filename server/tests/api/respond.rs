@@ -22,7 +22,7 @@ async fn answer(app: &TestApp, c: &reqwest::Client, form: &[(&str, &str)]) -> (u
     (res.status().as_u16(), location)
 }
 
-const FULL_PATH: &[&[(&str, &str)]] = &[
+pub const FULL_PATH: &[&[(&str, &str)]] = &[
     &[("question", "stage"), ("answer", "scaling")],
     &[("question", "budget"), ("answer", "high")],
     &[("question", "urgency"), ("answer", "5")],

@@ -3,7 +3,7 @@
 use crate::helpers::{Backend, count, spawn_app};
 use quizfunnel::account::Role;
 use quizfunnel::rule::Rule;
-use quizfunnel::store::SegmentStore;
+use quizfunnel::store::{ContactStore, SegmentStore};
 use quizfunnel_server::demo;
 
 async fn demo_tiers_place_every_completer_exactly_once(backend: Backend) {
@@ -320,7 +320,8 @@ async fn the_contact_page_says_why_a_contact_is_in_each_segment_or_not(backend: 
         )
         .await;
         assert_eq!(status, 200, "{body}");
-        let verdicts: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let verdicts = &report["verdicts"];
         assert_eq!(verdicts.as_array().unwrap().len(), segments.len());
         for (segment, verdict) in segments.iter().zip(verdicts.as_array().unwrap()) {
             let members = app
@@ -353,6 +354,111 @@ async fn the_contact_page_says_why_a_contact_is_in_each_segment_or_not(backend: 
     assert_eq!(status, 404);
 }
 
+async fn memberships_follow_events_at_once_and_expire_with_their_window(backend: Backend) {
+    use crate::contacts::{batch, event, visitor};
+    use quizfunnel::contact::Subject;
+    const DAY: i64 = 86_400_000;
+    let app = spawn_app(backend).await;
+    let now = app.clock.now();
+    let recent = Rule::parse("event(page_viewed, count >= 1, within 7d)").unwrap();
+    let buyers = Rule::parse("all(in_segment(recent), event(purchased, count >= 1))").unwrap();
+    // Created in the order a user could: `buyers` refers to `recent`.
+    app.store
+        .create_segment("recent", "Recent visitors", "", &recent, now)
+        .await
+        .unwrap();
+    app.store
+        .create_segment("buyers", "Recent buyers", "", &buyers, now)
+        .await
+        .unwrap();
+    let ada = Subject::Visitor(visitor("ada-visitor-0001"));
+    let open = |slug: &'static str| {
+        format!(
+            "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+             WHERE g.slug = '{slug}' AND m.exited_at IS NULL"
+        )
+    };
+
+    // Stored events re-evaluate the contact's segments at once, dependent
+    // segments after the ones they use.
+    let events = batch(vec![
+        event(ada.clone(), "page_viewed", now, None),
+        event(ada.clone(), "purchased", now, None),
+    ]);
+    app.store.ingest_events(&events, now).await.unwrap();
+    assert_eq!(count(&app, &open("recent")).await, 1);
+    assert_eq!(count(&app, &open("buyers")).await, 1);
+    let contact = app
+        .store
+        .members_matching(&recent, now, 0, 1)
+        .await
+        .unwrap()[0]
+        .id;
+
+    // Eight days on, nothing new happened, yet the window has passed: the
+    // sweep closes both stays, and the history keeps them.
+    let later = now + 8 * DAY;
+    app.store.sync_memberships(None, later).await.unwrap();
+    assert_eq!(count(&app, &open("recent")).await, 0);
+    assert_eq!(count(&app, &open("buyers")).await, 0);
+    let stays = app.store.contact_stays(contact).await.unwrap();
+    assert_eq!(stays.len(), 2);
+    assert!(
+        stays
+            .iter()
+            .all(|s| s.entered_at == now && s.exited_at == Some(later))
+    );
+
+    // Coming back opens a new stay beside the closed one.
+    let events = batch(vec![event(ada, "page_viewed", later, None)]);
+    app.store.ingest_events(&events, later).await.unwrap();
+    let stays = app.store.contact_stays(contact).await.unwrap();
+    let recent_stays: Vec<_> = stays
+        .iter()
+        .filter(|s| s.segment_slug == "recent")
+        .collect();
+    assert_eq!(recent_stays.len(), 2);
+    assert_eq!(recent_stays[0].exited_at, None, "newest first");
+    assert_eq!(
+        count(&app, &open("buyers")).await,
+        1,
+        "still a buyer, recent again"
+    );
+    let history = app.store.segment_stays(1, 10).await.unwrap();
+    assert_eq!(history.len(), 2);
+}
+
+async fn completing_the_quiz_enters_the_tier_segment_at_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    app.store
+        .sync_memberships(None, app.clock.now())
+        .await
+        .unwrap();
+    // Every stay stored matches the live count of its segment.
+    for s in app.store.segments(app.clock.now()).await.unwrap() {
+        let stored = count(
+            &app,
+            &format!("SELECT count(*) FROM segment_memberships WHERE segment_id = {} AND exited_at IS NULL", s.id),
+        )
+        .await;
+        assert_eq!(stored, s.count, "{}", s.slug);
+    }
+    let before = count(&app, "SELECT count(*) FROM segment_memberships").await;
+    let c = crate::helpers::client();
+    c.get(app.url("/q/growth")).send().await.unwrap();
+    for step in crate::respond::FULL_PATH {
+        app.clock.advance(2_000);
+        crate::helpers::post_form(&c, &app.url("/q/growth"), step).await;
+    }
+    let rita = "(SELECT id FROM contacts WHERE email = 'rita@example.com')";
+    assert!(
+        count(&app, &format!("SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+                               WHERE g.slug = 'fast-track' AND m.exited_at IS NULL AND m.contact_id = {rita}")).await == 1
+    );
+    assert!(count(&app, "SELECT count(*) FROM segment_memberships").await > before);
+}
+
 crate::on_both_backends!(
     demo_tiers_place_every_completer_exactly_once,
     dashboard_shows_tier_counts_to_signed_in_users,
@@ -360,4 +466,6 @@ crate::on_both_backends!(
     other_systems_read_segments_and_their_members_with_an_api_key,
     marketers_write_segment_rules_and_see_whom_they_match,
     the_contact_page_says_why_a_contact_is_in_each_segment_or_not,
+    memberships_follow_events_at_once_and_expire_with_their_window,
+    completing_the_quiz_enters_the_tier_segment_at_once,
 );

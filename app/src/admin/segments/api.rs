@@ -3,7 +3,7 @@
 use crate::error::AppError;
 use leptos::prelude::*;
 use quizfunnel::contact::ContactSummary;
-use quizfunnel::store::SegmentSummary;
+use quizfunnel::store::{SegmentSummary, Stay};
 use serde::{Deserialize, Serialize};
 
 /// Members shown under a segment, and in a rule's preview.
@@ -19,6 +19,8 @@ pub struct SegmentEdit {
     /// The rule in its text form.
     pub text: String,
     pub members: Vec<ContactSummary>,
+    /// The latest entries and exits.
+    pub history: Vec<Stay>,
 }
 
 /// What a rule would match now, before it is saved.
@@ -26,6 +28,13 @@ pub struct SegmentEdit {
 pub struct RulePreview {
     pub count: i64,
     pub sample: Vec<ContactSummary>,
+}
+
+/// A contact's segments: now, with why, and every stay so far.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContactSegments {
+    pub verdicts: Vec<Verdict>,
+    pub stays: Vec<Stay>,
 }
 
 /// Whether a contact is in a segment, with the rule judged node by node.
@@ -102,10 +111,12 @@ pub async fn segment(id: i64) -> Result<SegmentEdit, AppError> {
         .members_matching(&segment.rule, now, 0, MEMBERS_SHOWN)
         .await
         .map_err(ssr::fail)?;
+    let history = ctx.store.segment_stays(id, 20).await.map_err(ssr::fail)?;
     Ok(SegmentEdit {
         text: segment.rule.to_string(),
         segment,
         members,
+        history,
     })
 }
 
@@ -153,7 +164,7 @@ pub async fn save_segment(
         )));
     }
     let now = ctx.clock.now();
-    match id {
+    let id = match id {
         Some(id) => {
             let current = ctx.store.segment(id, now).await.map_err(ssr::fail)?;
             let rule = ssr::checked_rule(&ctx, &text, Some(&current.slug)).await?;
@@ -161,7 +172,7 @@ pub async fn save_segment(
                 .update_segment(id, name, description.trim(), &rule, now)
                 .await
                 .map_err(ssr::fail)?;
-            Ok(id)
+            id
         }
         None => {
             let slug = quizfunnel::quiz::Slug::parse(&slug)
@@ -170,15 +181,21 @@ pub async fn save_segment(
             ctx.store
                 .create_segment(slug.as_str(), name, description.trim(), &rule, now)
                 .await
-                .map_err(ssr::fail)
+                .map_err(ssr::fail)?
         }
-    }
+    };
+    // The stored stays follow the new rule (and the rules that use it).
+    ctx.store
+        .sync_memberships(None, now)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(id)
 }
 
 /// For each segment, why this contact is in it or not (anyone signed in,
 /// like the contact page itself).
 #[server(endpoint = "segments/why")]
-pub async fn why(contact_id: i64) -> Result<Vec<Verdict>, AppError> {
+pub async fn why(contact_id: i64) -> Result<ContactSegments, AppError> {
     crate::auth::ssr::require(|_| true, "see contacts")?;
     let ctx = crate::state::AppContext::get();
     let now = ctx.clock.now();
@@ -196,12 +213,18 @@ pub async fn why(contact_id: i64) -> Result<Vec<Verdict>, AppError> {
         .contact_facts(contact_id, &events)
         .await
         .map_err(ssr::fail)?;
-    Ok(segments
+    let verdicts = segments
         .into_iter()
         .map(|s| Verdict {
             explanation: quizfunnel::rule::explain(&s.rule, &facts, now),
             slug: s.slug,
             name: s.name,
         })
-        .collect())
+        .collect();
+    let stays = ctx
+        .store
+        .contact_stays(contact_id)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(ContactSegments { verdicts, stays })
 }

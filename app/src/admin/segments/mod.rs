@@ -148,7 +148,7 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
                 Some(id) => api::segment(id)
                     .await
                     .ok()
-                    .map(|e| (e.segment.count, e.members)),
+                    .map(|e| (e.segment.count, e.members, e.history)),
                 None => None,
             }
         },
@@ -226,28 +226,67 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
                 <p><button type="submit" disabled=move || save.pending().get()>"Save segment"</button></p>
             </form>
             {id.is_some().then(|| view! {
-                <section aria-labelledby="members-heading">
-                    <Transition fallback=|| view! { <p>"Loading members…"</p> }>
-                        {move || Suspend::new(async move {
-                            match members.await {
-                                Some((count, list)) => {
-                                    let shown = list.len();
-                                    view! {
+                <Transition fallback=|| view! { <p>"Loading members…"</p> }>
+                    {move || Suspend::new(async move {
+                        match members.await {
+                            Some((count, list, history)) => {
+                                let shown = list.len();
+                                view! {
+                                    <section aria-labelledby="members-heading">
                                         <h2 id="members-heading">{format!("Members ({count})")}</h2>
                                         {(count as usize > shown).then(|| view! {
                                             <p class="help">{format!("The first {shown} by contact number.")}</p>
                                         })}
                                         {contact_links(list)}
-                                    }.into_any()
-                                }
-                                None => view! { <h2 id="members-heading">"Members"</h2> }.into_any(),
+                                    </section>
+                                    <section aria-labelledby="history-heading">
+                                        <h2 id="history-heading">"Latest entries and exits"</h2>
+                                        {stays_view(history, false)}
+                                    </section>
+                                }.into_any()
                             }
-                        })}
-                    </Transition>
-                </section>
+                            None => view! { <p class="error" role="alert">"The members could not be read."</p> }.into_any(),
+                        }
+                    })}
+                </Transition>
             })}
         </main>
     }
+}
+
+/// Entries and exits, newest first; `by_segment` names the segment (on a
+/// contact's page), else the contact (on a segment's page).
+fn stays_view(stays: Vec<quizfunnel::store::Stay>, by_segment: bool) -> AnyView {
+    use quizfunnel::time::format_utc;
+    if stays.is_empty() {
+        return view! { <p>"No entries yet."</p> }.into_any();
+    }
+    view! {
+        <ul class="stays">
+            {stays.into_iter().map(|s| {
+                let who = if by_segment {
+                    s.segment_name.clone()
+                } else {
+                    format!("Contact #{}", s.contact_id)
+                };
+                let when = match s.exited_at {
+                    Some(out) => format!("from {} to {}", format_utc(s.entered_at), format_utc(out)),
+                    None => format!("since {}", format_utc(s.entered_at)),
+                };
+                let link = (!by_segment).then(|| format!("/admin/contacts/{}", s.contact_id));
+                view! {
+                    <li>
+                        {match link {
+                            Some(href) => view! { <a href=href>{who}</a> }.into_any(),
+                            None => view! { <strong>{who}</strong> }.into_any(),
+                        }}
+                        {format!(" {when}")}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+    .into_any()
 }
 
 /// One node of a judged rule and, nested under it, its parts.
@@ -275,16 +314,20 @@ pub fn SegmentVerdicts(#[prop(into)] contact_id: Signal<i64>) -> impl IntoView {
             <Transition fallback=|| view! { <p>"Checking segments…"</p> }>
                 {move || Suspend::new(async move {
                     match verdicts.await {
-                        Ok(list) if list.is_empty() => view! { <p>"No segments yet."</p> }.into_any(),
-                        Ok(list) => list.into_iter().map(|v| {
-                            let status = if v.explanation.holds { "In" } else { "Not in" };
-                            view! {
-                                <details class="verdict">
-                                    <summary>{format!("{status} {}", v.name)}</summary>
-                                    <div class="explain">{explanation_view(v.explanation)}</div>
-                                </details>
-                            }
-                        }).collect_view().into_any(),
+                        Ok(report) if report.verdicts.is_empty() => view! { <p>"No segments yet."</p> }.into_any(),
+                        Ok(report) => view! {
+                            {report.verdicts.into_iter().map(|v| {
+                                let status = if v.explanation.holds { "In" } else { "Not in" };
+                                view! {
+                                    <details class="verdict">
+                                        <summary>{format!("{status} {}", v.name)}</summary>
+                                        <div class="explain">{explanation_view(v.explanation)}</div>
+                                    </details>
+                                }
+                            }).collect_view()}
+                            <h3>"History"</h3>
+                            {stays_view(report.stays, true)}
+                        }.into_any(),
                         Err(e) => error_view(&e),
                     }
                 })}
