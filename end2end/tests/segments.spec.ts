@@ -47,3 +47,26 @@ test("a marketer writes a segment rule, sees whom it matches before saving, and 
   const row = page.getByRole("row", { name: /Hot leads/ });
   await expect(row.getByRole("cell").last()).toHaveText(String(count));
 });
+
+test("a marketer adds a segment to the tier playbook, moves it up and saves; the order and counts are kept", async ({ page }) => {
+  await signInAsOwner(page);
+  await page.goto("/admin/segments");
+  await waitForHydration(page);
+  const playbook = page.getByRole("region", { name: "Tier playbook" });
+  await expect(playbook.getByText("1. Fast-track sales")).toBeVisible();
+  const tiers = playbook.locator("li.tier");
+  const before = await tiers.count();
+
+  await playbook.getByLabel("Add a tier").selectOption({ label: "Hot leads" });
+  await playbook.getByRole("button", { name: "Add tier" }).click();
+  await expect(playbook.getByText(`${before + 1}. Hot leads`)).toBeVisible();
+  await expect(tiers.last()).toContainText("counted once saved");
+  await playbook.getByRole("button", { name: "Move Hot leads up" }).click();
+  await expect(playbook.getByText(`${before}. Hot leads`)).toBeVisible();
+  await playbook.getByRole("button", { name: "Save playbook" }).click();
+  await expect(playbook.getByRole("status")).toHaveText("Playbook saved.");
+
+  await page.reload();
+  await expect(playbook.getByText(`${before}. Hot leads`)).toBeVisible();
+  await expect(tiers.nth(before - 1)).toContainText(/\d+ contacts \(\d+%\)/);
+});

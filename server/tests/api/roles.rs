@@ -42,8 +42,15 @@ type Form = Vec<(&'static str, String)>;
 
 /// Server functions taking JSON rather than a form.
 fn json_body(path: &str) -> Option<serde_json::Value> {
-    matches!(path, "/api/quiz/answer" | "/api/quiz/result/send")
-        .then(|| serde_json::json!({"slug": "growth", "fields": []}))
+    match path {
+        "/api/quiz/answer" | "/api/quiz/result/send" => {
+            Some(serde_json::json!({"slug": "growth", "fields": []}))
+        }
+        "/api/playbook/save" => Some(serde_json::json!({"tiers": [
+            {"segment_id": 1, "next_step": "nurture", "outcome_key": null}
+        ]})),
+        _ => None,
+    }
 }
 
 /// Server functions with a form body that is valid for an owner.
@@ -94,6 +101,8 @@ fn server_functions(
         ("/api/quizzes/archive", vec![quiz()], FUNNELS_FN),
         ("/api/quizzes/restore", vec![quiz()], FUNNELS_FN),
         ("/api/segments", vec![], FUNNELS_FN),
+        ("/api/playbook", vec![], FUNNELS_FN),
+        ("/api/playbook/save", vec![], FUNNELS_FN),
         ("/api/segments/get", vec![("id", "1".into())], FUNNELS_FN),
         (
             "/api/segments/preview",

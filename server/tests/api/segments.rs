@@ -5,6 +5,7 @@ use quizfunnel::account::Role;
 use quizfunnel::rule::Rule;
 use quizfunnel::store::{ContactStore, SegmentStore};
 use quizfunnel_server::demo;
+use serde_json::json;
 
 async fn demo_tiers_place_every_completer_exactly_once(backend: Backend) {
     let app = spawn_app(backend).await;
@@ -459,6 +460,64 @@ async fn completing_the_quiz_enters_the_tier_segment_at_once(backend: Backend) {
     assert!(count(&app, "SELECT count(*) FROM segment_memberships").await > before);
 }
 
+async fn marketers_reorder_the_playbook_and_bad_tiers_change_nothing(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    let (c, _) = app.signed_in(Role::Marketer).await;
+    let tiers = |app: &crate::helpers::TestApp| {
+        let store = app.store.clone();
+        let now = app.clock.now();
+        async move {
+            store
+                .playbook(now)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|t| (t.segment.slug, t.next_step, t.placed))
+                .collect::<Vec<_>>()
+        }
+    };
+    let before = tiers(&app).await;
+    let id = |slug: &str| before.iter().position(|t| t.0 == slug).unwrap() as i64 + 1;
+    let save = |body: serde_json::Value| c.post(app.url("/api/playbook/save")).json(&body).send();
+    let tier = |segment_id: i64, step: &str| json!({"segment_id": segment_id, "next_step": step, "outcome_key": null});
+    for (bad, says) in [
+        (vec![tier(999, "nurture")], "does not exist"),
+        (vec![tier(1, "nurture"), tier(1, "nurture")], "repeats"),
+        (vec![tier(1, "  ")], "next step"),
+    ] {
+        let res = save(json!({ "tiers": bad })).await.unwrap();
+        assert_eq!(res.status(), 422);
+        assert!(res.text().await.unwrap().contains(says));
+        assert_eq!(tiers(&app).await, before);
+    }
+    // Disqualify first: it now places everyone it matches, the others fewer.
+    let order = [
+        ("disqualify", "disqualify"),
+        ("fast-track", "call today"),
+        ("nurture", "nurture"),
+    ];
+    let body: Vec<_> = order
+        .iter()
+        .map(|(slug, step)| tier(id(slug), step))
+        .collect();
+    let res = save(json!({ "tiers": body })).await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let after = tiers(&app).await;
+    let slugs: Vec<&str> = after.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(slugs, ["disqualify", "fast-track", "nurture"]);
+    assert_eq!(after[1].1, "call today");
+    let placed =
+        |list: &[(String, String, i64)], slug: &str| list.iter().find(|t| t.0 == slug).unwrap().2;
+    assert!(placed(&after, "disqualify") >= placed(&before, "disqualify"));
+    let total = |list: &[(String, String, i64)]| list.iter().map(|t| t.2).sum::<i64>();
+    assert_eq!(
+        total(&after),
+        total(&before),
+        "every completer is still placed once"
+    );
+}
+
 crate::on_both_backends!(
     demo_tiers_place_every_completer_exactly_once,
     dashboard_shows_tier_counts_to_signed_in_users,
@@ -468,4 +527,5 @@ crate::on_both_backends!(
     the_contact_page_says_why_a_contact_is_in_each_segment_or_not,
     memberships_follow_events_at_once_and_expire_with_their_window,
     completing_the_quiz_enters_the_tier_segment_at_once,
+    marketers_reorder_the_playbook_and_bad_tiers_change_nothing,
 );

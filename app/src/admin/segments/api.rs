@@ -2,8 +2,9 @@
 
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 use quizfunnel::contact::ContactSummary;
-use quizfunnel::store::{SegmentSummary, Stay};
+use quizfunnel::store::{SegmentSummary, Stay, Tier, TierSummary};
 use serde::{Deserialize, Serialize};
 
 /// Members shown under a segment, and in a rule's preview.
@@ -227,4 +228,61 @@ pub async fn why(contact_id: i64) -> Result<ContactSegments, AppError> {
         .await
         .map_err(ssr::fail)?;
     Ok(ContactSegments { verdicts, stays })
+}
+
+/// Below this many contacts a tier is too small to act on or to measure.
+pub const SMALL_TIER: i64 = 30;
+/// More tiers than this are hard to act on differently.
+pub const MANY_TIERS: usize = 6;
+
+/// The playbook in order, each tier with the contacts it places.
+#[server(endpoint = "playbook")]
+pub async fn playbook() -> Result<Vec<TierSummary>, AppError> {
+    let ctx = ssr::marketer()?;
+    ctx.store.playbook(ctx.clock.now()).await.map_err(ssr::fail)
+}
+
+/// Replaces the playbook with these tiers, in this order.
+#[server(endpoint = "playbook/save", input = Json)]
+pub async fn save_playbook(tiers: Vec<Tier>) -> Result<(), AppError> {
+    let ctx = ssr::marketer()?;
+    let known: std::collections::BTreeSet<i64> = ctx
+        .store
+        .segments(ctx.clock.now())
+        .await
+        .map_err(ssr::fail)?
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, tier) in tiers.iter().enumerate() {
+        let n = i + 1;
+        if !known.contains(&tier.segment_id) {
+            return Err(ssr::fail(AppError::invalid(
+                "playbook",
+                format!("tier {n} names a segment that does not exist"),
+            )));
+        }
+        if !seen.insert(tier.segment_id) {
+            return Err(ssr::fail(AppError::invalid(
+                "playbook",
+                format!("tier {n} repeats a segment: each segment can be one tier"),
+            )));
+        }
+        let step = tier.next_step.trim();
+        if step.is_empty() || step.chars().count() > 40 {
+            return Err(ssr::fail(AppError::invalid(
+                "playbook",
+                format!("tier {n} needs a next step of 1 to 40 characters"),
+            )));
+        }
+    }
+    let tiers: Vec<Tier> = tiers
+        .into_iter()
+        .map(|t| Tier {
+            next_step: t.next_step.trim().to_string(),
+            ..t
+        })
+        .collect();
+    ctx.store.set_playbook(&tiers).await.map_err(ssr::fail)
 }

@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use quizfunnel::contact::ContactSummary;
+use quizfunnel::store::{SegmentSummary, Tier, TierSummary};
 
 fn error_view(e: &AppError) -> AnyView {
     view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
@@ -44,7 +45,9 @@ pub fn SegmentsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match list.await {
                         Ok(list) if list.is_empty() => view! { <p>"No segments yet."</p> }.into_any(),
-                        Ok(list) => view! {
+                        Ok(list) => {
+                            let list_for_playbook = list.clone();
+                            view! {
                             <div class="table-scroll">
                             <table class="list segment-list">
                                 <thead><tr>
@@ -64,7 +67,9 @@ pub fn SegmentsPage() -> impl IntoView {
                                 </tbody>
                             </table>
                             </div>
-                        }.into_any(),
+                            <PlaybookEditor segments=list_for_playbook />
+                        }.into_any()
+                        }
                         Err(e) => error_view(&e),
                     }
                 })}
@@ -333,5 +338,163 @@ pub fn SegmentVerdicts(#[prop(into)] contact_id: Signal<i64>) -> impl IntoView {
                 })}
             </Transition>
         </section>
+    }
+}
+
+/// The tier playbook: segments in order, first match wins, each with its
+/// next step; how many each places, and warnings when a tier is too small
+/// or there are too many to act on.
+#[component]
+fn PlaybookEditor(segments: Vec<SegmentSummary>) -> impl IntoView {
+    let save = Action::new(|tiers: &Vec<Tier>| api::save_playbook(tiers.clone()));
+    let loaded = Resource::new(move || save.version().get(), |_| api::playbook());
+    let status = move || match save.value().get() {
+        Some(Ok(())) => {
+            Some(view! { <p class="notice" role="status">"Playbook saved."</p> }.into_any())
+        }
+        Some(Err(e)) => Some(error_view(&e)),
+        None => None,
+    };
+    view! {
+        <section aria-labelledby="playbook-heading" class="playbook">
+            <h2 id="playbook-heading">"Tier playbook"</h2>
+            <p class="help">"When a respondent finishes a quiz they are placed in the first tier whose segment they match, so tiers never overlap."</p>
+            <Transition fallback=|| view! { <p>"Loading the playbook…"</p> }>
+                {move || {
+                    let segments = segments.clone();
+                    Suspend::new(async move {
+                        match loaded.await {
+                            Ok(tiers) => view! { <PlaybookTiers tiers segments save /> }.into_any(),
+                            Err(e) => error_view(&e),
+                        }
+                    })
+                }}
+            </Transition>
+            {status}
+        </section>
+    }
+}
+
+#[component]
+fn PlaybookTiers(
+    tiers: Vec<TierSummary>,
+    segments: Vec<SegmentSummary>,
+    save: Action<Vec<Tier>, Result<(), AppError>>,
+) -> impl IntoView {
+    let placed: std::collections::HashMap<i64, i64> =
+        tiers.iter().map(|t| (t.segment.id, t.placed)).collect();
+    let total: i64 = placed.values().sum();
+    let rows = RwSignal::new(
+        tiers
+            .into_iter()
+            .map(|t| Tier {
+                segment_id: t.segment.id,
+                next_step: t.next_step,
+                outcome_key: t.outcome_key,
+            })
+            .collect::<Vec<_>>(),
+    );
+    let name_of = {
+        let segments = segments.clone();
+        move |id: i64| {
+            segments
+                .iter()
+                .find(|s| s.id == id)
+                .map(|s| s.name.clone())
+                .unwrap_or_else(|| format!("Segment #{id}"))
+        }
+    };
+    let adding = RwSignal::new(String::new());
+    let swap = move |i: usize, j: usize| rows.update(|r| r.swap(i, j));
+    let list = {
+        let name_of = name_of.clone();
+        move || {
+            let count = rows.with(Vec::len);
+            rows.get()
+                .into_iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    let name = name_of(t.segment_id);
+                    let counted = placed.get(&t.segment_id).copied();
+                    let size = match counted {
+                        Some(n) => {
+                            let share = if total > 0 { n * 100 / total } else { 0 };
+                            format!("{n} contacts ({share}%)")
+                        }
+                        None => "counted once saved".to_string(),
+                    };
+                    let small = counted.filter(|n| *n < api::SMALL_TIER).map(|n| view! {
+                        <p class="warning">{format!(
+                            "Only {n} contacts: fewer than {} are too few to act on or measure.",
+                            api::SMALL_TIER
+                        )}</p>
+                    });
+                    let step_id = format!("tier-step-{i}");
+                    view! {
+                        <li class="tier">
+                            <strong>{format!("{}. {name}", i + 1)}</strong>
+                            " "<span class="tier-size">{size}</span>
+                            <div class="row">
+                                <label for=step_id.clone()>"Next step"</label>
+                                <input id=step_id list="next-steps" maxlength="40" prop:value=t.next_step.clone()
+                                    on:change=move |ev| rows.update(|r| r[i].next_step = event_target_value(&ev)) />
+                                <button type="button" class="secondary" disabled=i == 0
+                                    aria-label=format!("Move {name} up") on:click=move |_| swap(i, i - 1)>"↑"</button>
+                                <button type="button" class="secondary" disabled=i + 1 == count
+                                    aria-label=format!("Move {name} down") on:click=move |_| swap(i, i + 1)>"↓"</button>
+                                <button type="button" class="secondary" aria-label=format!("Remove {name}")
+                                    on:click=move |_| rows.update(|r| { r.remove(i); })>"Remove"</button>
+                            </div>
+                            {small}
+                        </li>
+                    }
+                })
+                .collect_view()
+        }
+    };
+    let choices = move || {
+        let used: Vec<i64> = rows.with(|r| r.iter().map(|t| t.segment_id).collect());
+        segments
+            .iter()
+            .filter(|s| !used.contains(&s.id))
+            .map(|s| view! { <option value=s.id.to_string()>{s.name.clone()}</option> })
+            .collect_view()
+    };
+    let add = move |_| {
+        if let Ok(id) = adding.get_untracked().parse::<i64>() {
+            rows.update(|r| {
+                r.push(Tier {
+                    segment_id: id,
+                    next_step: "nurture".into(),
+                    outcome_key: None,
+                })
+            });
+            adding.set(String::new());
+        }
+    };
+    view! {
+        <ol class="tiers">{list}</ol>
+        {move || (rows.with(Vec::len) > api::MANY_TIERS).then(|| view! {
+            <p class="warning">{format!(
+                "More than {} tiers: people find them hard to act on differently.",
+                api::MANY_TIERS
+            )}</p>
+        })}
+        <datalist id="next-steps">
+            <option value="fast_track"></option>
+            <option value="nurture"></option>
+            <option value="disqualify"></option>
+        </datalist>
+        <div class="row">
+            <label for="add-tier">"Add a tier"</label>
+            <select id="add-tier" prop:value=move || adding.get()
+                on:change=move |ev| adding.set(event_target_value(&ev))>
+                <option value="">"Choose a segment…"</option>
+                {choices}
+            </select>
+            <button type="button" class="secondary" on:click=add>"Add tier"</button>
+        </div>
+        <p><button type="button" disabled=move || save.pending().get()
+            on:click=move |_| { save.dispatch(rows.get_untracked()); }>"Save playbook"</button></p>
     }
 }
