@@ -22,6 +22,22 @@ fn action_error<T: Clone + Send + Sync + 'static>(
     }
 }
 
+/// This site's address as the browser sees it, for links and snippets to
+/// copy (empty while rendering on the server, filled in once hydrated).
+fn origin() -> String {
+    #[cfg(feature = "hydrate")]
+    {
+        leptos::prelude::window()
+            .location()
+            .origin()
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        String::new()
+    }
+}
+
 #[component]
 pub fn SettingsPage() -> impl IntoView {
     view! {
@@ -51,19 +67,6 @@ fn Users() -> impl IntoView {
         },
         |_| api::users(),
     );
-    let origin = move || {
-        #[cfg(feature = "hydrate")]
-        {
-            leptos::prelude::window()
-                .location()
-                .origin()
-                .unwrap_or_default()
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            String::new()
-        }
-    };
 
     view! {
         <section aria-labelledby="users-heading">
@@ -231,19 +234,6 @@ fn AuditLog() -> impl IntoView {
 fn Tracking() -> impl IntoView {
     let save = ServerAction::<api::SaveTracking>::new();
     let settings = Resource::new(move || save.version().get(), |_| api::tracking());
-    let origin = move || {
-        #[cfg(feature = "hydrate")]
-        {
-            leptos::prelude::window()
-                .location()
-                .origin()
-                .unwrap_or_default()
-        }
-        #[cfg(not(feature = "hydrate"))]
-        {
-            String::new()
-        }
-    };
     view! {
         <section aria-labelledby="tracking-heading">
             <h2 id="tracking-heading">"Tracking"</h2>
