@@ -378,8 +378,10 @@ impl ContactStore for SqlStore {
             tx.commit().await.map_err(db_err)?;
             Ok::<_, StoreError>(())
         })?;
+        let names: std::collections::BTreeSet<&str> =
+            events.iter().map(|(_, e)| e.name.as_str()).collect();
         for id in contacts.values().flatten() {
-            self.contact_changed(*id, now).await;
+            self.events_arrived(*id, &names, now).await;
         }
         report.rejected.sort_by_key(|r| r.index);
         Ok(report)

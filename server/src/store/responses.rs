@@ -198,7 +198,9 @@ impl ResponseStore for SqlStore {
                 .map_err(db_err)?;
             tx.commit().await.map_err(db_err)
         })?;
-        self.session_by_id(step.session_id).await
+        let session = self.session_by_id(step.session_id).await?;
+        self.contact_changed(session.contact_id, step.now).await;
+        Ok(session)
     }
 
     async fn move_to(&self, session_id: i64, question: &str) -> StoreResult<()> {

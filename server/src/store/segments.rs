@@ -5,10 +5,13 @@ use super::sql::{BeginWrite, bind_all, conflict_as, db_err, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
 use quizfunnel::contact::ContactSummary;
-use quizfunnel::rule::{AttrValue, ContactFacts, Dialect, EventFact, Rule, SessionFact, compile};
+use quizfunnel::rule::{
+    AttrValue, ContactFacts, Dialect, EventFact, Rule, SessionFact, SqlPredicate, compile,
+};
 use quizfunnel::store::{
     SegmentStore, SegmentSummary, Stay, StoreError, StoreResult, Tier, TierSummary,
 };
+use std::collections::BTreeSet;
 
 #[derive(sqlx::FromRow)]
 struct SegmentRow {
@@ -55,7 +58,7 @@ impl SqlStore {
 /// Segments in an order where every segment comes after those its rule
 /// refers to (rules never form cycles: validation refuses them).
 fn dependency_order(segments: Vec<SegmentSummary>) -> Vec<SegmentSummary> {
-    let mut done: std::collections::BTreeSet<String> = Default::default();
+    let mut done: BTreeSet<String> = BTreeSet::new();
     let mut left = segments;
     let mut out = Vec::with_capacity(left.len());
     while !left.is_empty() {
@@ -87,9 +90,74 @@ impl SqlStore {
     /// changed. What changed is already stored; if this fails the periodic
     /// sweep catches up, so it is logged, not returned.
     pub(super) async fn contact_changed(&self, contact: i64, now: i64) {
-        if let Err(e) = self.sync_memberships(Some(contact), now).await {
+        self.resync(contact, now, |_| true).await;
+    }
+
+    /// As [`Self::contact_changed`], when all that changed is new events of
+    /// these names: only rules counting them (and rules on those segments)
+    /// can have changed their answer.
+    pub(super) async fn events_arrived(&self, contact: i64, names: &BTreeSet<&str>, now: i64) {
+        self.resync(contact, now, |rule| {
+            rule.referenced_events().iter().any(|e| names.contains(e))
+        })
+        .await;
+    }
+
+    async fn resync(&self, contact: i64, now: i64, affected: impl Fn(&Rule) -> bool) {
+        if let Err(e) = self.sync_where(Some(contact), now, affected).await {
             tracing::warn!(error = %e, contact, "segment memberships not updated; the sweep will");
         }
+    }
+
+    /// Syncs the segments whose rule `affected` picks, and every segment
+    /// whose rule uses one of those, in dependency order.
+    async fn sync_where(
+        &self,
+        contact: Option<i64>,
+        now: i64,
+        affected: impl Fn(&Rule) -> bool,
+    ) -> StoreResult<()> {
+        let mut segments = Vec::new();
+        for row in self.segment_rows().await? {
+            segments.push(self.summary(row, 0)?);
+        }
+        let mut synced: BTreeSet<String> = BTreeSet::new();
+        let mut work = Vec::new();
+        for segment in dependency_order(segments) {
+            let uses_synced = segment
+                .rule
+                .referenced_segments()
+                .iter()
+                .any(|r| synced.contains(*r));
+            if affected(&segment.rule) || uses_synced {
+                work.push((
+                    segment.id,
+                    self.sync_statements(&segment.rule, now, contact.is_some()),
+                ));
+                synced.insert(segment.slug);
+            }
+        }
+        if work.is_empty() {
+            return Ok(());
+        }
+        // One transaction: one commit per change, and rules on segments see
+        // the stays synced just before them.
+        let contact = contact.unwrap_or(0);
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
+            for (segment_id, (statements, predicate)) in &work {
+                for sql in statements {
+                    bind_all!(
+                        sqlx::query(sql).bind(segment_id).bind(now).bind(contact),
+                        &predicate.params
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+            }
+            tx.commit().await.map_err(db_err)
+        })
     }
 
     async fn stays(&self, sql: &str, id: i64, limit: u32) -> StoreResult<Vec<Stay>> {
@@ -116,42 +184,38 @@ impl SqlStore {
             .collect())
     }
 
-    /// Closes the stays of contacts the rule no longer matches and opens
-    /// stays for those it newly matches; `contact` 0 means everyone.
-    async fn sync_segment(
+    /// The two statements that bring one segment's stays in line with its
+    /// rule: close the stays of contacts it no longer matches, open stays
+    /// for those it newly matches. `$1` segment, `$2` now, `$3` the contact
+    /// (0: everyone), then the rule's own parameters.
+    fn sync_statements(
         &self,
-        segment_id: i64,
         rule: &Rule,
-        contact: i64,
         now: i64,
-    ) -> StoreResult<()> {
+        one_contact: bool,
+    ) -> ([String; 2], SqlPredicate) {
         let predicate = compile(rule, self.dialect(), now, 4);
+        // Spelled out rather than `($3 = 0 OR id = $3)`, which keeps the
+        // database from going straight to the one contact.
+        let (stay_scope, contact_scope) = if one_contact {
+            ("contact_id = $3", "c.id = $3")
+        } else {
+            ("$3 = 0", "$3 = 0")
+        };
         let exits = format!(
             "UPDATE segment_memberships SET exited_at = $2 \
-             WHERE segment_id = $1 AND exited_at IS NULL AND ($3 = 0 OR contact_id = $3) \
+             WHERE segment_id = $1 AND exited_at IS NULL AND {stay_scope} \
              AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = segment_memberships.contact_id AND ({}))",
             predicate.sql
         );
         let entries = format!(
             "INSERT INTO segment_memberships (segment_id, contact_id, entered_at) \
-             SELECT $1, c.id, $2 FROM contacts c WHERE ($3 = 0 OR c.id = $3) AND ({}) \
+             SELECT $1, c.id, $2 FROM contacts c WHERE {contact_scope} AND ({}) \
              AND NOT EXISTS (SELECT 1 FROM segment_memberships m \
                  WHERE m.segment_id = $1 AND m.contact_id = c.id AND m.exited_at IS NULL)",
             predicate.sql
         );
-        with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin_write().await.map_err(db_err)?;
-            for sql in [&exits, &entries] {
-                bind_all!(
-                    sqlx::query(sql).bind(segment_id).bind(now).bind(contact),
-                    &predicate.params
-                )
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            }
-            tx.commit().await.map_err(db_err)
-        })
+        ([exits, entries], predicate)
     }
 }
 
@@ -350,15 +414,7 @@ impl SegmentStore for SqlStore {
     }
 
     async fn sync_memberships(&self, contact: Option<i64>, now: i64) -> StoreResult<()> {
-        let mut segments = Vec::new();
-        for row in self.segment_rows().await? {
-            segments.push(self.summary(row, 0)?);
-        }
-        for segment in dependency_order(segments) {
-            self.sync_segment(segment.id, &segment.rule, contact.unwrap_or(0), now)
-                .await?;
-        }
-        Ok(())
+        self.sync_where(contact, now, |_| true).await
     }
 
     async fn contact_stays(&self, contact_id: i64) -> StoreResult<Vec<Stay>> {

@@ -445,12 +445,25 @@ async fn completing_the_quiz_enters_the_tier_segment_at_once(backend: Backend) {
         .await;
         assert_eq!(stored, s.count, "{}", s.slug);
     }
+    let scaling = Rule::parse("answered(growth.stage = scaling)").unwrap();
+    let now = app.clock.now();
+    app.store
+        .create_segment("scaling", "Scaling", "", &scaling, now)
+        .await
+        .unwrap();
     let before = count(&app, "SELECT count(*) FROM segment_memberships").await;
     let c = crate::helpers::client();
     c.get(app.url("/q/growth")).send().await.unwrap();
-    for step in crate::respond::FULL_PATH {
+    let in_scaling = "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+                      WHERE g.slug = 'scaling' AND m.exited_at IS NULL";
+    let scaling_before = count(&app, in_scaling).await;
+    for (i, step) in crate::respond::FULL_PATH.iter().enumerate() {
         app.clock.advance(2_000);
         crate::helpers::post_form(&c, &app.url("/q/growth"), step).await;
+        if i == 0 {
+            // One answer, long before the end, is enough to enter.
+            assert_eq!(count(&app, in_scaling).await, scaling_before + 1);
+        }
     }
     let rita = "(SELECT id FROM contacts WHERE email = 'rita@example.com')";
     assert!(
