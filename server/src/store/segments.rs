@@ -532,3 +532,32 @@ impl SegmentStore for SqlStore {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(slug: &str, rule: &str) -> SegmentSummary {
+        SegmentSummary {
+            id: 0,
+            slug: slug.into(),
+            name: slug.into(),
+            description: String::new(),
+            rule: Rule::parse(rule).unwrap(),
+            count: 0,
+            updated_at: 0,
+        }
+    }
+
+    #[test]
+    fn segments_come_after_the_segments_their_rules_use() {
+        let order = dependency_order(vec![
+            segment("top", "all(in_segment(middle), in_segment(base))"),
+            segment("middle", "in_segment(base)"),
+            segment("base", "completed(growth)"),
+            segment("orphan", "in_segment(gone)"),
+        ]);
+        let slugs: Vec<&str> = order.iter().map(|s| s.slug.as_str()).collect();
+        assert_eq!(slugs, ["base", "middle", "top", "orphan"]);
+    }
+}
