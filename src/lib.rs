@@ -3,6 +3,7 @@
 //! runs on the server and, compiled to WebAssembly, in the admin's browser.
 
 pub mod account;
+pub mod action;
 pub mod contact;
 pub mod email;
 pub mod quiz;

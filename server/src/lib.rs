@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod outbox;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

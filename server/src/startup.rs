@@ -49,6 +49,11 @@ impl Application {
             let (store, clock) = (sweep_store.clone(), sweep_clock.clone());
             async move { store.sync_memberships(None, clock.now()).await }
         });
+        let (outbox_store, outbox_clock) = (store.clone(), config.clock.clone());
+        periodically(OUTBOX_EVERY, "webhook outbox", move || {
+            let (store, clock) = (outbox_store.clone(), outbox_clock.clone());
+            async move { crate::outbox::deliver_due(&store, &clock).await.map(|_| ()) }
+        });
         let ctx = AppContext {
             store,
             clock: config.clock,
@@ -86,6 +91,8 @@ impl Application {
 }
 
 const MEMBERSHIP_SWEEP: Duration = Duration::from_secs(60);
+/// Webhooks leave within about this long of the entry that fires them.
+const OUTBOX_EVERY: Duration = Duration::from_secs(1);
 
 /// Runs `work` now and then every `every`; a failure is logged and the work
 /// tried again next period. The work is the store's; this only keeps time.

@@ -2,12 +2,14 @@
 //! implements it once per database.
 
 mod accounts;
+mod actions;
 mod contacts;
 mod quizzes;
 mod responses;
 mod segments;
 
 pub use accounts::AccountStore;
+pub use actions::{ActionStore, Delivery, DeliveryOutcome, DueDelivery};
 pub use contacts::ContactStore;
 pub use quizzes::{PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary};
 pub use responses::{AnsweredStep, Placement, QuizSession, ResponseStore};
@@ -36,7 +38,15 @@ pub type Readiness = Result<(), String>;
 /// its own here and implemented in a file of its own in the server.
 #[async_trait]
 pub trait Store:
-    AccountStore + ContactStore + QuizStore + ResponseStore + SegmentStore + Send + Sync + 'static
+    AccountStore
+    + ActionStore
+    + ContactStore
+    + QuizStore
+    + ResponseStore
+    + SegmentStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Which database this is, for logs and the readiness answer.
     fn backend(&self) -> &'static str;

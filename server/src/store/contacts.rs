@@ -76,6 +76,14 @@ macro_rules! merge_into {
             "UPDATE events SET contact_id = $1 WHERE contact_id = $2",
             "UPDATE quiz_sessions SET contact_id = $1 WHERE contact_id = $2",
             "UPDATE contact_visitors SET contact_id = $1 WHERE contact_id = $2",
+            "UPDATE webhook_deliveries SET contact_id = $1 WHERE contact_id = $2",
+            "UPDATE lead_changes SET contact_id = $1 WHERE contact_id = $2",
+            "INSERT INTO contact_tags (contact_id, tag, added_at) \
+             SELECT $1, tag, added_at FROM contact_tags WHERE contact_id = $2 \
+             ON CONFLICT (contact_id, tag) DO NOTHING",
+            // The kept contact keeps its owner; else it takes the other's.
+            "UPDATE contacts SET owner_id = COALESCE(owner_id, \
+                (SELECT owner_id FROM contacts WHERE id = $2)) WHERE id = $1",
             // The kept contact's own attribute values win.
             "INSERT INTO contact_attributes (contact_id, key, kind, value_text, value_num) \
              SELECT $1, key, kind, value_text, value_num FROM contact_attributes \

@@ -2,6 +2,7 @@
 //! (for scale-out), chosen by the scheme of DATABASE_URL.
 
 mod accounts;
+mod actions;
 mod contacts;
 pub use contacts::timeline_sql;
 mod postgres;

@@ -4,6 +4,7 @@ use super::contacts::SummaryRow;
 use super::sql::{BeginWrite, bind_all, conflict_as, db_err, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
+use quizfunnel::action::ActionKind;
 use quizfunnel::contact::ContactSummary;
 use quizfunnel::rule::{
     AttrValue, ContactFacts, Dialect, EventFact, Rule, SessionFact, SqlPredicate, compile,
@@ -11,7 +12,7 @@ use quizfunnel::rule::{
 use quizfunnel::store::{
     SegmentStore, SegmentSummary, Stay, StoreError, StoreResult, Tier, TierSummary,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(sqlx::FromRow)]
 struct SegmentRow {
@@ -121,6 +122,7 @@ impl SqlStore {
         for row in self.segment_rows().await? {
             segments.push(self.summary(row, 0)?);
         }
+        let acting = self.segments_with_actions().await?;
         let mut synced: BTreeSet<String> = BTreeSet::new();
         let mut work = Vec::new();
         for segment in dependency_order(segments) {
@@ -130,10 +132,17 @@ impl SqlStore {
                 .iter()
                 .any(|r| synced.contains(*r));
             if affected(&segment.rule) || uses_synced {
-                work.push((
-                    segment.id,
-                    self.sync_statements(&segment.rule, now, contact.is_some()),
+                let (mut statements, predicate) =
+                    self.sync_statements(&segment.rule, now, contact.is_some());
+                let kinds = acting.get(&segment.id);
+                let has = |k: ActionKind| kinds.is_some_and(|ks| ks.contains(k.as_str()));
+                statements.extend(entry_actions(
+                    contact.is_some(),
+                    has(ActionKind::Webhook) || has(ActionKind::Handoff),
+                    has(ActionKind::Tag),
                 ));
+                let handoff = has(ActionKind::Handoff).then(|| segment.name.clone());
+                work.push((segment.id, statements, predicate, handoff));
                 synced.insert(segment.slug);
             }
         }
@@ -145,8 +154,9 @@ impl SqlStore {
         let contact = contact.unwrap_or(0);
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
-            for (segment_id, (statements, predicate)) in &work {
-                for sql in statements {
+            for (segment_id, statements, predicate, handoff) in &work {
+                let (sync, actions) = statements.split_at(2);
+                for sql in sync {
                     bind_all!(
                         sqlx::query(sql).bind(segment_id).bind(now).bind(contact),
                         &predicate.params
@@ -154,6 +164,18 @@ impl SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
+                }
+                for sql in actions {
+                    sqlx::query(sql)
+                        .bind(segment_id)
+                        .bind(now)
+                        .bind(contact)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                if let Some(segment_name) = handoff {
+                    hand_off!(tx, *segment_id, segment_name, contact, now);
                 }
             }
             tx.commit().await.map_err(db_err)
@@ -193,7 +215,7 @@ impl SqlStore {
         rule: &Rule,
         now: i64,
         one_contact: bool,
-    ) -> ([String; 2], SqlPredicate) {
+    ) -> (Vec<String>, SqlPredicate) {
         let predicate = compile(rule, self.dialect(), now, 4);
         // Spelled out rather than `($3 = 0 OR id = $3)`, which keeps the
         // database from going straight to the one contact.
@@ -215,9 +237,105 @@ impl SqlStore {
                  WHERE m.segment_id = $1 AND m.contact_id = c.id AND m.exited_at IS NULL)",
             predicate.sql
         );
-        ([exits, entries], predicate)
+        (vec![exits, entries], predicate)
+    }
+
+    /// Which kinds of action each segment takes on entry.
+    async fn segments_with_actions(&self) -> StoreResult<BTreeMap<i64, BTreeSet<String>>> {
+        let rows: Vec<(i64, String)> = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as("SELECT DISTINCT segment_id, kind FROM segment_actions")
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        let mut out: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
+        for (segment, kind) in rows {
+            out.entry(segment).or_default().insert(kind);
+        }
+        Ok(out)
     }
 }
+
+/// The stays this sync opened: `$1` segment, `$2` now, `$3` the contact
+/// (0: everyone).
+fn new_stays(one_contact: bool) -> &'static str {
+    if one_contact {
+        "m.segment_id = $1 AND m.exited_at IS NULL AND m.entered_at = $2 AND m.contact_id = $3"
+    } else {
+        "m.segment_id = $1 AND m.exited_at IS NULL AND m.entered_at = $2 AND $3 = 0"
+    }
+}
+
+/// Statements run, in the sync's transaction, for the stays it opened: the
+/// outbox rows of the segment's webhooks (one per action and stay, whatever
+/// retries or replays follow) and its tags.
+fn entry_actions(one_contact: bool, webhooks: bool, tags: bool) -> Vec<String> {
+    let scope = new_stays(one_contact);
+    let mut out = Vec::new();
+    if webhooks {
+        out.push(format!(
+            "INSERT INTO webhook_deliveries (action_id, segment_id, contact_id, idempotency_key,                 entered_at, next_attempt_at, give_up_at, created_at)              SELECT a.id, m.segment_id, m.contact_id,                 'qf-' || a.id || '-' || m.contact_id || '-' || m.entered_at,                 m.entered_at, $2, $2 + {}, $2              FROM segment_memberships m JOIN segment_actions a ON a.segment_id = m.segment_id              WHERE {scope} AND a.url IS NOT NULL              ON CONFLICT (idempotency_key) DO NOTHING",
+            quizfunnel::action::RETRY_FOR_MS
+        ));
+    }
+    if tags {
+        out.push(format!(
+            "INSERT INTO contact_tags (contact_id, tag, added_at)              SELECT m.contact_id, a.tag, $2              FROM segment_memberships m JOIN segment_actions a ON a.segment_id = m.segment_id              WHERE {scope} AND a.kind = 'tag' AND a.tag IS NOT NULL              ON CONFLICT (contact_id, tag) DO NOTHING"
+        ));
+    }
+    out
+}
+
+/// Gives each contact who just entered a handoff segment, and has no owner
+/// yet, an owner: the active sales users in turn, least recently given a
+/// lead first. Each handoff is written to the lead's history.
+macro_rules! hand_off {
+    ($tx:ident, $segment:expr, $segment_name:expr, $contact:expr, $now:expr) => {{
+        let (segment, contact, now): (i64, i64, i64) = ($segment, $contact, $now);
+        let sql = format!(
+            "SELECT m.contact_id FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id              WHERE {} AND c.owner_id IS NULL ORDER BY m.contact_id",
+            new_stays(contact != 0)
+        );
+        let leads: Vec<i64> = sqlx::query_scalar(&sql)
+            .bind(segment)
+            .bind(now)
+            .bind(contact)
+            .fetch_all(&mut *$tx)
+            .await
+            .map_err(db_err)?;
+        if !leads.is_empty() {
+            let sales: Vec<i64> = sqlx::query_scalar(
+                "SELECT u.id FROM users u WHERE u.role = 'sales' AND u.active                  ORDER BY COALESCE((SELECT max(h.at) FROM lead_changes h WHERE h.owner_id = u.id), 0), u.id",
+            )
+            .fetch_all(&mut *$tx)
+            .await
+            .map_err(db_err)?;
+            if sales.is_empty() {
+                tracing::warn!(segment, "no active sales user to hand leads to");
+            }
+            let note = format!("Handed off on entering {}", $segment_name);
+            for (lead, owner) in leads.iter().zip(sales.iter().cycle()) {
+                sqlx::query("UPDATE contacts SET owner_id = $1 WHERE id = $2")
+                    .bind(owner)
+                    .bind(lead)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(db_err)?;
+                sqlx::query(
+                    "INSERT INTO lead_changes (contact_id, at, owner_id, note) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(lead)
+                .bind(now)
+                .bind(owner)
+                .bind(&note)
+                .execute(&mut *$tx)
+                .await
+                .map_err(db_err)?;
+            }
+        }
+    }};
+}
+use hand_off;
 
 #[async_trait]
 impl SegmentStore for SqlStore {

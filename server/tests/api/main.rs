@@ -4,6 +4,7 @@
 mod helpers;
 
 mod accounts;
+mod actions;
 mod cli;
 mod contacts;
 mod health;

@@ -4,7 +4,7 @@
 
 use crate::helpers::{Backend, client, spawn_app};
 use quizfunnel::account::Role;
-use quizfunnel::store::{AccountStore, ContactStore, QuizStore, SegmentStore};
+use quizfunnel::store::{AccountStore, ActionStore, ContactStore, QuizStore, SegmentStore};
 use std::collections::BTreeSet;
 
 /// Expected status for: anonymous, sales, marketer, owner.
@@ -120,6 +120,33 @@ fn server_functions(
             ],
             FUNNELS_FN,
         ),
+        (
+            "/api/segments/actions",
+            vec![("segment_id", "1".into())],
+            FUNNELS_FN,
+        ),
+        (
+            "/api/segments/actions/add",
+            vec![
+                ("segment_id", "1".into()),
+                ("kind", "tag".into()),
+                ("url", String::new()),
+                ("tag", "finished".into()),
+            ],
+            FUNNELS_FN,
+        ),
+        (
+            "/api/segments/actions/remove",
+            // The tag just added; the webhook (1) keeps the delivery below.
+            vec![("segment_id", "1".into()), ("action_id", "2".into())],
+            FUNNELS_FN,
+        ),
+        // The delivery made for the table, id 1.
+        (
+            "/api/segments/deliveries/resend",
+            vec![("segment_id", "1".into()), ("delivery_id", "1".into())],
+            FUNNELS_FN,
+        ),
         ("/api/settings/users", vec![], OWNER_FN),
         (
             "/api/settings/invite",
@@ -151,6 +178,12 @@ fn server_functions(
             OWNER_FN,
         ),
         ("/api/settings/audit", vec![], OWNER_FN),
+        ("/api/settings/webhooks", vec![], OWNER_FN),
+        (
+            "/api/settings/webhooks/save",
+            vec![("allow_private", "on".into())],
+            OWNER_FN,
+        ),
         ("/api/settings/tracking", vec![], OWNER_FN),
         (
             "/api/settings/tracking/save",
@@ -230,6 +263,25 @@ async fn each_role_gets_the_intended_answer_everywhere(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(segment, 1, "the segment page in PAGES");
+    let action = quizfunnel::action::NewAction {
+        kind: quizfunnel::action::ActionKind::Webhook,
+        url: Some("https://crm.example.com/hook".into()),
+        tag: None,
+    };
+    let action = app
+        .store
+        .add_action(segment, &action, Some("whsec_table"), 0)
+        .await
+        .unwrap();
+    crate::contacts::sql(
+        &app,
+        &format!(
+            "INSERT INTO webhook_deliveries (action_id, segment_id, contact_id, idempotency_key, \
+             entered_at, status, next_attempt_at, give_up_at, created_at) \
+             VALUES ({action}, {segment}, {contact_id}, 'qf-table', 0, 'failed', 0, 0, 0)"
+        ),
+    )
+    .await;
     let (owner, _) = app.signed_in(Role::Owner).await;
     let (marketer, _) = app.signed_in(Role::Marketer).await;
     let (sales, sales_user) = app.signed_in(Role::Sales).await;

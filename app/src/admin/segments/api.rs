@@ -36,6 +36,10 @@ pub struct RulePreview {
 pub struct ContactSegments {
     pub verdicts: Vec<Verdict>,
     pub stays: Vec<Stay>,
+    /// Tags segments gave the contact.
+    pub tags: Vec<String>,
+    /// The sales user the contact was handed to, by email.
+    pub owner: Option<String>,
 }
 
 /// Whether a contact is in a segment, with the rule judged node by node.
@@ -47,7 +51,7 @@ pub struct Verdict {
 }
 
 #[cfg(feature = "ssr")]
-mod ssr {
+pub(super) mod ssr {
     use crate::error::{AppError, respond};
     use crate::state::AppContext;
     use quizfunnel::rule::{Catalog, Rule};
@@ -227,7 +231,17 @@ pub async fn why(contact_id: i64) -> Result<ContactSegments, AppError> {
         .contact_stays(contact_id)
         .await
         .map_err(ssr::fail)?;
-    Ok(ContactSegments { verdicts, stays })
+    let (tags, owner) = ctx
+        .store
+        .contact_tags_and_owner(contact_id)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(ContactSegments {
+        verdicts,
+        stays,
+        tags,
+        owner,
+    })
 }
 
 /// Below this many contacts a tier is too small to act on or to measure.

@@ -2,6 +2,7 @@
 //! `/admin/segments/{id}` (or `/new`) writes the rule in its text form and
 //! shows, as it is typed, what it would match before it is saved.
 
+pub mod actions;
 pub mod api;
 
 use crate::error::AppError;
@@ -255,6 +256,7 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
                     })}
                 </Transition>
             })}
+            {id.map(|segment_id| view! { <actions::SegmentActionsPanel segment_id /> })}
         </main>
     }
 }
@@ -321,6 +323,13 @@ pub fn SegmentVerdicts(#[prop(into)] contact_id: Signal<i64>) -> impl IntoView {
                     match verdicts.await {
                         Ok(report) if report.verdicts.is_empty() => view! { <p>"No segments yet."</p> }.into_any(),
                         Ok(report) => view! {
+                            <p class="lead-owner">{match report.owner {
+                                Some(owner) => format!("Owner: {owner}"),
+                                None => "Owner: nobody yet".to_string(),
+                            }}</p>
+                            {(!report.tags.is_empty()).then(|| view! {
+                                <p class="tags">"Tags: "{report.tags.into_iter().map(|t| view! { <span class="tag">{t}</span>" " }).collect_view()}</p>
+                            })}
                             {report.verdicts.into_iter().map(|v| {
                                 let status = if v.explanation.holds { "In" } else { "Not in" };
                                 view! {

@@ -242,3 +242,31 @@ pub async fn save_tracking(
     .await;
     Ok(saved)
 }
+
+#[server(endpoint = "settings/webhooks")]
+pub async fn webhooks() -> Result<bool, AppError> {
+    let (ctx, _) = owner::owner("change webhook settings")?;
+    Ok(ctx.store.allow_private_webhooks().await?)
+}
+
+/// `allow_private`: present (a ticked box) to let webhooks call this
+/// machine and private networks, for receivers on the same network.
+#[server(endpoint = "settings/webhooks/save")]
+pub async fn save_webhooks(allow_private: Option<String>) -> Result<bool, AppError> {
+    let (ctx, me) = owner::owner("change webhook settings")?;
+    let allow = allow_private.is_some();
+    ctx.store.set_allow_private_webhooks(allow).await?;
+    owner::audit(
+        &ctx,
+        &me.email,
+        "webhooks.saved",
+        "webhook settings",
+        if allow {
+            "private addresses allowed"
+        } else {
+            "private addresses refused"
+        },
+    )
+    .await;
+    Ok(allow)
+}

@@ -47,6 +47,7 @@ pub fn SettingsPage() -> impl IntoView {
             <Users />
             <ApiKeys />
             <Tracking />
+            <Webhooks />
             <AuditLog />
         </main>
     }
@@ -267,6 +268,38 @@ fn Tracking() -> impl IntoView {
             </Transition>
             {move || match save.value().get() {
                 Some(Ok(_)) => Some(view! { <p class="notice" role="status">"Tracking settings saved."</p> }.into_any()),
+                other => action_error(other),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Webhooks() -> impl IntoView {
+    let save = ServerAction::<api::SaveWebhooks>::new();
+    let allowed = Resource::new(move || save.version().get(), |_| api::webhooks());
+    view! {
+        <section aria-labelledby="webhooks-heading">
+            <h2 id="webhooks-heading">"Webhooks"</h2>
+            <p>"Segment webhooks are refused when they point at this machine or a private network, so a segment cannot be used to reach services that are not meant to be public."</p>
+            <Transition fallback=|| view! { <p>"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match allowed.await {
+                        Err(e) => error_view(e),
+                        Ok(allow) => view! {
+                            <ActionForm action=save>
+                                <label class="check">
+                                    <input type="checkbox" name="allow_private" checked=allow />
+                                    " Allow webhooks to this machine and private networks"
+                                </label>
+                                <p><button type="submit">"Save webhook settings"</button></p>
+                            </ActionForm>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            {move || match save.value().get() {
+                Some(Ok(_)) => Some(view! { <p class="notice" role="status">"Webhook settings saved."</p> }.into_any()),
                 other => action_error(other),
             }}
         </section>
