@@ -13,7 +13,7 @@ pub use actions::{ActionStore, Delivery, DeliveryOutcome, DueDelivery};
 pub use contacts::ContactStore;
 pub use quizzes::{PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary};
 pub use responses::{AnsweredStep, Placement, QuizSession, ResponseStore};
-pub use segments::{SegmentStore, SegmentSummary, Stay, Tier, TierSummary};
+pub use segments::{Rebuild, SegmentStore, SegmentSummary, Stay, Tier, TierSummary};
 
 use async_trait::async_trait;
 

@@ -46,6 +46,31 @@ pub struct Stay {
     pub exited_at: Option<i64>,
 }
 
+/// How far a segment's rebuild has come.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rebuild {
+    /// Contact ids gone through, of `total`.
+    pub done: i64,
+    pub total: i64,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    /// Why it stopped, when it failed.
+    pub error: Option<String>,
+}
+
+impl Rebuild {
+    /// Percent done, 0 to 100.
+    pub fn percent(&self) -> i64 {
+        if self.finished_at.is_some() && self.error.is_none() {
+            return 100;
+        }
+        if self.total <= 0 {
+            return 0;
+        }
+        (self.done.clamp(0, self.total) * 100) / self.total
+    }
+}
+
 /// Segments, their counts and the tier playbook.
 #[async_trait]
 pub trait SegmentStore: Send + Sync {
@@ -93,6 +118,19 @@ pub trait SegmentStore: Send + Sync {
     /// rule changed, or time windows passed). Segments a rule refers to are
     /// brought up to date before the rules that use them.
     async fn sync_memberships(&self, contact: Option<i64>, now: i64) -> StoreResult<()>;
+
+    /// Marks a segment's rebuild as started, at 0%, so pages show it at
+    /// once; [`SegmentStore::rebuild_segment`] then does the work.
+    async fn begin_rebuild(&self, segment_id: i64, now: i64) -> StoreResult<()>;
+
+    /// Brings one segment's stays (and those of segments using it) in line
+    /// with its rule for everyone, a slice of contacts at a time, recording
+    /// its progress for [`SegmentStore::rebuild_state`]. Until it is done,
+    /// the stays of contacts not reached yet are those of the old rule.
+    async fn rebuild_segment(&self, segment_id: i64, now: i64) -> StoreResult<()>;
+
+    /// The latest rebuild of a segment, if it ever had one.
+    async fn rebuild_state(&self, segment_id: i64) -> StoreResult<Option<Rebuild>>;
 
     /// A contact's stays, newest first.
     async fn contact_stays(&self, contact_id: i64) -> StoreResult<Vec<Stay>>;

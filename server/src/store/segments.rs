@@ -10,7 +10,7 @@ use quizfunnel::rule::{
     AttrValue, ContactFacts, Dialect, EventFact, Rule, SessionFact, SqlPredicate, compile,
 };
 use quizfunnel::store::{
-    SegmentStore, SegmentSummary, Stay, StoreError, StoreResult, Tier, TierSummary,
+    Rebuild, SegmentStore, SegmentSummary, Stay, StoreError, StoreResult, Tier, TierSummary,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -105,19 +105,22 @@ impl SqlStore {
     }
 
     async fn resync(&self, contact: i64, now: i64, affected: impl Fn(&Rule) -> bool) {
-        if let Err(e) = self.sync_where(Some(contact), now, affected).await {
+        let synced = match self.sync_plan(now, |s| affected(&s.rule)).await {
+            Ok(work) => self.sync_range(&work, (contact, contact), now).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = synced {
             tracing::warn!(error = %e, contact, "segment memberships not updated; the sweep will");
         }
     }
 
-    /// Syncs the segments whose rule `affected` picks, and every segment
-    /// whose rule uses one of those, in dependency order.
-    async fn sync_where(
+    /// What syncing the segments `affected` picks takes: those segments and
+    /// every segment whose rule uses one of them, in dependency order.
+    async fn sync_plan(
         &self,
-        contact: Option<i64>,
         now: i64,
-        affected: impl Fn(&Rule) -> bool,
-    ) -> StoreResult<()> {
+        affected: impl Fn(&SegmentSummary) -> bool,
+    ) -> StoreResult<Vec<SyncStep>> {
         let mut segments = Vec::new();
         for row in self.segment_rows().await? {
             segments.push(self.summary(row, 0)?);
@@ -131,51 +134,95 @@ impl SqlStore {
                 .referenced_segments()
                 .iter()
                 .any(|r| synced.contains(*r));
-            if affected(&segment.rule) || uses_synced {
-                let (mut statements, predicate) =
-                    self.sync_statements(&segment.rule, now, contact.is_some());
+            if affected(&segment) || uses_synced {
+                let (sync, predicate) = self.sync_statements(&segment.rule, now);
                 let kinds = acting.get(&segment.id);
                 let has = |k: ActionKind| kinds.is_some_and(|ks| ks.contains(k.as_str()));
-                statements.extend(entry_actions(
-                    contact.is_some(),
+                let actions = entry_actions(
                     has(ActionKind::Webhook) || has(ActionKind::Handoff),
                     has(ActionKind::Tag),
-                ));
+                );
                 let handoff = has(ActionKind::Handoff).then(|| segment.name.clone());
-                work.push((segment.id, statements, predicate, handoff));
+                work.push(SyncStep {
+                    segment_id: segment.id,
+                    sync,
+                    predicate,
+                    actions,
+                    handoff,
+                });
                 synced.insert(segment.slug);
             }
         }
+        Ok(work)
+    }
+
+    /// Syncs the planned segments for everyone, a slice of contacts per
+    /// transaction so other writers get their turn; `progress` hears how
+    /// many contact ids of how many are done.
+    async fn sync_everyone(
+        &self,
+        work: &[SyncStep],
+        now: i64,
+        mut progress: impl AsyncProgress,
+    ) -> StoreResult<()> {
         if work.is_empty() {
             return Ok(());
         }
-        // One transaction: one commit per change, and rules on segments see
-        // the stays synced just before them.
-        let contact = contact.unwrap_or(0);
+        let last: Option<i64> = with_pool!(self.db(), read, |pool| {
+            sqlx::query_scalar("SELECT max(id) FROM contacts")
+                .fetch_one(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        let last = last.unwrap_or(0);
+        let mut from: i64 = 0;
+        loop {
+            let to = from.saturating_add(SYNC_SLICE - 1);
+            self.sync_range(work, (from, to), now).await?;
+            progress.report(to.min(last), last).await;
+            if to >= last {
+                return Ok(());
+            }
+            from = to + 1;
+        }
+    }
+
+    /// Runs the planned steps for the contacts with ids in `range`, in one
+    /// transaction: one commit per change, and rules on segments see the
+    /// stays synced just before them.
+    async fn sync_range(&self, work: &[SyncStep], range: (i64, i64), now: i64) -> StoreResult<()> {
+        if work.is_empty() {
+            return Ok(());
+        }
+        let (from, to) = range;
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
-            for (segment_id, statements, predicate, handoff) in &work {
-                let (sync, actions) = statements.split_at(2);
-                for sql in sync {
+            for step in work {
+                for sql in &step.sync {
                     bind_all!(
-                        sqlx::query(sql).bind(segment_id).bind(now).bind(contact),
-                        &predicate.params
+                        sqlx::query(sql)
+                            .bind(step.segment_id)
+                            .bind(now)
+                            .bind(from)
+                            .bind(to),
+                        &step.predicate.params
                     )
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
                 }
-                for sql in actions {
+                for sql in &step.actions {
                     sqlx::query(sql)
-                        .bind(segment_id)
+                        .bind(step.segment_id)
                         .bind(now)
-                        .bind(contact)
+                        .bind(from)
+                        .bind(to)
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
                 }
-                if let Some(segment_name) = handoff {
-                    hand_off!(tx, *segment_id, segment_name, contact, now);
+                if let Some(segment_name) = &step.handoff {
+                    hand_off!(tx, step.segment_id, segment_name, (from, to), now);
                 }
             }
             tx.commit().await.map_err(db_err)
@@ -208,36 +255,61 @@ impl SqlStore {
 
     /// The two statements that bring one segment's stays in line with its
     /// rule: close the stays of contacts it no longer matches, open stays
-    /// for those it newly matches. `$1` segment, `$2` now, `$3` the contact
-    /// (0: everyone), then the rule's own parameters.
-    fn sync_statements(
-        &self,
-        rule: &Rule,
-        now: i64,
-        one_contact: bool,
-    ) -> (Vec<String>, SqlPredicate) {
-        let predicate = compile(rule, self.dialect(), now, 4);
-        // Spelled out rather than `($3 = 0 OR id = $3)`, which keeps the
-        // database from going straight to the one contact.
-        let (stay_scope, contact_scope) = if one_contact {
-            ("contact_id = $3", "c.id = $3")
-        } else {
-            ("$3 = 0", "$3 = 0")
-        };
+    /// for those it newly matches. `$1` segment, `$2` now, `$3`..`$4` the
+    /// contact ids synced, then the rule's own parameters.
+    fn sync_statements(&self, rule: &Rule, now: i64) -> ([String; 2], SqlPredicate) {
+        let predicate = compile(rule, self.dialect(), now, 5);
         let exits = format!(
             "UPDATE segment_memberships SET exited_at = $2 \
-             WHERE segment_id = $1 AND exited_at IS NULL AND {stay_scope} \
+             WHERE segment_id = $1 AND exited_at IS NULL AND contact_id BETWEEN $3 AND $4 \
              AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = segment_memberships.contact_id AND ({}))",
             predicate.sql
         );
         let entries = format!(
             "INSERT INTO segment_memberships (segment_id, contact_id, entered_at) \
-             SELECT $1, c.id, $2 FROM contacts c WHERE {contact_scope} AND ({}) \
+             SELECT $1, c.id, $2 FROM contacts c WHERE c.id BETWEEN $3 AND $4 AND ({}) \
              AND NOT EXISTS (SELECT 1 FROM segment_memberships m \
                  WHERE m.segment_id = $1 AND m.contact_id = c.id AND m.exited_at IS NULL)",
             predicate.sql
         );
-        (vec![exits, entries], predicate)
+        ([exits, entries], predicate)
+    }
+
+    async fn end_rebuild(
+        &self,
+        segment_id: i64,
+        now: i64,
+        error: Option<&StoreError>,
+    ) -> StoreResult<()> {
+        let failed = error.map(|e| e.to_string());
+        with_pool!(self.db(), write, |pool| {
+            sqlx::query(
+                "UPDATE segment_rebuilds SET finished_at = $2, error = $3, \
+                 done = CASE WHEN $4 THEN done ELSE total END WHERE segment_id = $1",
+            )
+            .bind(segment_id)
+            .bind(now)
+            .bind(&failed)
+            .bind(failed.is_some())
+            .execute(pool)
+            .await
+            .map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    async fn finish_abandoned_rebuilds(&self, now: i64) -> StoreResult<()> {
+        with_pool!(self.db(), write, |pool| {
+            sqlx::query(
+                "UPDATE segment_rebuilds SET finished_at = $1, done = total \
+                 WHERE finished_at IS NULL AND started_at < $1",
+            )
+            .bind(now)
+            .execute(pool)
+            .await
+            .map_err(db_err)?;
+            Ok(())
+        })
     }
 
     /// Which kinds of action each segment takes on entry.
@@ -256,31 +328,86 @@ impl SqlStore {
     }
 }
 
-/// The stays this sync opened: `$1` segment, `$2` now, `$3` the contact
-/// (0: everyone).
-fn new_stays(one_contact: bool) -> &'static str {
-    if one_contact {
-        "m.segment_id = $1 AND m.exited_at IS NULL AND m.entered_at = $2 AND m.contact_id = $3"
-    } else {
-        "m.segment_id = $1 AND m.exited_at IS NULL AND m.entered_at = $2 AND $3 = 0"
+/// Writes a rebuild's progress where every instance's pages can read it.
+struct RebuildProgress<'a> {
+    store: &'a SqlStore,
+    segment_id: i64,
+}
+
+impl AsyncProgress for RebuildProgress<'_> {
+    async fn report(&mut self, done: i64, total: i64) {
+        let written = with_pool!(self.store.db(), write, |pool| {
+            sqlx::query("UPDATE segment_rebuilds SET done = $2, total = $3 WHERE segment_id = $1")
+                .bind(self.segment_id)
+                .bind(done)
+                .bind(total)
+                .execute(pool)
+                .await
+                .map(|_| ())
+        });
+        if let Err(e) = written {
+            tracing::warn!(error = %e, segment = self.segment_id, "rebuild progress not recorded");
+        }
     }
 }
+
+/// Contacts synced per transaction when everyone is synced.
+const SYNC_SLICE: i64 = 5_000;
+
+/// One segment's part of a sync.
+struct SyncStep {
+    segment_id: i64,
+    sync: [String; 2],
+    predicate: SqlPredicate,
+    /// Run with `$1` segment, `$2` now, `$3`..`$4` the contact ids.
+    actions: Vec<String>,
+    /// The segment's name, when it hands its new contacts to sales.
+    handoff: Option<String>,
+}
+
+/// Hears how far a long sync has come: contact ids done, of how many.
+trait AsyncProgress: Send {
+    fn report(&mut self, done: i64, total: i64) -> impl std::future::Future<Output = ()> + Send;
+}
+
+/// For syncs nobody watches.
+struct Quietly;
+
+impl AsyncProgress for Quietly {
+    async fn report(&mut self, _: i64, _: i64) {}
+}
+
+/// The stays this sync opened: `$1` segment, `$2` now, `$3`..`$4` the
+/// contact ids synced.
+const NEW_STAYS: &str = "m.segment_id = $1 AND m.exited_at IS NULL AND m.entered_at = $2 \
+    AND m.contact_id BETWEEN $3 AND $4";
 
 /// Statements run, in the sync's transaction, for the stays it opened: the
 /// outbox rows of the segment's webhooks (one per action and stay, whatever
 /// retries or replays follow) and its tags.
-fn entry_actions(one_contact: bool, webhooks: bool, tags: bool) -> Vec<String> {
-    let scope = new_stays(one_contact);
+fn entry_actions(webhooks: bool, tags: bool) -> Vec<String> {
+    let scope = NEW_STAYS;
     let mut out = Vec::new();
     if webhooks {
         out.push(format!(
-            "INSERT INTO webhook_deliveries (action_id, segment_id, contact_id, idempotency_key,                 entered_at, next_attempt_at, give_up_at, created_at)              SELECT a.id, m.segment_id, m.contact_id,                 'qf-' || a.id || '-' || m.contact_id || '-' || m.entered_at,                 m.entered_at, $2, $2 + {}, $2              FROM segment_memberships m JOIN segment_actions a ON a.segment_id = m.segment_id              WHERE {scope} AND a.url IS NOT NULL              ON CONFLICT (idempotency_key) DO NOTHING",
+            "INSERT INTO webhook_deliveries (action_id, segment_id, contact_id, idempotency_key, \
+                entered_at, next_attempt_at, give_up_at, created_at) \
+             SELECT a.id, m.segment_id, m.contact_id, \
+                'qf-' || a.id || '-' || m.contact_id || '-' || m.entered_at, \
+                m.entered_at, $2, $2 + {}, $2 \
+             FROM segment_memberships m JOIN segment_actions a ON a.segment_id = m.segment_id \
+             WHERE {scope} AND a.url IS NOT NULL \
+             ON CONFLICT (idempotency_key) DO NOTHING",
             quizfunnel::action::RETRY_FOR_MS
         ));
     }
     if tags {
         out.push(format!(
-            "INSERT INTO contact_tags (contact_id, tag, added_at)              SELECT m.contact_id, a.tag, $2              FROM segment_memberships m JOIN segment_actions a ON a.segment_id = m.segment_id              WHERE {scope} AND a.kind = 'tag' AND a.tag IS NOT NULL              ON CONFLICT (contact_id, tag) DO NOTHING"
+            "INSERT INTO contact_tags (contact_id, tag, added_at) \
+             SELECT m.contact_id, a.tag, $2 \
+             FROM segment_memberships m JOIN segment_actions a ON a.segment_id = m.segment_id \
+             WHERE {scope} AND a.kind = 'tag' AND a.tag IS NOT NULL \
+             ON CONFLICT (contact_id, tag) DO NOTHING"
         ));
     }
     out
@@ -290,22 +417,24 @@ fn entry_actions(one_contact: bool, webhooks: bool, tags: bool) -> Vec<String> {
 /// yet, an owner: the active sales users in turn, least recently given a
 /// lead first. Each handoff is written to the lead's history.
 macro_rules! hand_off {
-    ($tx:ident, $segment:expr, $segment_name:expr, $contact:expr, $now:expr) => {{
-        let (segment, contact, now): (i64, i64, i64) = ($segment, $contact, $now);
+    ($tx:ident, $segment:expr, $segment_name:expr, $range:expr, $now:expr) => {{
+        let (segment, (from, to), now): (i64, (i64, i64), i64) = ($segment, $range, $now);
         let sql = format!(
-            "SELECT m.contact_id FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id              WHERE {} AND c.owner_id IS NULL ORDER BY m.contact_id",
-            new_stays(contact != 0)
+            "SELECT m.contact_id FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id \
+             WHERE {NEW_STAYS} AND c.owner_id IS NULL ORDER BY m.contact_id"
         );
         let leads: Vec<i64> = sqlx::query_scalar(&sql)
             .bind(segment)
             .bind(now)
-            .bind(contact)
+            .bind(from)
+            .bind(to)
             .fetch_all(&mut *$tx)
             .await
             .map_err(db_err)?;
         if !leads.is_empty() {
             let sales: Vec<i64> = sqlx::query_scalar(
-                "SELECT u.id FROM users u WHERE u.role = 'sales' AND u.active                  ORDER BY COALESCE((SELECT max(h.at) FROM lead_changes h WHERE h.owner_id = u.id), 0), u.id",
+                "SELECT u.id FROM users u WHERE u.role = 'sales' AND u.active \
+                 ORDER BY COALESCE((SELECT max(h.at) FROM lead_changes h WHERE h.owner_id = u.id), 0), u.id",
             )
             .fetch_all(&mut *$tx)
             .await
@@ -532,7 +661,67 @@ impl SegmentStore for SqlStore {
     }
 
     async fn sync_memberships(&self, contact: Option<i64>, now: i64) -> StoreResult<()> {
-        self.sync_where(contact, now, |_| true).await
+        let work = self.sync_plan(now, |_| true).await?;
+        match contact {
+            Some(c) => self.sync_range(&work, (c, c), now).await,
+            None => {
+                self.sync_everyone(&work, now, Quietly).await?;
+                // Everyone is current: a rebuild a stopped server left
+                // unfinished is done too.
+                self.finish_abandoned_rebuilds(now).await
+            }
+        }
+    }
+
+    async fn rebuild_segment(&self, segment_id: i64, now: i64) -> StoreResult<()> {
+        let work = self.sync_plan(now, |s| s.id == segment_id).await?;
+        let progress = RebuildProgress {
+            store: self,
+            segment_id,
+        };
+        let outcome = self.sync_everyone(&work, now, progress).await;
+        self.end_rebuild(segment_id, now, outcome.as_ref().err())
+            .await?;
+        outcome
+    }
+
+    async fn begin_rebuild(&self, segment_id: i64, now: i64) -> StoreResult<()> {
+        with_pool!(self.db(), write, |pool| {
+            sqlx::query(
+                "INSERT INTO segment_rebuilds (segment_id, done, total, started_at) VALUES ($1, 0, 0, $2) \
+                 ON CONFLICT (segment_id) DO UPDATE SET done = 0, total = 0, started_at = $2, \
+                 finished_at = NULL, error = NULL",
+            )
+            .bind(segment_id)
+            .bind(now)
+            .execute(pool)
+            .await
+            .map_err(db_err)?;
+            Ok(())
+        })
+    }
+
+    async fn rebuild_state(&self, segment_id: i64) -> StoreResult<Option<Rebuild>> {
+        let row: Option<(i64, i64, i64, Option<i64>, Option<String>)> =
+            with_pool!(self.db(), read, |pool| {
+                sqlx::query_as(
+                    "SELECT done, total, started_at, finished_at, error FROM segment_rebuilds \
+                     WHERE segment_id = $1",
+                )
+                .bind(segment_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)
+            })?;
+        Ok(
+            row.map(|(done, total, started_at, finished_at, error)| Rebuild {
+                done,
+                total,
+                started_at,
+                finished_at,
+                error,
+            }),
+        )
     }
 
     async fn contact_stays(&self, contact_id: i64) -> StoreResult<Vec<Stay>> {

@@ -105,6 +105,11 @@ fn server_functions(
         ("/api/playbook/save", vec![], FUNNELS_FN),
         ("/api/segments/get", vec![("id", "1".into())], FUNNELS_FN),
         (
+            "/api/segments/rebuild",
+            vec![("id", "1".into())],
+            FUNNELS_FN,
+        ),
+        (
             "/api/segments/preview",
             vec![("text", "completed(growth)".into())],
             FUNNELS_FN,

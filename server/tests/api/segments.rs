@@ -531,7 +531,99 @@ async fn marketers_reorder_the_playbook_and_bad_tiers_change_nothing(backend: Ba
     );
 }
 
+/// Waits (up to a minute) for the segment's rebuild to finish; returns the
+/// progress figures seen on the way.
+async fn rebuilt(app: &crate::helpers::TestApp, c: &reqwest::Client, id: i64) -> Vec<i64> {
+    let mut seen = Vec::new();
+    for _ in 0..600 {
+        let (status, body) =
+            segment_call(app, c, "/api/segments/rebuild", &[("id", &id.to_string())]).await;
+        assert_eq!(status, 200, "{body}");
+        let state: serde_json::Value = serde_json::from_str(&body).unwrap();
+        if state["total"].is_i64() {
+            seen.push(state["done"].as_i64().unwrap());
+        }
+        if state["finished_at"].is_i64() {
+            assert!(state["error"].is_null(), "{body}");
+            return seen;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the rebuild of segment {id} never finished");
+}
+
+async fn saving_a_rule_rebuilds_memberships_in_the_background(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    // A contact far past the others: the rebuild goes slice by slice over
+    // contact ids and must reach it.
+    crate::contacts::sql(
+        &app,
+        "INSERT INTO contacts (id, hidden_fields, first_seen, last_seen) VALUES (12000, '{}', 0, 0)",
+    )
+    .await;
+    let (marketer, _) = app.signed_in(Role::Marketer).await;
+    let open = |slug: &str| {
+        format!(
+            "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+             WHERE g.slug = '{slug}' AND m.exited_at IS NULL"
+        )
+    };
+    let save = |id: &str, text: &'static str| {
+        let (c, app, id) = (marketer.clone(), &app, id.to_string());
+        async move {
+            let (status, body) = segment_call(
+                app,
+                &c,
+                "/api/segments/save",
+                &[
+                    ("id", id.as_str()),
+                    ("slug", "everyone"),
+                    ("name", "Everyone"),
+                    ("description", ""),
+                    ("text", text),
+                ],
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            body.parse::<i64>().unwrap()
+        }
+    };
+    let id = save("", "never(zzz_not_sent)").await;
+    let seen = rebuilt(&app, &marketer, id).await;
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "progress only grows: {seen:?}"
+    );
+    let everyone = count(&app, "SELECT count(*) FROM contacts").await;
+    assert_eq!(count(&app, &open("everyone")).await, everyone);
+
+    // A changed rule: those it no longer matches leave, with their history.
+    let same = save(&id.to_string(), "completed(growth)").await;
+    assert_eq!(same, id);
+    rebuilt(&app, &marketer, id).await;
+    let completers = app
+        .store
+        .count_matching(&Rule::parse("completed(growth)").unwrap(), app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(count(&app, &open("everyone")).await, completers);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM segment_memberships WHERE exited_at IS NOT NULL"
+        )
+        .await,
+        everyone - completers
+    );
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM segment_memberships WHERE contact_id = 12000 AND exited_at IS NOT NULL").await,
+        1
+    );
+}
+
 crate::on_both_backends!(
+    saving_a_rule_rebuilds_memberships_in_the_background,
     demo_tiers_place_every_completer_exactly_once,
     dashboard_shows_tier_counts_to_signed_in_users,
     a_segment_slug_is_unique,

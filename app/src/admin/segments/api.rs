@@ -4,7 +4,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use quizfunnel::contact::ContactSummary;
-use quizfunnel::store::{SegmentSummary, Stay, Tier, TierSummary};
+use quizfunnel::store::{Rebuild, SegmentSummary, Stay, Tier, TierSummary};
 use serde::{Deserialize, Serialize};
 
 /// Members shown under a segment, and in a rule's preview.
@@ -189,12 +189,24 @@ pub async fn save_segment(
                 .map_err(ssr::fail)?
         }
     };
-    // The stored stays follow the new rule (and the rules that use it).
-    ctx.store
-        .sync_memberships(None, now)
-        .await
-        .map_err(ssr::fail)?;
+    // The stored stays follow the new rule (and the rules that use it) in
+    // the background: on many contacts that takes longer than a request
+    // should; the editor shows how far it has come.
+    ctx.store.begin_rebuild(id, now).await.map_err(ssr::fail)?;
+    let store = ctx.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.rebuild_segment(id, now).await {
+            tracing::warn!(error = %e, segment = id, "segment rebuild failed; the sweep will catch up");
+        }
+    });
     Ok(id)
+}
+
+/// How far the segment's latest rebuild has come.
+#[server(endpoint = "segments/rebuild")]
+pub async fn rebuild_state(id: i64) -> Result<Option<Rebuild>, AppError> {
+    let ctx = ssr::marketer()?;
+    ctx.store.rebuild_state(id).await.map_err(ssr::fail)
 }
 
 /// For each segment, why this contact is in it or not (anyone signed in,

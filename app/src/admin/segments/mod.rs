@@ -159,6 +159,27 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
             }
         },
     );
+    // The memberships' rebuild after a save, asked again while it runs.
+    let tick = RwSignal::new(0u32);
+    let rebuild = Resource::new(
+        move || (save.version().get(), tick.get()),
+        move |_| async move {
+            match id {
+                Some(id) => api::rebuild_state(id).await.ok().flatten(),
+                None => None,
+            }
+        },
+    );
+    Effect::new(move |_| {
+        if let Some(Some(r)) = rebuild.get()
+            && r.finished_at.is_none()
+        {
+            set_timeout(
+                move || tick.update(|t| *t += 1),
+                std::time::Duration::from_millis(500),
+            );
+        }
+    });
     // A new segment opens at its own address once saved.
     let navigate = use_navigate();
     Effect::new(move |_| {
@@ -229,6 +250,9 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
                 </section>
                 {move || other_error().map(|m| view! { <p class="error" role="alert">{m}</p> })}
                 {move || saved().then(|| view! { <p class="notice" role="status">"Saved."</p> })}
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move { rebuild_view(rebuild.await) })}
+                </Transition>
                 <p><button type="submit" disabled=move || save.pending().get()>"Save segment"</button></p>
             </form>
             {id.is_some().then(|| view! {
@@ -259,6 +283,27 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
             {id.map(|segment_id| view! { <actions::SegmentActionsPanel segment_id /> })}
         </main>
     }
+}
+
+/// Where the stored memberships stand after the latest save.
+fn rebuild_view(state: Option<quizfunnel::store::Rebuild>) -> AnyView {
+    let Some(r) = state else {
+        return ().into_any();
+    };
+    let text = match (&r.finished_at, &r.error) {
+        (None, _) => format!("Updating memberships: {}%…", r.percent()),
+        (Some(_), Some(e)) => {
+            format!("Updating memberships stopped ({e}); they catch up within a minute.")
+        }
+        (Some(_), None) => "Memberships up to date.".to_string(),
+    };
+    view! {
+        <p class="rebuild" role="status">
+            <progress max="100" value=r.percent() aria-hidden="true"></progress>
+            " "{text}
+        </p>
+    }
+    .into_any()
 }
 
 /// Entries and exits, newest first; `by_segment` names the segment (on a
