@@ -28,6 +28,8 @@ test("a marketer writes a segment rule, sees whom it matches before saving, and 
   await page.getByRole("button", { name: "Save segment" }).click();
   await expect(page).toHaveURL(/\/admin\/segments\/\d+$/);
   await expect(page.getByRole("heading", { name: "Hot leads", level: 1 })).toBeVisible();
+  // Memberships are rebuilt in the background, with the progress shown.
+  await expect(page.getByText("Memberships up to date.")).toBeVisible();
   const members = page.getByRole("region", { name: /^Members/ });
   await expect(members.getByRole("heading", { name: `Members (${count})` })).toBeVisible();
   await expect(members.getByRole("listitem")).toHaveCount(Math.min(count, 100));
@@ -69,4 +71,31 @@ test("a marketer adds a segment to the tier playbook, moves it up and saves; the
   await page.reload();
   await expect(playbook.getByText(`${before}. Hot leads`)).toBeVisible();
   await expect(tiers.nth(before - 1)).toContainText(/\d+ contacts \(\d+%\)/);
+});
+
+test("a marketer makes a segment tag whoever enters it; a webhook to a private address is refused", async ({ page }) => {
+  await signInAsOwner(page);
+  await page.goto("/admin/segments");
+  await waitForHydration(page);
+  await page.getByRole("link", { name: "Fast-track sales" }).click();
+  await expect(page.getByRole("heading", { name: "Fast-track sales", level: 1 })).toBeVisible();
+  await waitForHydration(page);
+  const actions = page.getByRole("region", { name: "When a contact enters" });
+  await expect(actions.getByText("Nothing happens yet.")).toBeVisible();
+
+  await actions.getByLabel("Do this").selectOption({ label: "Send a signed webhook" });
+  await actions.getByLabel("Webhook URL").fill("http://127.0.0.1:9/hook");
+  await actions.getByRole("button", { name: "Add action" }).click();
+  await expect(actions.locator("#action-url-error")).toContainText("private");
+  await expect(actions.getByText("Nothing happens yet.")).toBeVisible();
+
+  await actions.getByLabel("Do this").selectOption({ label: "Tag the contact" });
+  await actions.getByLabel("Tag", { exact: true }).fill("hot");
+  await actions.getByRole("button", { name: "Add action" }).click();
+  await expect(actions.getByText("Tag “hot”")).toBeVisible();
+  await page.reload();
+  await expect(actions.getByText("Tag “hot”")).toBeVisible();
+  await waitForHydration(page);
+  await actions.getByRole("button", { name: "Remove: Tag “hot”" }).click();
+  await expect(actions.getByText("Nothing happens yet.")).toBeVisible();
 });
