@@ -13,6 +13,7 @@ pub mod auth;
 pub mod contacts;
 pub mod error;
 pub mod home;
+pub mod leads;
 pub mod respond;
 #[cfg(feature = "ssr")]
 pub mod state;
@@ -86,6 +87,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=admin::AdminHome />
                         <Route path=path!("quizzes") view=admin::QuizzesPage />
                         <Route path=path!("contacts") view=contacts::ContactsPage />
+                        <Route path=path!("leads") view=leads::LeadsPage ssr=SsrMode::Async />
                         // Rendered whole, so an unknown contact answers 404.
                         <Route path=path!("contacts/:id") view=contacts::ContactPage ssr=SsrMode::Async />
                         <Route path=path!("quizzes/:id") view=admin::QuizBuilderPage />

@@ -4,6 +4,7 @@
 mod accounts;
 mod actions;
 mod contacts;
+mod leads;
 mod quizzes;
 mod responses;
 mod segments;
@@ -11,6 +12,7 @@ mod segments;
 pub use accounts::AccountStore;
 pub use actions::{ActionStore, Delivery, DeliveryOutcome, DueDelivery};
 pub use contacts::ContactStore;
+pub use leads::{LeadStore, LeadTier};
 pub use quizzes::{PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary};
 pub use responses::{AnsweredStep, Placement, QuizSession, ResponseStore};
 pub use segments::{Rebuild, SegmentStore, SegmentSummary, Stay, Tier, TierSummary};
@@ -41,6 +43,7 @@ pub trait Store:
     AccountStore
     + ActionStore
     + ContactStore
+    + LeadStore
     + QuizStore
     + ResponseStore
     + SegmentStore

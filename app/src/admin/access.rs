@@ -28,6 +28,7 @@ pub const ADMIN_PAGES: &[(&str, &str, Access)] = &[
     ("/admin", "Dashboard", Access::SignedIn),
     ("/admin/quizzes", "Quizzes", Access::Funnels),
     ("/admin/segments", "Segments", Access::Funnels),
+    ("/admin/leads", "Leads", Access::SignedIn),
     ("/admin/contacts", "Contacts", Access::SignedIn),
     ("/admin/settings", "Settings", Access::Owner),
 ];

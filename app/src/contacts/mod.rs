@@ -178,6 +178,7 @@ pub fn ContactPage() -> impl IntoView {
                     }
                 })}
             </Transition>
+            <crate::leads::LeadSection contact_id=Signal::derive(id) />
             <crate::admin::SegmentVerdicts contact_id=Signal::derive(id) />
             <section aria-labelledby="timeline-heading">
                 <h2 id="timeline-heading">"Timeline"</h2>

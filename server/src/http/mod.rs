@@ -3,6 +3,7 @@
 mod auth;
 mod embed;
 mod ingest;
+mod leads_export;
 mod render;
 pub mod respond;
 mod security;
@@ -71,6 +72,7 @@ pub fn router(
         .route("/q/{slug}/result", post(respond::post_result))
         .route("/embed/{file}", get(embed::embed_script))
         .route("/embed-frame.js", get(embed::frame_script))
+        .route("/admin/leads/export.csv", get(leads_export::export))
         // Reads its own bodies, up to 1 MB, instead of the global limit.
         .merge(ingest::routes())
         .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), {

@@ -132,7 +132,7 @@ async fn members(
 
 /// One CSV field: quoted when it needs to be, and with formulas
 /// neutralised so opening the file never runs what a respondent typed.
-fn cell(text: &str) -> String {
+pub(super) fn cell(text: &str) -> String {
     let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {

@@ -78,6 +78,9 @@ macro_rules! merge_into {
             "UPDATE contact_visitors SET contact_id = $1 WHERE contact_id = $2",
             "UPDATE webhook_deliveries SET contact_id = $1 WHERE contact_id = $2",
             "UPDATE lead_changes SET contact_id = $1 WHERE contact_id = $2",
+            // The kept contact's lead wins; else it takes the other's.
+            "UPDATE leads SET contact_id = $1 WHERE contact_id = $2 \
+             AND NOT EXISTS (SELECT 1 FROM leads k WHERE k.contact_id = $1)",
             "INSERT INTO contact_tags (contact_id, tag, added_at) \
              SELECT $1, tag, added_at FROM contact_tags WHERE contact_id = $2 \
              ON CONFLICT (contact_id, tag) DO NOTHING",
@@ -270,7 +273,7 @@ const CONTACT_FILTER: &str = "FROM contacts c WHERE \
     AND c.last_seen >= $5 AND c.last_seen <= $6";
 
 /// `%text%` for LIKE, with LIKE's own wildcards taken literally.
-fn like_pattern(text: &str) -> String {
+pub(super) fn like_pattern(text: &str) -> String {
     let text = text.trim().to_lowercase();
     if text.is_empty() {
         return String::new();

@@ -4,6 +4,7 @@
 mod accounts;
 mod actions;
 mod contacts;
+mod leads;
 pub use contacts::timeline_sql;
 mod postgres;
 mod quizzes;

@@ -305,6 +305,26 @@ impl ResponseStore for SqlStore {
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
+                        // The lead lists follow the latest placement; the
+                        // status sales gave the lead stays.
+                        sqlx::query(
+                            "INSERT INTO leads (contact_id, segment_id, tier_slug, next_step, session_id, score, placed_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                             ON CONFLICT (contact_id) DO UPDATE SET segment_id = excluded.segment_id, \
+                             tier_slug = excluded.tier_slug, next_step = excluded.next_step, \
+                             session_id = excluded.session_id, score = excluded.score, \
+                             placed_at = excluded.placed_at",
+                        )
+                        .bind(contact_id)
+                        .bind(segment_id)
+                        .bind(&slug)
+                        .bind(&next_step)
+                        .bind(session_id)
+                        .bind(scores.total)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
                         break;
                     }
                 }

@@ -9,6 +9,7 @@ mod cli;
 mod contacts;
 mod health;
 mod ingest;
+mod leads;
 mod pages;
 mod quizzes;
 mod respond;

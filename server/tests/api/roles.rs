@@ -29,6 +29,7 @@ const PAGES: &[(&str, &str, Expect)] = &[
     ("/admin", "/admin", SIGNED_IN_PAGE),
     ("/admin/quizzes", "/admin/quizzes", FUNNELS_PAGE),
     ("/admin/contacts", "/admin/contacts", SIGNED_IN_PAGE),
+    ("/admin/leads", "/admin/leads", SIGNED_IN_PAGE),
     // The test's first contact, made before anything else, has id 1.
     ("/admin/contacts/{id}", "/admin/contacts/1", SIGNED_IN_PAGE),
     ("/admin/quizzes/{id}", "/admin/quizzes/1", FUNNELS_PAGE),
@@ -222,6 +223,35 @@ fn server_functions(
             vec![("contact_id", contact_id.to_string())],
             SIGNED_IN_FN,
         ),
+        (
+            "/api/leads/list",
+            vec![("query", String::new())],
+            SIGNED_IN_FN,
+        ),
+        (
+            "/api/leads/get",
+            vec![("contact_id", contact_id.to_string())],
+            SIGNED_IN_FN,
+        ),
+        // The table's contact is made a lead in the setup below.
+        (
+            "/api/leads/status",
+            vec![
+                ("contact_id", contact_id.to_string()),
+                ("status", "contacted".into()),
+                ("note", String::new()),
+            ],
+            SIGNED_IN_FN,
+        ),
+        (
+            "/api/leads/owner",
+            vec![
+                ("contact_id", contact_id.to_string()),
+                ("owner", String::new()),
+                ("note", String::new()),
+            ],
+            SIGNED_IN_FN,
+        ),
         ("/api/contacts/export", contact(), OWNER_FN),
         // Last: the owner's call erases the contact.
         ("/api/contacts/erase", contact(), OWNER_FN),
@@ -278,6 +308,11 @@ async fn each_role_gets_the_intended_answer_everywhere(backend: Backend) {
         .add_action(segment, &action, Some("whsec_table"), 0)
         .await
         .unwrap();
+    crate::contacts::sql(
+        &app,
+        "INSERT INTO leads (contact_id, tier_slug, next_step, placed_at) VALUES (1, 'finished', 'nurture', 0)",
+    )
+    .await;
     crate::contacts::sql(
         &app,
         &format!(
