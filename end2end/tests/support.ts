@@ -1,4 +1,4 @@
-import { expect, Page } from "@playwright/test";
+import { Browser, expect, Page } from "@playwright/test";
 
 /** Clicks that land before the WebAssembly has hydrated the page are lost. */
 export async function waitForHydration(page: Page) {
@@ -24,4 +24,25 @@ export async function signInAsOwner(page: Page) {
     await page.getByRole("button", { name: "Sign in" }).click();
   }
   await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+}
+
+/**
+ * A new sales user, invited by the owner through Settings, signed in in a
+ * browser context of their own.
+ */
+export async function newSalesUser(browser: Browser, email: string): Promise<Page> {
+  const owner = await (await browser.newContext()).newPage();
+  await signInAsOwner(owner);
+  await owner.goto("/admin/settings");
+  await waitForHydration(owner);
+  await owner.getByLabel("Email", { exact: true }).fill(email);
+  await owner.getByLabel("Role", { exact: true }).selectOption("sales");
+  await owner.getByRole("button", { name: "Create invitation link" }).click();
+  const link = (await owner.locator("code.invite-link").textContent()) ?? "";
+  const sales = await (await browser.newContext()).newPage();
+  await sales.goto(link);
+  await sales.getByLabel(/^Password/).fill(ownerPassword);
+  await sales.getByRole("button", { name: "Create my account" }).click();
+  await expect(sales.getByRole("heading", { name: "Dashboard" })).toBeVisible();
+  return sales;
 }
