@@ -64,7 +64,7 @@ const TIERS: &[(&str, &str, &str, &str, &str, &str)] = &[
 ];
 
 async fn seed_playbook(store: &dyn Store, now: i64) -> Result<bool, StartupError> {
-    if !store.segments(now).await.map_err(internal)?.is_empty() {
+    if !store.segments().await.map_err(internal)?.is_empty() {
         return Ok(false);
     }
     let mut tiers = Vec::new();

@@ -24,6 +24,8 @@ impl Application {
     pub async fn build(config: ServeConfig) -> Result<Self, StartupError> {
         let store = SqlStore::connect(&config.database_url).await?;
         store.migrate().await?;
+        store.listen();
+        let changes = store.count_changes();
         let listener = bind(&config.addr).await?;
         let addr = listener
             .local_addr()
@@ -47,7 +49,10 @@ impl Application {
         let (sweep_store, sweep_clock) = (store.clone(), config.clock.clone());
         periodically(MEMBERSHIP_SWEEP, "segment membership sweep", move || {
             let (store, clock) = (sweep_store.clone(), sweep_clock.clone());
-            async move { store.sync_memberships(None, clock.now()).await }
+            async move {
+                store.sync_memberships(None, clock.now()).await?;
+                store.record_daily_counts(TREND_DAYS, clock.now()).await
+            }
         });
         let (outbox_store, outbox_clock) = (store.clone(), config.clock.clone());
         periodically(OUTBOX_EVERY, "webhook outbox", move || {
@@ -60,7 +65,13 @@ impl Application {
             sessions: config.sessions,
             spam: config.spam,
         };
-        let router = http::router(ctx, addr, &config.site_root, config.quiz_posts_per_minute);
+        let router = http::router(
+            ctx,
+            addr,
+            &config.site_root,
+            config.quiz_posts_per_minute,
+            changes,
+        );
         Ok(Self {
             listener,
             addr,
@@ -91,6 +102,8 @@ impl Application {
 }
 
 const MEMBERSHIP_SWEEP: Duration = Duration::from_secs(60);
+/// The longest trend the dashboard draws.
+const TREND_DAYS: u32 = 90;
 /// Webhooks leave within about this long of the entry that fires them.
 const OUTBOX_EVERY: Duration = Duration::from_secs(1);
 

@@ -4,6 +4,7 @@
 mod accounts;
 mod actions;
 mod contacts;
+mod dashboard;
 mod leads;
 mod quizzes;
 mod responses;
@@ -12,6 +13,10 @@ mod segments;
 pub use accounts::AccountStore;
 pub use actions::{ActionStore, Delivery, DeliveryOutcome, DueDelivery};
 pub use contacts::ContactStore;
+pub use dashboard::{
+    DashboardStore, Funnel, FunnelFilter, FunnelQuestion, LiveCounts, SegmentCount, TierCount,
+    Trend,
+};
 pub use leads::{LeadStore, LeadTier};
 pub use quizzes::{PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary};
 pub use responses::{AnsweredStep, Placement, QuizSession, ResponseStore};
@@ -43,6 +48,7 @@ pub trait Store:
     AccountStore
     + ActionStore
     + ContactStore
+    + DashboardStore
     + LeadStore
     + QuizStore
     + ResponseStore

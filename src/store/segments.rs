@@ -11,7 +11,9 @@ pub struct SegmentSummary {
     pub name: String,
     pub description: String,
     pub rule: Rule,
-    /// Contacts matching the rule now.
+    /// Contacts in the segment: its stored memberships, kept current as
+    /// contacts change, as time windows pass and (after a rule changes) as
+    /// the rebuild goes.
     pub count: i64,
     pub updated_at: i64,
 }
@@ -95,11 +97,11 @@ pub trait SegmentStore: Send + Sync {
         now: i64,
     ) -> StoreResult<()>;
 
-    /// One segment with its live count.
-    async fn segment(&self, id: i64, now: i64) -> StoreResult<SegmentSummary>;
+    /// One segment with its count.
+    async fn segment(&self, id: i64) -> StoreResult<SegmentSummary>;
 
-    /// Every segment with its live count, by name.
-    async fn segments(&self, now: i64) -> StoreResult<Vec<SegmentSummary>>;
+    /// Every segment with its count, by name.
+    async fn segments(&self) -> StoreResult<Vec<SegmentSummary>>;
 
     /// How many contacts a rule matches at `now` (the builder's preview).
     async fn count_matching(&self, rule: &Rule, now: i64) -> StoreResult<i64>;

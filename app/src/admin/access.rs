@@ -26,6 +26,8 @@ impl Access {
 /// The admin pages, their access and their place in the navigation.
 pub const ADMIN_PAGES: &[(&str, &str, Access)] = &[
     ("/admin", "Dashboard", Access::SignedIn),
+    // The dashboard's live counts (not a page of its own).
+    ("/admin/live", "", Access::SignedIn),
     ("/admin/quizzes", "Quizzes", Access::Funnels),
     ("/admin/segments", "Segments", Access::Funnels),
     ("/admin/leads", "Leads", Access::SignedIn),

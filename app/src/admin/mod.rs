@@ -29,7 +29,7 @@ pub fn AdminLayout() -> impl IntoView {
                     user.map(|u| {
                         let links = ADMIN_PAGES
                             .iter()
-                            .filter(|(_, _, access)| access.allows(u.role))
+                            .filter(|(_, label, access)| !label.is_empty() && access.allows(u.role))
                             .map(|(href, label, _)| view! { <li><a href=*href>{*label}</a></li> })
                             .collect_view();
                         view! {

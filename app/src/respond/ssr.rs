@@ -176,6 +176,7 @@ pub async fn current(
             }))
         }
         None => {
+            record_view(ctx, contact, published.quiz_id, slug, now).await;
             let def = &published.definition;
             let current = first_question(def).unwrap_or_default();
             let mut view = step_view(ViewInput {
@@ -194,6 +195,28 @@ pub async fn current(
         }
     }
 }
+
+/// The quiz funnel's first step: this visitor opened the quiz. Counted
+/// once per visitor and quiz (the key makes a second view store nothing);
+/// a failure only loses a count, so it never fails the page.
+async fn record_view(ctx: &AppContext, contact: i64, quiz_id: i64, slug: &str, now: i64) {
+    use quizfunnel::contact::{NewEvent, Subject};
+    let mut properties = serde_json::Map::new();
+    properties.insert("quiz".into(), slug.into());
+    let event = NewEvent {
+        subject: Subject::Contact(contact),
+        name: QUIZ_VIEWED.into(),
+        properties,
+        occurred_at: now,
+        idempotency_key: Some(format!("{QUIZ_VIEWED}:{quiz_id}:{contact}")),
+    };
+    if let Err(e) = ctx.store.ingest_events(&[(0, event)], now).await {
+        tracing::warn!(error = %e, "quiz view not counted");
+    }
+}
+
+/// The event of a first view of a quiz; its key starts `quiz_viewed:{quiz id}:`.
+pub const QUIZ_VIEWED: &str = "quiz_viewed";
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields

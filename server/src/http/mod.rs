@@ -4,6 +4,7 @@ mod auth;
 mod embed;
 mod ingest;
 mod leads_export;
+mod live;
 mod render;
 pub mod respond;
 mod security;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub ctx: AppContext,
     pub limiter: Arc<respond::PostLimiter>,
+    /// Told whenever counts may have changed.
+    pub changes: tokio::sync::broadcast::Sender<()>,
 }
 
 /// The page routes, worked out once per process. Working them out renders the
@@ -48,6 +51,7 @@ pub fn router(
     addr: SocketAddr,
     site_root: &Path,
     quiz_posts_per_minute: u32,
+    changes: tokio::sync::broadcast::Sender<()>,
 ) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("quizfunnel")
@@ -59,6 +63,7 @@ pub fn router(
         leptos_options,
         ctx: ctx.clone(),
         limiter: Arc::new(respond::PostLimiter::new(quiz_posts_per_minute)),
+        changes,
     };
     let routes = route_list();
     Router::new()
@@ -73,6 +78,7 @@ pub fn router(
         .route("/embed/{file}", get(embed::embed_script))
         .route("/embed-frame.js", get(embed::frame_script))
         .route("/admin/leads/export.csv", get(leads_export::export))
+        .route("/admin/live", get(live::live))
         // Reads its own bodies, up to 1 MB, instead of the global limit.
         .merge(ingest::routes())
         .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), {

@@ -26,7 +26,7 @@ pub fn routes() -> Router<super::AppState> {
 }
 
 async fn list(State(ctx): State<AppContext>, _: ServerKey) -> Response {
-    match ctx.store.segments(ctx.clock.now()).await {
+    match ctx.store.segments().await {
         Ok(segments) => Json(
             segments
                 .into_iter()

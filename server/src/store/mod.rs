@@ -4,6 +4,7 @@
 mod accounts;
 mod actions;
 mod contacts;
+mod dashboard;
 mod leads;
 pub use contacts::timeline_sql;
 mod postgres;
@@ -33,7 +34,12 @@ pub enum Db {
 pub struct SqlStore {
     db: Db,
     describe: String,
+    /// Told whenever counts may have changed, for the live dashboard.
+    changes: tokio::sync::broadcast::Sender<()>,
 }
+
+/// The Postgres channel instances tell each other about count changes on.
+pub(crate) const CHANGES_CHANNEL: &str = "quizfunnel_counts";
 
 impl SqlStore {
     pub async fn connect(url: &str) -> Result<Self, StartupError> {
@@ -50,7 +56,54 @@ impl SqlStore {
             }
             other => return Err(StartupError::UnknownScheme(other.to_string())),
         };
-        Ok(Self { db, describe })
+        let (changes, _) = tokio::sync::broadcast::channel(64);
+        Ok(Self {
+            db,
+            describe,
+            changes,
+        })
+    }
+
+    /// Where to subscribe to hear (with no details) whenever counts may
+    /// have changed, here or, on Postgres, in another instance once
+    /// [`SqlStore::listen`] runs.
+    pub fn count_changes(&self) -> tokio::sync::broadcast::Sender<()> {
+        self.changes.clone()
+    }
+
+    /// Counts may have changed: tell this instance's listeners now, and
+    /// other instances through Postgres (`notify_in` does that inside the
+    /// transaction, so they hear it only once it commits).
+    pub(crate) fn counts_changed(&self) {
+        let _ = self.changes.send(());
+    }
+
+    /// Relays other instances' count changes (Postgres) to this one's
+    /// listeners, reconnecting when the connection drops.
+    pub fn listen(&self) {
+        let Db::Postgres(pool) = &self.db else {
+            return;
+        };
+        let (pool, changes) = (pool.clone(), self.changes.clone());
+        tokio::spawn(async move {
+            loop {
+                match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(mut listener) => {
+                        if let Err(e) = listener.listen(CHANGES_CHANNEL).await {
+                            tracing::warn!(error = %e, "cannot listen for count changes");
+                        } else {
+                            while listener.recv().await.is_ok() {
+                                let _ = changes.send(());
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot listen for count changes"),
+                }
+                // Whatever changed meanwhile: have everyone read again.
+                let _ = changes.send(());
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        });
     }
 
     /// A human description of where data goes, without credentials.
@@ -60,6 +113,10 @@ impl SqlStore {
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    pub(crate) fn is_postgres(&self) -> bool {
+        matches!(self.db, Db::Postgres(_))
     }
 
     pub async fn migrate(&self) -> Result<(), StartupError> {

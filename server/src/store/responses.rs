@@ -2,7 +2,7 @@
 
 use super::SqlStore;
 use super::sql::bind_all;
-use super::sql::{BeginWrite, db_err, with_pool};
+use super::sql::{BeginWrite, db_err, notify_changes, with_pool};
 use async_trait::async_trait;
 use quizfunnel::quiz::{Answers, Scores};
 use quizfunnel::rule::{Rule, compile};
@@ -225,6 +225,7 @@ impl ResponseStore for SqlStore {
     ) -> StoreResult<QuizSession> {
         let event_sql = self.insert_event_sql();
         let dialect = self.dialect();
+        let pg = self.is_postgres();
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let finished: Option<(i64, i64, i64)> = sqlx::query_as(
@@ -334,9 +335,12 @@ impl ResponseStore for SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
+                notify_changes!(tx, pg);
             }
             tx.commit().await.map_err(db_err)
         })?;
+        // A completion places a lead in a tier: the dashboard counts it.
+        self.counts_changed();
         let session = self.session_by_id(session_id).await?;
         self.contact_changed(session.contact_id, now).await;
         Ok(session)

@@ -1,7 +1,7 @@
 //! Segments counted live with the rule compiler, and the tier playbook.
 
 use super::contacts::SummaryRow;
-use super::sql::{BeginWrite, bind_all, conflict_as, db_err, with_pool};
+use super::sql::{BeginWrite, bind_all, conflict_as, db_err, notify_changes, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
 use quizfunnel::action::ActionKind;
@@ -21,6 +21,7 @@ struct SegmentRow {
     name: String,
     description: String,
     rule: String,
+    member_count: i64,
     updated_at: i64,
 }
 
@@ -34,7 +35,7 @@ impl SqlStore {
 
     async fn segment_rows(&self) -> StoreResult<Vec<SegmentRow>> {
         with_pool!(self.db(), read, |pool| {
-            sqlx::query_as("SELECT id, slug, name, description, rule, updated_at FROM segments ORDER BY name, id")
+            sqlx::query_as("SELECT id, slug, name, description, rule, member_count, updated_at FROM segments ORDER BY name, id")
                 .fetch_all(pool)
                 .await
                 .map_err(db_err)
@@ -195,11 +196,13 @@ impl SqlStore {
             return Ok(());
         }
         let (from, to) = range;
-        with_pool!(self.db(), write, |pool| {
+        let pg = self.is_postgres();
+        let changed = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
+            let mut changed = 0;
             for step in work {
                 for sql in &step.sync {
-                    bind_all!(
+                    changed += bind_all!(
                         sqlx::query(sql)
                             .bind(step.segment_id)
                             .bind(now)
@@ -209,7 +212,8 @@ impl SqlStore {
                     )
                     .execute(&mut *tx)
                     .await
-                    .map_err(db_err)?;
+                    .map_err(db_err)?
+                    .rows_affected();
                 }
                 for sql in &step.actions {
                     sqlx::query(sql)
@@ -225,8 +229,16 @@ impl SqlStore {
                     hand_off!(tx, step.segment_id, segment_name, (from, to), now);
                 }
             }
-            tx.commit().await.map_err(db_err)
-        })
+            if changed > 0 {
+                notify_changes!(tx, pg);
+            }
+            tx.commit().await.map_err(db_err)?;
+            Ok::<_, StoreError>(changed)
+        })?;
+        if changed > 0 {
+            self.counts_changed();
+        }
+        Ok(())
     }
 
     async fn stays(&self, sql: &str, id: i64, limit: u32) -> StoreResult<Vec<Stay>> {
@@ -521,10 +533,10 @@ impl SegmentStore for SqlStore {
         Ok(())
     }
 
-    async fn segment(&self, id: i64, now: i64) -> StoreResult<SegmentSummary> {
+    async fn segment(&self, id: i64) -> StoreResult<SegmentSummary> {
         let row: SegmentRow = with_pool!(self.db(), read, |pool| {
             sqlx::query_as(
-                "SELECT id, slug, name, description, rule, updated_at FROM segments WHERE id = $1",
+                "SELECT id, slug, name, description, rule, member_count, updated_at FROM segments WHERE id = $1",
             )
             .bind(id)
             .fetch_optional(pool)
@@ -532,19 +544,19 @@ impl SegmentStore for SqlStore {
             .map_err(db_err)?
             .ok_or(StoreError::NotFound)
         })?;
-        let summary = self.summary(row, 0)?;
-        let count = self.count_matching(&summary.rule, now).await?;
-        Ok(SegmentSummary { count, ..summary })
+        let count = row.member_count;
+        self.summary(row, count)
     }
 
-    async fn segments(&self, now: i64) -> StoreResult<Vec<SegmentSummary>> {
-        let mut out = Vec::new();
-        for row in self.segment_rows().await? {
-            let summary = self.summary(row, 0)?;
-            let count = self.count_matching(&summary.rule, now).await?;
-            out.push(SegmentSummary { count, ..summary });
-        }
-        Ok(out)
+    async fn segments(&self) -> StoreResult<Vec<SegmentSummary>> {
+        self.segment_rows()
+            .await?
+            .into_iter()
+            .map(|row| {
+                let count = row.member_count;
+                self.summary(row, count)
+            })
+            .collect()
     }
 
     async fn count_matching(&self, rule: &Rule, now: i64) -> StoreResult<i64> {

@@ -50,6 +50,21 @@ macro_rules! bind_all {
 }
 pub(crate) use bind_all;
 
+/// Inside a transaction `$tx` on Postgres (`$pg`): tell the other instances
+/// that counts changed, once the transaction commits.
+macro_rules! notify_changes {
+    ($tx:ident, $pg:expr) => {
+        if $pg {
+            sqlx::query("SELECT pg_notify($1, '')")
+                .bind($crate::store::CHANGES_CHANNEL)
+                .execute(&mut *$tx)
+                .await
+                .map_err(db_err)?;
+        }
+    };
+}
+pub(crate) use notify_changes;
+
 /// Database errors become store errors; a broken uniqueness rule becomes
 /// `Conflict` with the caller's words for it.
 pub fn db_err(e: sqlx::Error) -> StoreError {

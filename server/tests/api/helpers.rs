@@ -107,6 +107,17 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, None).await
 }
 
+/// Another server process's worth of app on the same database, as a second
+/// instance behind a load balancer would be.
+pub async fn second_instance(first: &TestApp) -> TestApp {
+    start(
+        first.database_url.clone(),
+        tempfile::tempdir().expect("temp dir"),
+        None,
+    )
+    .await
+}
+
 /// `spawn_app`, with the retention job running every `retention_every`.
 pub async fn spawn_app_with(
     backend: Backend,
@@ -117,6 +128,14 @@ pub async fn spawn_app_with(
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
         Backend::Postgres => fresh_postgres_database().await,
     };
+    start(database_url, dir, retention_every).await
+}
+
+async fn start(
+    database_url: String,
+    dir: tempfile::TempDir,
+    retention_every: Option<std::time::Duration>,
+) -> TestApp {
     let clock = Clock::default();
     let app = Application::build(ServeConfig {
         database_url: database_url.clone(),

@@ -7,6 +7,7 @@ mod accounts;
 mod actions;
 mod cli;
 mod contacts;
+mod dashboard;
 mod health;
 mod ingest;
 mod leads;

@@ -74,7 +74,17 @@ fn server_functions(
         ("/api/quiz/result", vec![("slug", "growth".into())], ANYONE),
         ("/api/quiz/result/send", vec![], ANYONE),
         ("/api/quizzes", vec![], FUNNELS_FN),
-        ("/api/dashboard", vec![], SIGNED_IN_FN),
+        ("/api/dashboard", vec![("days", "30".into())], SIGNED_IN_FN),
+        (
+            "/api/dashboard/funnel",
+            vec![
+                ("quiz", String::new()),
+                ("from", String::new()),
+                ("until", String::new()),
+                ("source", String::new()),
+            ],
+            SIGNED_IN_FN,
+        ),
         (
             "/api/quizzes/create",
             vec![("title", "Role table quiz".into())],

@@ -80,7 +80,7 @@ pub(super) mod ssr {
                     .insert(quiz.slug, published.definition.rule_catalog());
             }
         }
-        for segment in ctx.store.segments(ctx.clock.now()).await.map_err(fail)? {
+        for segment in ctx.store.segments().await.map_err(fail)? {
             catalog.segments.insert(segment.slug, Some(segment.rule));
         }
         Ok(catalog)
@@ -103,14 +103,14 @@ pub(super) mod ssr {
 #[server(endpoint = "segments")]
 pub async fn segments() -> Result<Vec<SegmentSummary>, AppError> {
     let ctx = ssr::marketer()?;
-    ctx.store.segments(ctx.clock.now()).await.map_err(ssr::fail)
+    ctx.store.segments().await.map_err(ssr::fail)
 }
 
 #[server(endpoint = "segments/get")]
 pub async fn segment(id: i64) -> Result<SegmentEdit, AppError> {
     let ctx = ssr::marketer()?;
     let now = ctx.clock.now();
-    let segment = ctx.store.segment(id, now).await.map_err(ssr::fail)?;
+    let segment = ctx.store.segment(id).await.map_err(ssr::fail)?;
     let members = ctx
         .store
         .members_matching(&segment.rule, now, 0, MEMBERS_SHOWN)
@@ -171,7 +171,7 @@ pub async fn save_segment(
     let now = ctx.clock.now();
     let id = match id {
         Some(id) => {
-            let current = ctx.store.segment(id, now).await.map_err(ssr::fail)?;
+            let current = ctx.store.segment(id).await.map_err(ssr::fail)?;
             let rule = ssr::checked_rule(&ctx, &text, Some(&current.slug)).await?;
             ctx.store
                 .update_segment(id, name, description.trim(), &rule, now)
@@ -216,7 +216,7 @@ pub async fn why(contact_id: i64) -> Result<ContactSegments, AppError> {
     crate::auth::ssr::require(|_| true, "see contacts")?;
     let ctx = crate::state::AppContext::get();
     let now = ctx.clock.now();
-    let segments = ctx.store.segments(now).await.map_err(ssr::fail)?;
+    let segments = ctx.store.segments().await.map_err(ssr::fail)?;
     let events: Vec<String> = segments
         .iter()
         .flat_map(|s| s.rule.referenced_events())
@@ -274,7 +274,7 @@ pub async fn save_playbook(tiers: Vec<Tier>) -> Result<(), AppError> {
     let ctx = ssr::marketer()?;
     let known: std::collections::BTreeSet<i64> = ctx
         .store
-        .segments(ctx.clock.now())
+        .segments()
         .await
         .map_err(ssr::fail)?
         .into_iter()

@@ -1,0 +1,293 @@
+//! The live dashboard: counts pushed over server-sent events (across
+//! instances on Postgres), and the quiz funnel; on both databases.
+
+use crate::helpers::{Backend, TestApp, client, post_form, second_instance, spawn_app};
+use futures_util::StreamExt;
+use quizfunnel::account::Role;
+use quizfunnel::rule::Rule;
+use quizfunnel::store::{QuizStore, SegmentStore, Tier};
+use serde_json::Value;
+use std::time::Duration;
+
+/// Reads `/admin/live` as a browser's EventSource would.
+struct Live {
+    chunks: std::pin::Pin<
+        Box<dyn futures_util::Stream<Item = reqwest::Result<axum::body::Bytes>> + Send>,
+    >,
+    buffer: String,
+}
+
+impl Live {
+    async fn open(app: &TestApp, c: &reqwest::Client) -> Live {
+        let res = c.get(app.url("/admin/live")).send().await.unwrap();
+        assert_eq!(res.status(), 200);
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream")
+        );
+        Live {
+            chunks: Box::pin(res.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next `counts` event's data (waiting up to a minute).
+    async fn next_counts(&mut self) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let event: String = self.buffer.drain(..end + 2).collect();
+                if event.lines().any(|l| l == "event: counts") {
+                    let data: String = event
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("data: "))
+                        .collect();
+                    return serde_json::from_str(&data).unwrap();
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout_at(deadline, self.chunks.next())
+                .await
+                .expect("a counts event within a minute")
+                .expect("the stream stays open")
+                .unwrap();
+            self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+    }
+}
+
+fn leads_in(counts: &Value, tier: &str) -> i64 {
+    counts["tiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["slug"] == tier)
+        .map(|t| t["leads"].as_i64().unwrap())
+        .unwrap()
+}
+
+/// The growth quiz published, with one tier placing every completer.
+async fn quiz_with_a_tier(app: &TestApp) {
+    let quiz = app
+        .store
+        .create_quiz("growth", &quizfunnel::quiz::demo::growth_quiz(), 0)
+        .await
+        .unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
+    let rule = Rule::parse("completed(growth)").unwrap();
+    let segment = app
+        .store
+        .create_segment("finished", "Finished", "", &rule, 0)
+        .await
+        .unwrap();
+    app.store
+        .set_playbook(&[Tier {
+            segment_id: segment,
+            next_step: "nurture".into(),
+            outcome_key: None,
+        }])
+        .await
+        .unwrap();
+}
+
+/// One respondent's visit and answers, each step a couple of seconds on.
+async fn respond(app: &TestApp, steps: &[&[(&str, &str)]]) {
+    let c = client();
+    c.get(app.url("/q/growth")).send().await.unwrap();
+    for step in steps {
+        app.clock.advance(2_000);
+        let res = post_form(&c, &app.url("/q/growth"), step).await;
+        assert_eq!(res.status(), 303, "{step:?}");
+    }
+}
+
+fn with_email<'a>(
+    path: &[&'a [(&'a str, &'a str)]],
+    email: &'a str,
+) -> Vec<Vec<(&'a str, &'a str)>> {
+    let mut steps: Vec<Vec<(&str, &str)>> = path.iter().map(|s| s.to_vec()).collect();
+    let last = steps.last_mut().unwrap();
+    for field in last.iter_mut() {
+        if field.0 == "email" {
+            field.1 = email;
+        }
+    }
+    steps
+}
+
+async fn a_completion_reaches_an_open_dashboard_stream(backend: Backend) {
+    let app = spawn_app(backend).await;
+    quiz_with_a_tier(&app).await;
+    let (marketer, _) = app.signed_in(Role::Marketer).await;
+    let mut live = Live::open(&app, &marketer).await;
+    let before = live.next_counts().await;
+    assert_eq!(leads_in(&before, "finished"), 0);
+
+    respond(&app, crate::respond::FULL_PATH).await;
+    let mut counts = live.next_counts().await;
+    while leads_in(&counts, "finished") == 0 {
+        counts = live.next_counts().await;
+    }
+    assert_eq!(leads_in(&counts, "finished"), 1);
+    let finished = counts["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["slug"] == "finished")
+        .unwrap()
+        .clone();
+    assert_eq!(finished["members"], 1);
+
+    // Nobody signed out gets the stream.
+    let res = client().get(app.url("/admin/live")).send().await.unwrap();
+    assert_ne!(res.status(), 200);
+}
+
+async fn a_completion_on_one_instance_reaches_a_dashboard_on_another(backend: Backend) {
+    let a = spawn_app(backend).await;
+    quiz_with_a_tier(&a).await;
+    let b = second_instance(&a).await;
+    let (marketer, _) = b.signed_in(Role::Marketer).await;
+    let mut live = Live::open(&b, &marketer).await;
+    assert_eq!(leads_in(&live.next_counts().await, "finished"), 0);
+    respond(&a, crate::respond::FULL_PATH).await;
+    let mut counts = live.next_counts().await;
+    while leads_in(&counts, "finished") == 0 {
+        counts = live.next_counts().await;
+    }
+    assert_eq!(leads_in(&counts, "finished"), 1);
+}
+
+async fn the_funnel_counts_each_step_and_skips_what_a_branch_skipped(backend: Backend) {
+    let app = spawn_app(backend).await;
+    quiz_with_a_tier(&app).await;
+    let tail: &[&[(&str, &str)]] = &crate::respond::FULL_PATH[3..];
+    // Ada: the whole quiz.
+    let ada = with_email(crate::respond::FULL_PATH, "ada@example.com");
+    let ada: Vec<&[(&str, &str)]> = ada.iter().map(|s| s.as_slice()).collect();
+    respond(&app, &ada).await;
+    // Bo: "just exploring" jumps over budget and urgency, then finishes.
+    let mut bo: Vec<&[(&str, &str)]> = vec![&[("question", "stage"), ("answer", "idea")]];
+    let bo_tail = with_email(tail, "bo@example.com");
+    bo.extend(bo_tail.iter().map(|s| s.as_slice()));
+    respond(&app, &bo).await;
+    // Cy: two answers, then leaves at urgency.
+    respond(
+        &app,
+        &[
+            &[("question", "stage"), ("answer", "growing")],
+            &[("question", "budget"), ("answer", "mid")],
+        ],
+    )
+    .await;
+    // Di: opens the quiz and leaves.
+    respond(&app, &[]).await;
+
+    let (sales, _) = app.signed_in(Role::Sales).await;
+    let res = post_form(
+        &sales,
+        &app.url("/api/dashboard/funnel"),
+        &[
+            ("quiz", "growth"),
+            ("from", ""),
+            ("until", ""),
+            ("source", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    let view: Value = res.json().await.unwrap();
+    let f = &view["funnel"];
+    assert_eq!(
+        (f["views"].as_i64(), f["starts"].as_i64()),
+        (Some(4), Some(3))
+    );
+    let steps: Vec<(String, i64, i64)> = f["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| {
+            (
+                q["key"].as_str().unwrap().to_string(),
+                q["reached"].as_i64().unwrap(),
+                q["stopped"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, i64, i64)> = [
+        ("stage", 3, 0),
+        // Bo never saw budget or urgency: not a drop-off.
+        ("budget", 2, 0),
+        ("urgency", 2, 1),
+        ("channels", 2, 0),
+        ("blocker", 2, 0),
+        ("team", 2, 0),
+        ("contact", 2, 0),
+    ]
+    .iter()
+    .map(|(k, r, s)| (k.to_string(), *r, *s))
+    .collect();
+    assert_eq!(steps, expected);
+    assert_eq!(
+        (f["completions"].as_i64(), f["captured"].as_i64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(f["tiers"], serde_json::json!([["finished", 2]]));
+
+    // A source nobody came from counts nobody; a bad date is refused.
+    let res = post_form(
+        &sales,
+        &app.url("/api/dashboard/funnel"),
+        &[
+            ("quiz", "growth"),
+            ("from", ""),
+            ("until", ""),
+            ("source", "nowhere"),
+        ],
+    )
+    .await;
+    let view: Value = res.json().await.unwrap();
+    assert_eq!(view["funnel"]["views"], 0);
+    let res = post_form(
+        &sales,
+        &app.url("/api/dashboard/funnel"),
+        &[
+            ("quiz", "growth"),
+            ("from", "soon"),
+            ("until", ""),
+            ("source", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let res = post_form(
+        &sales,
+        &app.url("/api/dashboard/funnel"),
+        &[
+            ("quiz", "nope"),
+            ("from", ""),
+            ("until", ""),
+            ("source", ""),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+}
+
+crate::on_both_backends!(
+    a_completion_reaches_an_open_dashboard_stream,
+    the_funnel_counts_each_step_and_skips_what_a_branch_skipped,
+);
+
+mod across_instances {
+    /// Instances share counts through Postgres; SQLite is one process.
+    #[tokio::test]
+    async fn postgres() {
+        super::a_completion_on_one_instance_reaches_a_dashboard_on_another(
+            crate::helpers::Backend::Postgres,
+        )
+        .await
+    }
+}
