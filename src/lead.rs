@@ -112,6 +112,10 @@ impl LeadCursor {
 pub struct LeadFilter {
     /// A tier's segment slug; `None` (`tier=all`): every tier.
     pub tier: Option<String>,
+    /// The members of this segment instead of the leads: the same list,
+    /// where "entered" is when they entered the segment, and those who
+    /// never completed a quiz have no tier and no score.
+    pub segment: Option<String>,
     pub status: Option<LeadStatus>,
     pub owner: OwnerFilter,
     /// Placed in the tier from this day (UTC ms, inclusive)…
@@ -156,6 +160,12 @@ impl LeadFilter {
                 continue;
             }
             match key {
+                "segment" => {
+                    if value.len() > 64 {
+                        return Err(bad("segment", "there is no such segment"));
+                    }
+                    f.segment = Some(value.to_string());
+                }
                 "tier" if value == "all" => f.tier = None,
                 "tier" => {
                     if value.len() > 64 {
@@ -219,6 +229,9 @@ impl LeadFilter {
     /// `with_cursor`), for links and the export.
     pub fn to_pairs(&self, with_cursor: bool) -> Vec<(&'static str, String)> {
         let mut out = vec![("tier", self.tier.clone().unwrap_or_else(|| "all".into()))];
+        if let Some(s) = &self.segment {
+            out.push(("segment", s.clone()));
+        }
         if let Some(s) = self.status {
             out.push(("status", s.as_str().to_string()));
         }
@@ -343,7 +356,8 @@ mod tests {
 
     #[test]
     fn a_view_read_from_its_address_gives_the_same_address_back() {
-        let f = read("tier=fast-track&status=contacted&owner=me&from=2026-11-01&until=2026-11-28&min=5&max=9.5&q=acme&sort=entered").unwrap();
+        let f = read("tier=fast-track&segment=hot&status=contacted&owner=me&from=2026-11-01&until=2026-11-28&min=5&max=9.5&q=acme&sort=entered").unwrap();
+        assert_eq!(f.segment.as_deref(), Some("hot"));
         assert_eq!(f.tier.as_deref(), Some("fast-track"));
         assert_eq!(f.status, Some(LeadStatus::Contacted));
         assert_eq!(f.owner, OwnerFilter::Me);

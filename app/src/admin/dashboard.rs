@@ -203,12 +203,12 @@ fn LiveCountsView(initial: LiveCounts, counted_at: i64) -> impl IntoView {
             .with(|c| c.segments.clone())
             .into_iter()
             .map(|s| {
-                let href = format!("/admin/segments/{}", s.id);
+                let members = format!("/admin/leads?tier=all&segment={}", s.slug);
                 let status = s.rebuilding.map(|p| format!(" (rebuilding {p}%)"));
                 view! {
                     <tr data-segment=s.slug.clone()>
-                        <td><a href=href.clone()>{s.name.clone()}</a></td>
-                        <td class="number"><a href=href>{s.members}</a>{status}</td>
+                        <td><a href=members.clone()>{s.name.clone()}</a></td>
+                        <td class="number"><a href=members aria-label=format!("{} members of {}", s.members, s.name)>{s.members}</a>{status}</td>
                     </tr>
                 }
             })

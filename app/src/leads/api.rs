@@ -14,6 +14,9 @@ pub const PAGE_SIZE: u32 = 50;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeadPage {
     pub tiers: Vec<LeadTier>,
+    /// The segment whose members these are, by (slug, name), when the view
+    /// is a segment's rather than the leads.
+    pub segment: Option<(String, String)>,
     /// The view as query pairs (the tier always named), for links.
     pub view: Vec<(String, String)>,
     pub leads: Vec<Lead>,
@@ -89,7 +92,20 @@ pub mod ssr {
                 )));
             }
         }
-        if !pairs.iter().any(|(k, _)| k == "tier") {
+        if let Some(slug) = &filter.segment
+            && ctx
+                .store
+                .segment_rule(slug)
+                .await
+                .map_err(|e| respond(e.into()))?
+                .is_none()
+        {
+            return Err(respond(AppError::invalid(
+                "segment",
+                format!("there is no segment called “{slug}”"),
+            )));
+        }
+        if filter.segment.is_none() && !pairs.iter().any(|(k, _)| k == "tier") {
             filter.tier = ctx
                 .store
                 .lead_tiers()
@@ -132,7 +148,19 @@ pub async fn list_leads(query: String) -> Result<LeadPage, AppError> {
         next.after = leads.last().map(|l| l.cursor(filter.sort));
         query_string(&owned(next.to_pairs(true)))
     });
+    let segment = match &filter.segment {
+        Some(slug) => ctx
+            .store
+            .segments()
+            .await
+            .map_err(|e| respond(e.into()))?
+            .into_iter()
+            .find(|s| s.slug == *slug)
+            .map(|s| (s.slug, s.name)),
+        None => None,
+    };
     Ok(LeadPage {
+        segment,
         tiers: ctx
             .store
             .lead_tiers()

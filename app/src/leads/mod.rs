@@ -67,6 +67,7 @@ pub fn LeadsPage() -> impl IntoView {
 fn lead_list(page: LeadPage) -> AnyView {
     let LeadPage {
         tiers,
+        segment,
         view,
         leads,
         next,
@@ -99,10 +100,20 @@ fn lead_list(page: LeadPage) -> AnyView {
     let owner = get(&view, "owner").to_string();
     let sort = get(&view, "sort").to_string();
     let first_page = format!("/admin/leads?{}", api::query_string(&view));
+    let heading = match &segment {
+        Some((_, name)) => view! {
+            <h2>{format!("Members of {name}")}</h2>
+            <p class="muted">"Everyone in the segment now; “entered” is when they entered it."</p>
+        }
+        .into_any(),
+        None => view! { <nav aria-label="Tiers" class="tabs"><ul>{tabs()}</ul></nav> }.into_any(),
+    };
+    let segment_slug = segment.map(|(slug, _)| slug);
     view! {
-        <nav aria-label="Tiers" class="tabs"><ul>{tabs()}</ul></nav>
+        {heading}
         <form method="get" action="/admin/leads" class="filters" role="search" aria-label="Filter leads">
             <input type="hidden" name="tier" value=tier.clone() />
+            {segment_slug.map(|s| view! { <input type="hidden" name="segment" value=s /> })}
             <label for="lead-search">"Search email, name or company"</label>
             <input id="lead-search" name="q" type="search" value=get(&view, "q").to_string() />
             <label for="lead-status">"Status"</label>

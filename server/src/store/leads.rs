@@ -36,7 +36,40 @@ const LEAD_COLUMNS: &str = "SELECT l.contact_id, c.email, c.name, \
     LEFT JOIN segments g ON g.id = l.segment_id \
     LEFT JOIN users u ON u.id = c.owner_id";
 
-/// The WHERE and ORDER BY of a view, with its parameters in order.
+/// A segment's members in the lead list's shape: `m` is the open stay,
+/// whose entry stands for the placement; contacts never placed in a tier
+/// have no tier and a score of 0.
+const MEMBER_COLUMNS: &str = "SELECT c.id AS contact_id, c.email, c.name, \
+    (SELECT a.value_text FROM contact_attributes a WHERE a.contact_id = c.id AND a.key = 'company') AS company, \
+    COALESCE(l.score, 0) AS score, COALESCE(l.tier_slug, '') AS tier_slug, g.name AS tier_name, \
+    COALESCE(l.next_step, '') AS next_step, l.session_id, m.entered_at AS placed_at, c.last_seen, \
+    COALESCE(l.status, 'new') AS status, c.owner_id, u.email AS owner_email, c.hidden_fields \
+    FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id \
+    LEFT JOIN leads l ON l.contact_id = c.id \
+    LEFT JOIN segments g ON g.id = l.segment_id \
+    LEFT JOIN users u ON u.id = c.owner_id";
+
+/// The columns a view sorts and pages by, for leads or for members.
+struct Keys {
+    score: &'static str,
+    entered: &'static str,
+    contact: &'static str,
+}
+
+const LEAD_KEYS: Keys = Keys {
+    score: "l.score",
+    entered: "l.placed_at",
+    contact: "l.contact_id",
+};
+
+const MEMBER_KEYS: Keys = Keys {
+    score: "COALESCE(l.score, 0)",
+    entered: "m.entered_at",
+    contact: "c.id",
+};
+
+/// The whole query of a view (without its LIMIT), with its parameters in
+/// order.
 fn view_sql(filter: &LeadFilter, me: i64) -> (String, Vec<SqlParam>) {
     let mut params: Vec<SqlParam> = Vec::new();
     let next = |p: SqlParam, params: &mut Vec<SqlParam>| {
@@ -44,6 +77,16 @@ fn view_sql(filter: &LeadFilter, me: i64) -> (String, Vec<SqlParam>) {
         format!("${}", params.len())
     };
     let mut conditions: Vec<String> = Vec::new();
+    let (columns, keys) = match &filter.segment {
+        Some(slug) => {
+            let n = next(SqlParam::Text(slug.clone()), &mut params);
+            conditions.push(format!(
+                "m.segment_id = (SELECT id FROM segments WHERE slug = {n}) AND m.exited_at IS NULL"
+            ));
+            (MEMBER_COLUMNS, MEMBER_KEYS)
+        }
+        None => (LEAD_COLUMNS, LEAD_KEYS),
+    };
     if let Some(tier) = &filter.tier {
         let n = next(SqlParam::Text(tier.clone()), &mut params);
         conditions.push(format!("l.tier_slug = {n}"));
@@ -66,19 +109,19 @@ fn view_sql(filter: &LeadFilter, me: i64) -> (String, Vec<SqlParam>) {
     }
     if let Some(from) = filter.placed_from {
         let n = next(SqlParam::Int(from), &mut params);
-        conditions.push(format!("l.placed_at >= {n}"));
+        conditions.push(format!("{} >= {n}", keys.entered));
     }
     if let Some(until) = filter.placed_until {
         let n = next(SqlParam::Int(until), &mut params);
-        conditions.push(format!("l.placed_at <= {n}"));
+        conditions.push(format!("{} <= {n}", keys.entered));
     }
     if let Some(min) = filter.score_min {
         let n = next(SqlParam::Real(min), &mut params);
-        conditions.push(format!("l.score >= {n}"));
+        conditions.push(format!("{} >= {n}", keys.score));
     }
     if let Some(max) = filter.score_max {
         let n = next(SqlParam::Real(max), &mut params);
-        conditions.push(format!("l.score <= {n}"));
+        conditions.push(format!("{} <= {n}", keys.score));
     }
     let pattern = like_pattern(&filter.search);
     if !pattern.is_empty() {
@@ -91,10 +134,11 @@ fn view_sql(filter: &LeadFilter, me: i64) -> (String, Vec<SqlParam>) {
         ));
     }
     let key = match filter.sort {
-        LeadSort::Score => "l.score",
+        LeadSort::Score => keys.score,
         LeadSort::Recent => "c.last_seen",
-        LeadSort::Entered => "l.placed_at",
+        LeadSort::Entered => keys.entered,
     };
+    let contact = keys.contact;
     if let Some(after) = filter.after {
         // Times are whole milliseconds; scores are compared as stored.
         let k = match filter.sort {
@@ -103,7 +147,7 @@ fn view_sql(filter: &LeadFilter, me: i64) -> (String, Vec<SqlParam>) {
         };
         let id = next(SqlParam::Int(after.contact_id), &mut params);
         conditions.push(format!(
-            "({key} < {k} OR ({key} = {k} AND l.contact_id < {id}))"
+            "({key} < {k} OR ({key} = {k} AND {contact} < {id}))"
         ));
     }
     let filter_sql = if conditions.is_empty() {
@@ -112,7 +156,7 @@ fn view_sql(filter: &LeadFilter, me: i64) -> (String, Vec<SqlParam>) {
         format!(" WHERE {}", conditions.join(" AND "))
     };
     (
-        format!("{filter_sql} ORDER BY {key} DESC, l.contact_id DESC"),
+        format!("{columns}{filter_sql} ORDER BY {key} DESC, {contact} DESC"),
         params,
     )
 }
@@ -172,7 +216,7 @@ impl SqlStore {
 impl LeadStore for SqlStore {
     async fn leads(&self, filter: &LeadFilter, me: i64, limit: u32) -> StoreResult<Vec<Lead>> {
         let (view, params) = view_sql(filter, me);
-        let sql = format!("{LEAD_COLUMNS}{view} LIMIT {}", limit.clamp(1, 10_000));
+        let sql = format!("{view} LIMIT {}", limit.clamp(1, 10_000));
         let rows: Vec<LeadRow> = with_pool!(self.db(), read, |pool| {
             bind_all!(sqlx::query_as(&sql), &params)
                 .fetch_all(pool)
@@ -344,5 +388,14 @@ mod tests {
         assert!(!sql.contains("DROP") && !sql.contains("OR 1=1"), "{sql}");
         assert_eq!(params.len(), 7);
         assert!(sql.ends_with("ORDER BY l.placed_at DESC, l.contact_id DESC"));
+        let members = LeadFilter {
+            segment: Some("hot".into()),
+            ..filter
+        };
+        let (sql, _) = view_sql(&members, 7);
+        assert!(
+            sql.ends_with("ORDER BY m.entered_at DESC, c.id DESC"),
+            "{sql}"
+        );
     }
 }

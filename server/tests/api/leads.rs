@@ -103,6 +103,23 @@ async fn views_filter_sort_and_page_each_lead_exactly_once(backend: Backend) {
         assert_eq!(set(&listed), expected, "{slug}");
     }
 
+    // A segment's members: the same list, in the order they entered it.
+    let listed = all_pages(
+        &app,
+        &sales,
+        "tier=all&segment=nurture&sort=entered",
+        "placed_at",
+    )
+    .await;
+    let expected = ids(
+        &app,
+        "SELECT m.contact_id FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+         WHERE g.slug = 'nurture' AND m.exited_at IS NULL",
+    )
+    .await;
+    assert!(expected.len() > 10);
+    assert_eq!(set(&listed), expected);
+
     // Score range, status, owner and search narrow the same way SQL does.
     let listed = all_pages(&app, &sales, "tier=all&min=5&max=8", "score").await;
     let expected = ids(
@@ -186,6 +203,7 @@ async fn filters_that_cannot_be_meant_are_refused_with_their_field(backend: Back
         ("tier=all&after=score.9.x", "after"),
         ("tier=all&sort=recent&after=score.9.7", "after"),
         ("tier=nope", "tier"),
+        ("segment=nope", "segment"),
         ("from=2026-11-28&until=2026-11-01", "until"),
     ] {
         let (status, body) = call(&app, &sales, "/api/leads/list", &[("query", query)]).await;

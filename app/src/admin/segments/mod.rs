@@ -106,6 +106,7 @@ pub fn SegmentEditorPage() -> impl IntoView {
 fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
     let id = edit.as_ref().map(|e| e.segment.id);
     let own_slug = edit.as_ref().map(|e| e.segment.slug.clone());
+    let own_slug_for_list = own_slug.clone();
     let name = RwSignal::new(
         edit.as_ref()
             .map(|e| e.segment.name.clone())
@@ -279,6 +280,9 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
                         }
                     })}
                 </Transition>
+                {own_slug_for_list.map(|slug| view! {
+                    <p><a href=format!("/admin/leads?tier=all&segment={slug}")>"Every member: sort, search, export"</a></p>
+                })}
             })}
             {id.map(|segment_id| view! { <actions::SegmentActionsPanel segment_id /> })}
         </main>
