@@ -2,7 +2,7 @@
 //! outbox (retries, resend), sales handoff in turn, tags; on both databases.
 
 use crate::contacts::{batch, event, visitor};
-use crate::helpers::{Backend, TestApp, count, post_form, spawn_app};
+use crate::helpers::{Backend, TestApp, call, count, post_form, spawn_app};
 use axum::http::HeaderMap;
 use quizfunnel::account::Role;
 use quizfunnel::contact::Subject;
@@ -76,17 +76,6 @@ impl Receiver {
             self.received().len()
         );
     }
-}
-
-/// A marketer's call to a segment server function: (status, body).
-async fn call(
-    app: &TestApp,
-    c: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let res = post_form(c, &app.url(path), form).await;
-    (res.status().as_u16(), res.text().await.unwrap())
 }
 
 async fn allow_private_webhooks(app: &TestApp, owner: &reqwest::Client) {

@@ -103,6 +103,17 @@ pub async fn post_form(
         .expect("request reaches the test server")
 }
 
+/// Posts a form (a server function call, say): (status, body).
+pub async fn call(
+    app: &TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let res = post_form(c, &app.url(path), form).await;
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, None).await
 }

@@ -1,22 +1,11 @@
 //! Sales lead lists: views from the address, keyset pages, status and owner
 //! changes with their history, and the streamed CSV; on both databases.
 
-use crate::helpers::{Backend, TestApp, count, post_form, spawn_app};
+use crate::helpers::{Backend, TestApp, call, count, spawn_app};
 use quizfunnel::account::Role;
 use quizfunnel_server::demo;
 use serde_json::Value;
 use std::collections::BTreeSet;
-
-/// A server function call: (status, body).
-async fn call(
-    app: &TestApp,
-    c: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let res = post_form(c, &app.url(path), form).await;
-    (res.status().as_u16(), res.text().await.unwrap())
-}
 
 async fn page(app: &TestApp, c: &reqwest::Client, query: &str) -> Value {
     let (status, body) = call(app, c, "/api/leads/list", &[("query", query)]).await;

@@ -1,6 +1,6 @@
 //! Segments counted live and the tier playbook, on both databases.
 
-use crate::helpers::{Backend, count, spawn_app};
+use crate::helpers::{Backend, call, count, spawn_app};
 use quizfunnel::account::Role;
 use quizfunnel::rule::Rule;
 use quizfunnel::store::{ContactStore, SegmentStore};
@@ -170,17 +170,6 @@ async fn other_systems_read_segments_and_their_members_with_an_api_key(backend: 
     assert_eq!(body["details"][0]["field"], "limit");
 }
 
-/// A marketer's save or preview of a segment; (status, body).
-async fn segment_call(
-    app: &crate::helpers::TestApp,
-    c: &reqwest::Client,
-    path: &str,
-    form: &[(&str, &str)],
-) -> (u16, String) {
-    let res = crate::helpers::post_form(c, &app.url(path), form).await;
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 async fn marketers_write_segment_rules_and_see_whom_they_match(backend: Backend) {
     let app = spawn_app(backend).await;
     demo::seed(&app.store, app.clock.now()).await.unwrap();
@@ -193,7 +182,7 @@ async fn marketers_write_segment_rules_and_see_whom_they_match(backend: Backend)
         .unwrap();
     assert!(expected > 0);
 
-    let (status, body) = segment_call(&app, &c, "/api/segments/preview", &[("text", text)]).await;
+    let (status, body) = call(&app, &c, "/api/segments/preview", &[("text", text)]).await;
     assert_eq!(status, 200, "{body}");
     let preview: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(preview["count"], expected);
@@ -216,10 +205,10 @@ async fn marketers_write_segment_rules_and_see_whom_they_match(backend: Backend)
             ("description", ""),
             ("text", bad),
         ];
-        let (status, body) = segment_call(&app, &c, "/api/segments/save", &form).await;
+        let (status, body) = call(&app, &c, "/api/segments/save", &form).await;
         assert_eq!(status, 422, "{bad}: {body}");
         assert!(body.contains(says), "{bad}: {body}");
-        let (status, _) = segment_call(&app, &c, "/api/segments/preview", &[("text", bad)]).await;
+        let (status, _) = call(&app, &c, "/api/segments/preview", &[("text", bad)]).await;
         assert_eq!(status, 422, "{bad}");
     }
     let form = [
@@ -228,20 +217,14 @@ async fn marketers_write_segment_rules_and_see_whom_they_match(backend: Backend)
         ("description", ""),
         ("text", text),
     ];
-    assert_eq!(
-        segment_call(&app, &c, "/api/segments/save", &form).await.0,
-        422
-    );
+    assert_eq!(call(&app, &c, "/api/segments/save", &form).await.0, 422);
     let form = [
         ("slug", "hot"),
         ("name", " "),
         ("description", ""),
         ("text", text),
     ];
-    assert_eq!(
-        segment_call(&app, &c, "/api/segments/save", &form).await.0,
-        422
-    );
+    assert_eq!(call(&app, &c, "/api/segments/save", &form).await.0, 422);
     assert_eq!(
         count(&app, "SELECT count(*) FROM segments").await,
         segments_before
@@ -253,7 +236,7 @@ async fn marketers_write_segment_rules_and_see_whom_they_match(backend: Backend)
         ("description", ""),
         ("text", text),
     ];
-    let (status, body) = segment_call(&app, &c, "/api/segments/save", &form).await;
+    let (status, body) = call(&app, &c, "/api/segments/save", &form).await;
     assert_eq!(status, 200, "{body}");
     let id: i64 = body.trim().parse().unwrap();
     // The count is the stored memberships', complete once the rebuild is.
@@ -261,10 +244,7 @@ async fn marketers_write_segment_rules_and_see_whom_they_match(backend: Backend)
     let saved = app.store.segment(id).await.unwrap();
     assert_eq!((saved.name.as_str(), saved.count), ("Hot leads", expected));
     // The slug is taken now.
-    assert_eq!(
-        segment_call(&app, &c, "/api/segments/save", &form).await.0,
-        409
-    );
+    assert_eq!(call(&app, &c, "/api/segments/save", &form).await.0, 409);
 
     // Changing the rule: the members follow; a rule on itself is refused.
     let id_text = id.to_string();
@@ -275,10 +255,7 @@ async fn marketers_write_segment_rules_and_see_whom_they_match(backend: Backend)
         ("description", "Finished, scored 7+"),
         ("text", "in_segment(hot)"),
     ];
-    assert_eq!(
-        segment_call(&app, &c, "/api/segments/save", &form).await.0,
-        422
-    );
+    assert_eq!(call(&app, &c, "/api/segments/save", &form).await.0, 422);
     let form = [
         ("id", id_text.as_str()),
         ("slug", ""),
@@ -286,12 +263,9 @@ async fn marketers_write_segment_rules_and_see_whom_they_match(backend: Backend)
         ("description", "Finished, scored 7+"),
         ("text", "completed(growth)"),
     ];
-    assert_eq!(
-        segment_call(&app, &c, "/api/segments/save", &form).await.0,
-        200
-    );
+    assert_eq!(call(&app, &c, "/api/segments/save", &form).await.0, 200);
     rebuilt(&app, &c, id).await;
-    let (_, body) = segment_call(&app, &c, "/api/segments/get", &[("id", &id_text)]).await;
+    let (_, body) = call(&app, &c, "/api/segments/get", &[("id", &id_text)]).await;
     let edit: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(edit["text"], "completed(growth)");
     assert!(edit["segment"]["count"].as_i64().unwrap() > expected);
@@ -320,7 +294,7 @@ async fn the_contact_page_says_why_a_contact_is_in_each_segment_or_not(backend: 
         .await
         .unwrap()
     {
-        let (status, body) = segment_call(
+        let (status, body) = call(
             &app,
             &sales,
             "/api/segments/why",
@@ -347,12 +321,12 @@ async fn the_contact_page_says_why_a_contact_is_in_each_segment_or_not(backend: 
         }
     }
     // The evidence names what was counted.
-    let (_, body) = segment_call(&app, &sales, "/api/segments/why", &[("contact_id", "1")]).await;
+    let (_, body) = call(&app, &sales, "/api/segments/why", &[("contact_id", "1")]).await;
     assert!(
         body.contains("page_viewed") && body.contains("invited_teammate"),
         "{body}"
     );
-    let (status, _) = segment_call(
+    let (status, _) = call(
         &app,
         &sales,
         "/api/segments/why",
@@ -544,7 +518,7 @@ async fn rebuilt(app: &crate::helpers::TestApp, c: &reqwest::Client, id: i64) ->
     let mut seen = Vec::new();
     for _ in 0..600 {
         let (status, body) =
-            segment_call(app, c, "/api/segments/rebuild", &[("id", &id.to_string())]).await;
+            call(app, c, "/api/segments/rebuild", &[("id", &id.to_string())]).await;
         assert_eq!(status, 200, "{body}");
         let state: serde_json::Value = serde_json::from_str(&body).unwrap();
         if state["total"].is_i64() {
@@ -579,7 +553,7 @@ async fn saving_a_rule_rebuilds_memberships_in_the_background(backend: Backend) 
     let save = |id: &str, text: &'static str| {
         let (c, app, id) = (marketer.clone(), &app, id.to_string());
         async move {
-            let (status, body) = segment_call(
+            let (status, body) = call(
                 app,
                 &c,
                 "/api/segments/save",
