@@ -374,6 +374,18 @@ async fn the_rule_builder_offers_what_exists_to_marketers(backend: Backend) {
         catalog["segments"]
     );
 
+    // The editor's first render is unchanged but for the builder's place.
+    let html = c
+        .get(app.url("/admin/segments/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Condition builder"), "{html}");
+    assert!(html.contains(r#"id="segment-rule""#), "{html}");
+
     let (sales, _) = app.signed_in(Role::Sales).await;
     assert_eq!(
         segment_call(&app, &sales, "/api/segments/catalog", &[])

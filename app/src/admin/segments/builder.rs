@@ -31,7 +31,8 @@ pub fn RuleBuilder(
         <section class="rule-builder" aria-labelledby="builder-heading">
             <h2 id="builder-heading">"Condition builder"</h2>
             <p class="help">"Pick conditions from the lists; the text form follows, and what you type there shows up here."</p>
-            <Suspense fallback=|| view! { <p>"Loading the choices…"</p> }>
+            // Without JavaScript this is all there is: the text form still works.
+            <Suspense fallback=|| view! { <p class="help">"Loading the lists… (they need JavaScript; the text form below works without it)"</p> }>
                 {move || {
                     let own_slug = own_slug.clone();
                     Suspend::new(async move {
