@@ -153,6 +153,14 @@ pub trait SegmentStore: Send + Sync {
         limit: u32,
     ) -> StoreResult<Vec<ContactSummary>>;
 
+    /// Up to `limit` distinct names of the events stored, in order: what the
+    /// rule builder offers for `event` and `never`.
+    async fn event_names(&self, limit: u32) -> StoreResult<Vec<String>>;
+
+    /// Up to `limit` distinct contact attribute keys in use, in order: what
+    /// the rule builder offers for `attr`.
+    async fn attribute_keys(&self, limit: u32) -> StoreResult<Vec<String>>;
+
     /// Replaces the playbook with these tiers, in this order.
     async fn set_playbook(&self, tiers: &[Tier]) -> StoreResult<()>;
 

@@ -766,6 +766,27 @@ impl SegmentStore for SqlStore {
         .transpose()
     }
 
+    async fn event_names(&self, limit: u32) -> StoreResult<Vec<String>> {
+        // Walks the `events_by_name` index rather than the events themselves.
+        with_pool!(self.db(), read, |pool| {
+            sqlx::query_scalar("SELECT DISTINCT name FROM events ORDER BY name LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)
+        })
+    }
+
+    async fn attribute_keys(&self, limit: u32) -> StoreResult<Vec<String>> {
+        with_pool!(self.db(), read, |pool| {
+            sqlx::query_scalar("SELECT DISTINCT key FROM contact_attributes ORDER BY key LIMIT $1")
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await
+                .map_err(db_err)
+        })
+    }
+
     async fn members_matching(
         &self,
         rule: &Rule,

@@ -115,6 +115,7 @@ fn server_functions(
         ("/api/playbook", vec![], FUNNELS_FN),
         ("/api/playbook/save", vec![], FUNNELS_FN),
         ("/api/segments/get", vec![("id", "1".into())], FUNNELS_FN),
+        ("/api/segments/catalog", vec![], FUNNELS_FN),
         (
             "/api/segments/rebuild",
             vec![("id", "1".into())],

@@ -275,6 +275,105 @@ async fn marketers_write_segment_rules_and_see_whom_they_match(backend: Backend)
     );
 }
 
+async fn the_rule_builder_offers_what_exists_to_marketers(backend: Backend) {
+    use crate::contacts::{batch, event, visitor};
+    use quizfunnel::contact::{AttrChange, AttrKind, Attribute, Identify, Subject};
+    let app = spawn_app(backend).await;
+    let now = app.clock.now();
+    demo::seed(&app.store, now).await.unwrap();
+    let ada = Subject::Visitor(visitor("ada-visitor-0001"));
+    let events = batch(vec![
+        event(ada.clone(), "webinar_joined", now, None),
+        event(ada, "webinar_joined", now, None),
+    ]);
+    app.store.ingest_events(&events, now).await.unwrap();
+    let mut who = Identify::email(quizfunnel::email::Email::parse("bo@example.com").unwrap());
+    who.attributes = vec![AttrChange::Set(Attribute {
+        key: "seats".into(),
+        kind: AttrKind::String,
+        text: "50".into(),
+    })];
+    app.store.identify(&who, now).await.unwrap();
+    let (c, _) = app.signed_in(Role::Marketer).await;
+
+    let (status, body) = call(&app, &c, "/api/segments/catalog", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    let catalog: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let growth = catalog["quizzes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["slug"] == "growth")
+        .expect("the published demo quiz is offered");
+    let budget = growth["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["key"] == "budget")
+        .expect("its questions are offered");
+    assert_eq!(budget["kind"], "single");
+    assert_eq!(
+        budget["prompt"],
+        "What could you invest in growth each month?"
+    );
+    assert!(
+        budget["options"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"key": "high", "label": "Over $10,000"}))
+    );
+    assert!(
+        growth["categories"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("urgency"))
+    );
+    let events: Vec<&str> = catalog["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        events.iter().filter(|e| **e == "webinar_joined").count(),
+        1,
+        "each name once: {events:?}"
+    );
+    assert!(events.windows(2).all(|w| w[0] < w[1]), "{events:?}");
+    assert!(
+        catalog["attributes"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("seats"))
+    );
+    assert!(
+        catalog["segments"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"slug": "nurture", "name": "Nurture"})),
+        "{}",
+        catalog["segments"]
+    );
+
+    // The editor's first render is unchanged but for the builder's place.
+    let html = c
+        .get(app.url("/admin/segments/new"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Condition builder"), "{html}");
+    assert!(html.contains(r#"id="segment-rule""#), "{html}");
+
+    let (sales, _) = app.signed_in(Role::Sales).await;
+    assert_eq!(
+        call(&app, &sales, "/api/segments/catalog", &[]).await.0,
+        403
+    );
+}
+
 async fn the_contact_page_says_why_a_contact_is_in_each_segment_or_not(backend: Backend) {
     let app = spawn_app(backend).await;
     demo::seed(&app.store, app.clock.now()).await.unwrap();
@@ -610,6 +709,7 @@ crate::on_both_backends!(
     a_segment_slug_is_unique,
     other_systems_read_segments_and_their_members_with_an_api_key,
     marketers_write_segment_rules_and_see_whom_they_match,
+    the_rule_builder_offers_what_exists_to_marketers,
     the_contact_page_says_why_a_contact_is_in_each_segment_or_not,
     memberships_follow_events_at_once_and_expire_with_their_window,
     completing_the_quiz_enters_the_tier_segment_at_once,

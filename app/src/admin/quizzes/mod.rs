@@ -5,7 +5,7 @@
 pub mod api;
 mod branches;
 mod builder;
-mod editor;
+pub(super) mod editor;
 mod outcomes;
 mod preview;
 mod questions;

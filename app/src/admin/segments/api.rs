@@ -4,6 +4,7 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use quizfunnel::contact::ContactSummary;
+use quizfunnel::rule::QuestionKind;
 use quizfunnel::store::{Rebuild, SegmentSummary, Stay, Tier, TierSummary};
 use serde::{Deserialize, Serialize};
 
@@ -31,6 +32,48 @@ pub struct RulePreview {
     pub sample: Vec<ContactSummary>,
 }
 
+/// What the rule builder offers in its dropdowns: what rules may name, with
+/// the words people know these things by.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BuilderCatalog {
+    /// The published quizzes, by slug.
+    pub quizzes: Vec<QuizChoice>,
+    /// Event names seen so far; rules may name others not seen yet.
+    pub events: Vec<String>,
+    /// Contact attribute keys in use.
+    pub attributes: Vec<String>,
+    pub segments: Vec<SegmentChoice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuizChoice {
+    pub slug: String,
+    pub title: String,
+    pub questions: Vec<QuestionChoice>,
+    pub categories: Vec<String>,
+}
+
+/// A question of a published quiz, in the quiz's order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuestionChoice {
+    pub key: String,
+    pub prompt: String,
+    pub kind: QuestionKind,
+    pub options: Vec<OptionChoice>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OptionChoice {
+    pub key: String,
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentChoice {
+    pub slug: String,
+    pub name: String,
+}
+
 /// A contact's segments: now, with why, and every stay so far.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactSegments {
@@ -54,8 +97,9 @@ pub struct Verdict {
 pub(super) mod ssr {
     use crate::error::{AppError, respond};
     use crate::state::AppContext;
+    use quizfunnel::quiz::QuizDefinition;
     use quizfunnel::rule::{Catalog, Rule};
-    use quizfunnel::store::QuizStatus;
+    use quizfunnel::store::{QuizStatus, SegmentSummary};
 
     pub fn marketer() -> Result<AppContext, AppError> {
         crate::auth::ssr::require(|r| r.can_edit_funnels(), "work on segments")?;
@@ -67,23 +111,40 @@ pub(super) mod ssr {
         respond(e.into())
     }
 
-    /// What rules may refer to: the published quizzes and the saved segments.
-    async fn catalog(ctx: &AppContext) -> Result<Catalog, AppError> {
-        let mut catalog = Catalog::default();
+    /// What rules may name, as stored: the published version of each
+    /// published quiz, by slug, and the saved segments.
+    pub struct Nameable {
+        pub quizzes: Vec<(String, QuizDefinition)>,
+        pub segments: Vec<SegmentSummary>,
+    }
+
+    pub async fn nameable(ctx: &AppContext) -> Result<Nameable, AppError> {
+        let mut quizzes = Vec::new();
         for quiz in ctx.store.quiz_summaries().await.map_err(fail)? {
             if quiz.status != QuizStatus::Published {
                 continue;
             }
             if let Some(published) = ctx.store.published_quiz(&quiz.slug).await.map_err(fail)? {
-                catalog
-                    .quizzes
-                    .insert(quiz.slug, published.definition.rule_catalog());
+                quizzes.push((quiz.slug, published.definition));
             }
         }
-        for segment in ctx.store.segments().await.map_err(fail)? {
-            catalog.segments.insert(segment.slug, Some(segment.rule));
-        }
-        Ok(catalog)
+        let segments = ctx.store.segments().await.map_err(fail)?;
+        Ok(Nameable { quizzes, segments })
+    }
+
+    /// What rules may refer to, for checking them.
+    async fn catalog(ctx: &AppContext) -> Result<Catalog, AppError> {
+        let Nameable { quizzes, segments } = nameable(ctx).await?;
+        Ok(Catalog {
+            quizzes: quizzes
+                .into_iter()
+                .map(|(slug, definition)| (slug, definition.rule_catalog()))
+                .collect(),
+            segments: segments
+                .into_iter()
+                .map(|s| (s.slug, Some(s.rule)))
+                .collect(),
+        })
     }
 
     /// The rule in `text`, read and checked against what exists, or a 422
@@ -143,6 +204,69 @@ pub async fn preview_rule(text: String, slug: Option<String>) -> Result<RulePrev
         .await
         .map_err(ssr::fail)?;
     Ok(RulePreview { count, sample })
+}
+
+/// How many event names and attribute keys the builder offers at most.
+#[cfg(feature = "ssr")]
+const CHOICES_SHOWN: u32 = 500;
+
+/// The choices of the rule builder's dropdowns.
+#[server(endpoint = "segments/catalog")]
+pub async fn rule_catalog() -> Result<BuilderCatalog, AppError> {
+    let ctx = ssr::marketer()?;
+    let ssr::Nameable { quizzes, segments } = ssr::nameable(&ctx).await?;
+    let quizzes = quizzes
+        .into_iter()
+        .map(|(slug, definition)| {
+            let kinds = definition.rule_catalog().questions;
+            QuizChoice {
+                questions: definition
+                    .questions
+                    .iter()
+                    .filter_map(|q| {
+                        Some(QuestionChoice {
+                            kind: kinds.get(&q.key)?.kind,
+                            key: q.key.clone(),
+                            prompt: q.prompt.clone(),
+                            options: q
+                                .options
+                                .iter()
+                                .map(|o| OptionChoice {
+                                    key: o.key.clone(),
+                                    label: o.label.clone(),
+                                })
+                                .collect(),
+                        })
+                    })
+                    .collect(),
+                categories: definition.categories(),
+                title: definition.title,
+                slug,
+            }
+        })
+        .collect();
+    let events = ctx
+        .store
+        .event_names(CHOICES_SHOWN)
+        .await
+        .map_err(ssr::fail)?;
+    let attributes = ctx
+        .store
+        .attribute_keys(CHOICES_SHOWN)
+        .await
+        .map_err(ssr::fail)?;
+    Ok(BuilderCatalog {
+        quizzes,
+        events,
+        attributes,
+        segments: segments
+            .into_iter()
+            .map(|s| SegmentChoice {
+                slug: s.slug,
+                name: s.name,
+            })
+            .collect(),
+    })
 }
 
 /// Creates a segment (`id` empty) or changes one; answers its id.

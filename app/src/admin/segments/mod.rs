@@ -4,9 +4,11 @@
 
 pub mod actions;
 pub mod api;
+mod builder;
 
 use crate::error::AppError;
 use api::{RulePreview, SegmentEdit};
+use builder::RuleBuilder;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
@@ -113,6 +115,7 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
             .unwrap_or_default(),
     );
     let slug = RwSignal::new(own_slug.clone().unwrap_or_default());
+    let builder_slug = own_slug.clone();
     let description = RwSignal::new(
         edit.as_ref()
             .map(|e| e.segment.description.clone())
@@ -225,6 +228,7 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
                 <label for="segment-description">"Description"</label>
                 <input id="segment-description" maxlength="1000" prop:value=move || description.get()
                     on:input=move |ev| description.set(event_target_value(&ev)) />
+                <RuleBuilder text own_slug=builder_slug />
                 <label for="segment-rule">"Rule"</label>
                 <p class="help" id="segment-rule-help">
                     "For example "<code>"all(completed(growth), score(growth) >= 7, never(invited_teammate))"</code>
