@@ -26,15 +26,23 @@ pub fn RuleBuilder(
     // The builder needs the browser anyway; loading its choices there keeps
     // the server render as it was and hydration simple.
     let catalog = LocalResource::new(api::rule_catalog);
+    let own_slug = StoredValue::new(own_slug);
+    let mounted = RwSignal::new(false);
+    Effect::new(move |_| mounted.set(true));
+    let loading = || view! { <p class="help">"Loading the lists… (they need JavaScript; the text form below works without it)"</p> };
     let tree = Memo::new(move |_| text.with(|t| read(t)));
     view! {
         <section class="rule-builder" aria-labelledby="builder-heading">
             <h2 id="builder-heading">"Condition builder"</h2>
             <p class="help">"Pick conditions from the lists; the text form follows, and what you type there shows up here."</p>
-            // Without JavaScript this is all there is: the text form still works.
-            <Suspense fallback=|| view! { <p class="help">"Loading the lists… (they need JavaScript; the text form below works without it)"</p> }>
+            // Without JavaScript this is all there is: the text form still
+            // works. The lists come once the page runs in the browser, so
+            // the server's render and the browser's first one are the same.
+            {move || if mounted.get() {
+                view! {
+                    <Suspense fallback=loading>
                 {move || {
-                    let own_slug = own_slug.clone();
+                    let own_slug = own_slug.get_value();
                     Suspend::new(async move {
                         match catalog.await {
                             Ok(catalog) => {
@@ -51,6 +59,10 @@ pub fn RuleBuilder(
                     })
                 }}
             </Suspense>
+                }.into_any()
+            } else {
+                loading().into_any()
+            }}
         </section>
     }
 }
