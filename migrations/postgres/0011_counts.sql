@@ -53,31 +53,51 @@ UPDATE segments SET member_count = (
 
 CREATE INDEX segment_memberships_by_time ON segment_memberships (segment_id, entered_at);
 
--- Leads per tier, kept the same way (one lead changes per completion, so
--- row triggers).
+-- Leads per tier, kept the same way, a statement at a time (a bulk import
+-- updates each tier's row once).
 CREATE TABLE lead_counts (
     tier_slug TEXT NOT NULL PRIMARY KEY,
     leads BIGINT NOT NULL DEFAULT 0
 );
 INSERT INTO lead_counts (tier_slug, leads) SELECT tier_slug, count(*) FROM leads GROUP BY tier_slug;
 
-CREATE FUNCTION count_leads() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION leads_added() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        UPDATE lead_counts SET leads = leads - 1 WHERE tier_slug = OLD.tier_slug;
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO lead_counts (tier_slug, leads) VALUES (NEW.tier_slug, 1)
-        ON CONFLICT (tier_slug) DO UPDATE SET leads = lead_counts.leads + 1;
-    END IF;
+    INSERT INTO lead_counts (tier_slug, leads)
+    SELECT tier_slug, count(*) FROM new_leads GROUP BY tier_slug
+    ON CONFLICT (tier_slug) DO UPDATE SET leads = lead_counts.leads + excluded.leads;
     RETURN NULL;
 END $$;
 
-CREATE TRIGGER leads_counted AFTER INSERT OR DELETE ON leads
-    FOR EACH ROW EXECUTE FUNCTION count_leads();
-CREATE TRIGGER leads_moved AFTER UPDATE OF tier_slug ON leads
-    FOR EACH ROW WHEN (OLD.tier_slug IS DISTINCT FROM NEW.tier_slug)
-    EXECUTE FUNCTION count_leads();
+CREATE FUNCTION leads_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO lead_counts (tier_slug, leads)
+    SELECT tier_slug, sum(delta) FROM (
+        SELECT tier_slug, 1 AS delta FROM new_leads
+        UNION ALL
+        SELECT tier_slug, -1 AS delta FROM old_leads
+    ) x GROUP BY tier_slug
+    ON CONFLICT (tier_slug) DO UPDATE SET leads = lead_counts.leads + excluded.leads;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION leads_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE lead_counts c SET leads = c.leads - g.gone
+    FROM (SELECT tier_slug, count(*) AS gone FROM old_leads GROUP BY tier_slug) g
+    WHERE c.tier_slug = g.tier_slug;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER leads_added AFTER INSERT ON leads
+    REFERENCING NEW TABLE AS new_leads
+    FOR EACH STATEMENT EXECUTE FUNCTION leads_added();
+CREATE TRIGGER leads_changed AFTER UPDATE ON leads
+    REFERENCING OLD TABLE AS old_leads NEW TABLE AS new_leads
+    FOR EACH STATEMENT EXECUTE FUNCTION leads_changed();
+CREATE TRIGGER leads_removed AFTER DELETE ON leads
+    REFERENCING OLD TABLE AS old_leads
+    FOR EACH STATEMENT EXECUTE FUNCTION leads_removed();
 
 CREATE TABLE segment_daily_counts (
     segment_id BIGINT NOT NULL REFERENCES segments(id) ON DELETE CASCADE,

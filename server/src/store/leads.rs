@@ -146,9 +146,9 @@ fn view_sql(filter: &LeadFilter, me: i64) -> (String, Vec<SqlParam>) {
             _ => next(SqlParam::Int(after.key as i64), &mut params),
         };
         let id = next(SqlParam::Int(after.contact_id), &mut params);
-        conditions.push(format!(
-            "({key} < {k} OR ({key} = {k} AND {contact} < {id}))"
-        ));
+        // A row comparison: both databases walk the sort's index from the
+        // cursor (an OR of the two parts makes Postgres scan and sort).
+        conditions.push(format!("({key}, {contact}) < ({k}, {id})"));
     }
     let filter_sql = if conditions.is_empty() {
         String::new()
