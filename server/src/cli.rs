@@ -68,6 +68,11 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Copy the whole store to FILE while the server keeps running
+    /// (SQLite: VACUUM INTO; Postgres: pg_dump, custom format)
+    Backup { file: PathBuf },
+    /// Restore a backup made by `quizfunnel backup` into an empty database
+    Restore { file: PathBuf },
     /// Erase a contact and everything stored about them (events, answers,
     /// segment history), at once and for good
     Erase {
@@ -168,6 +173,16 @@ pub async fn run() -> Result<(), StartupError> {
             let key = accounts::create_key(&ctx, &name).await?;
             println!("{key}");
             eprintln!("API key \"{name}\" created. Copy it now: it is not shown again.");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let summary = crate::backup::backup(&cli.database_url, &file).await?;
+            println!("backed up to {summary}");
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let summary = crate::backup::restore(&cli.database_url, &file).await?;
+            println!("restored {summary}");
             Ok(())
         }
         Command::Erase { email } => {

@@ -5,12 +5,14 @@ mod helpers;
 
 mod accounts;
 mod actions;
+mod backup;
 mod cli;
 mod contacts;
 mod dashboard;
 mod health;
 mod ingest;
 mod leads;
+mod load;
 mod pages;
 mod quizzes;
 mod respond;
