@@ -53,6 +53,13 @@ enum Command {
         /// Run the retention job (deleting idle anonymous visitors) this often; 0 turns it off
         #[arg(long, env = "QUIZFUNNEL_RETENTION_EVERY_MINUTES", default_value_t = 60)]
         retention_every_minutes: u64,
+        /// On SIGTERM or Ctrl-C, wait this long for requests in flight to finish
+        #[arg(
+            long,
+            env = "QUIZFUNNEL_SHUTDOWN_TIMEOUT_SECONDS",
+            default_value_t = 10
+        )]
+        shutdown_timeout_seconds: u64,
     },
     /// Apply database migrations to DATABASE_URL
     Migrate,
@@ -115,6 +122,7 @@ pub async fn run() -> Result<(), StartupError> {
             min_quiz_seconds,
             quiz_posts_per_minute,
             retention_every_minutes,
+            shutdown_timeout_seconds,
         } => {
             let config = ServeConfig {
                 database_url: cli.database_url,
@@ -132,6 +140,7 @@ pub async fn run() -> Result<(), StartupError> {
                 quiz_posts_per_minute,
                 retention_every: (retention_every_minutes > 0)
                     .then(|| std::time::Duration::from_secs(retention_every_minutes * 60)),
+                shutdown_timeout: std::time::Duration::from_secs(shutdown_timeout_seconds),
             };
             let app = startup::Application::build(config).await?;
             println!("quizfunnel is serving on http://{}", app.addr());

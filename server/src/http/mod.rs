@@ -34,6 +34,9 @@ pub struct AppState {
     pub limiter: Arc<respond::PostLimiter>,
     /// Told whenever counts may have changed.
     pub changes: tokio::sync::broadcast::Sender<()>,
+    /// Turns true when the server begins to stop, so open live streams end
+    /// instead of holding the shutdown up.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The page routes, worked out once per process. Working them out renders the
@@ -52,6 +55,7 @@ pub fn router(
     site_root: &Path,
     quiz_posts_per_minute: u32,
     changes: tokio::sync::broadcast::Sender<()>,
+    stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("quizfunnel")
@@ -64,6 +68,7 @@ pub fn router(
         ctx: ctx.clone(),
         limiter: Arc::new(respond::PostLimiter::new(quiz_posts_per_minute)),
         changes,
+        stopping,
     };
     let routes = route_list();
     Router::new()
