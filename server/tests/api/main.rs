@@ -16,6 +16,7 @@ mod load;
 mod pages;
 mod process;
 mod quizzes;
+mod replays;
 mod respond;
 mod roles;
 mod segments;
