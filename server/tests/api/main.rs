@@ -10,6 +10,7 @@ mod cli;
 mod contacts;
 mod dashboard;
 mod health;
+mod hostile;
 mod ingest;
 mod leads;
 mod load;
