@@ -8,6 +8,7 @@ mod actions;
 mod backup;
 mod cli;
 mod contacts;
+mod crash;
 mod dashboard;
 mod health;
 mod hostile;
