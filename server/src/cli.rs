@@ -53,6 +53,13 @@ enum Command {
         /// Run the retention job (deleting idle anonymous visitors) this often; 0 turns it off
         #[arg(long, env = "QUIZFUNNEL_RETENTION_EVERY_MINUTES", default_value_t = 60)]
         retention_every_minutes: u64,
+        /// On SIGTERM or Ctrl-C, wait this long for requests in flight to finish
+        #[arg(
+            long,
+            env = "QUIZFUNNEL_SHUTDOWN_TIMEOUT_SECONDS",
+            default_value_t = 10
+        )]
+        shutdown_timeout_seconds: u64,
     },
     /// Apply database migrations to DATABASE_URL
     Migrate,
@@ -68,6 +75,11 @@ enum Command {
         #[command(subcommand)]
         command: KeyCommand,
     },
+    /// Copy the whole store to FILE while the server keeps running
+    /// (SQLite: VACUUM INTO; Postgres: pg_dump, custom format)
+    Backup { file: PathBuf },
+    /// Restore a backup made by `quizfunnel backup` into an empty database
+    Restore { file: PathBuf },
     /// Erase a contact and everything stored about them (events, answers,
     /// segment history), at once and for good
     Erase {
@@ -110,6 +122,7 @@ pub async fn run() -> Result<(), StartupError> {
             min_quiz_seconds,
             quiz_posts_per_minute,
             retention_every_minutes,
+            shutdown_timeout_seconds,
         } => {
             let config = ServeConfig {
                 database_url: cli.database_url,
@@ -127,6 +140,7 @@ pub async fn run() -> Result<(), StartupError> {
                 quiz_posts_per_minute,
                 retention_every: (retention_every_minutes > 0)
                     .then(|| std::time::Duration::from_secs(retention_every_minutes * 60)),
+                shutdown_timeout: std::time::Duration::from_secs(shutdown_timeout_seconds),
             };
             let app = startup::Application::build(config).await?;
             println!("quizfunnel is serving on http://{}", app.addr());
@@ -168,6 +182,16 @@ pub async fn run() -> Result<(), StartupError> {
             let key = accounts::create_key(&ctx, &name).await?;
             println!("{key}");
             eprintln!("API key \"{name}\" created. Copy it now: it is not shown again.");
+            Ok(())
+        }
+        Command::Backup { file } => {
+            let summary = crate::backup::backup(&cli.database_url, &file).await?;
+            println!("backed up to {summary}");
+            Ok(())
+        }
+        Command::Restore { file } => {
+            let summary = crate::backup::restore(&cli.database_url, &file).await?;
+            println!("restored {summary}");
             Ok(())
         }
         Command::Erase { email } => {

@@ -21,4 +21,7 @@ pub struct ServeConfig {
     /// How often the retention job deletes idle anonymous visitors;
     /// `None` runs no job.
     pub retention_every: Option<std::time::Duration>,
+    /// How long a stop waits for requests in flight, then again for
+    /// background work in progress.
+    pub shutdown_timeout: std::time::Duration,
 }

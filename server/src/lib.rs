@@ -1,6 +1,7 @@
 //! The quizfunnel server: configuration, storage, HTTP and the CLI.
 
 pub mod accounts;
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -6,16 +6,24 @@ use crate::http;
 use crate::store::SqlStore;
 use quizfunnel::store::Store;
 use quizfunnel_app::state::AppContext;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 pub struct Application {
     listener: TcpListener,
     addr: SocketAddr,
     router: axum::Router,
+    store: SqlStore,
+    /// Turns true when the server begins to stop: background work and live
+    /// streams end on it.
+    stopping: watch::Sender<bool>,
+    workers: Vec<JoinHandle<()>>,
+    shutdown_timeout: Duration,
 }
 
 impl Application {
@@ -30,10 +38,13 @@ impl Application {
         let addr = listener
             .local_addr()
             .map_err(|e| StartupError::Other(format!("cannot read the listening address: {e}")))?;
+        let sql_store = store.clone();
         let store: Arc<dyn Store> = Arc::new(store);
+        let (stopping, _) = watch::channel(false);
+        let mut workers = Vec::new();
         if let Some(every) = config.retention_every {
             let (store, clock) = (store.clone(), config.clock.clone());
-            periodically(every, "retention", move || {
+            workers.push(periodically(every, "retention", &stopping, move || {
                 let (store, clock) = (store.clone(), clock.clone());
                 async move {
                     let n = store.purge_stale_visitors(clock.now()).await?;
@@ -42,23 +53,33 @@ impl Application {
                     }
                     Ok(())
                 }
-            });
+            }));
         }
         // Rules with time windows stop (or start) matching as time passes,
         // with nothing stored to say so: re-check everyone each minute.
         let (sweep_store, sweep_clock) = (store.clone(), config.clock.clone());
-        periodically(MEMBERSHIP_SWEEP, "segment membership sweep", move || {
-            let (store, clock) = (sweep_store.clone(), sweep_clock.clone());
-            async move {
-                store.sync_memberships(None, clock.now()).await?;
-                store.record_daily_counts(TREND_DAYS, clock.now()).await
-            }
-        });
+        workers.push(periodically(
+            MEMBERSHIP_SWEEP,
+            "segment membership sweep",
+            &stopping,
+            move || {
+                let (store, clock) = (sweep_store.clone(), sweep_clock.clone());
+                async move {
+                    store.sync_memberships(None, clock.now()).await?;
+                    store.record_daily_counts(TREND_DAYS, clock.now()).await
+                }
+            },
+        ));
         let (outbox_store, outbox_clock) = (store.clone(), config.clock.clone());
-        periodically(OUTBOX_EVERY, "webhook outbox", move || {
-            let (store, clock) = (outbox_store.clone(), outbox_clock.clone());
-            async move { crate::outbox::deliver_due(&store, &clock).await.map(|_| ()) }
-        });
+        workers.push(periodically(
+            OUTBOX_EVERY,
+            "webhook outbox",
+            &stopping,
+            move || {
+                let (store, clock) = (outbox_store.clone(), outbox_clock.clone());
+                async move { crate::outbox::deliver_due(&store, &clock).await.map(|_| ()) }
+            },
+        ));
         let ctx = AppContext {
             store,
             clock: config.clock,
@@ -71,11 +92,16 @@ impl Application {
             &config.site_root,
             config.quiz_posts_per_minute,
             changes,
+            stopping.subscribe(),
         );
         Ok(Self {
             listener,
             addr,
             router,
+            store: sql_store,
+            stopping,
+            workers,
+            shutdown_timeout: config.shutdown_timeout,
         })
     }
 
@@ -83,19 +109,48 @@ impl Application {
         self.addr
     }
 
+    /// Serves until `shutdown` resolves, then stops accepting, lets the
+    /// requests in flight finish (for up to the shutdown timeout), lets the
+    /// background work in progress (an outbox run recording what it sent)
+    /// finish the same way, and closes the database.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), StartupError> {
         tracing::info!(addr = %self.addr, "serving");
-        axum::serve(
+        let stopping = self.stopping.clone();
+        let signal = async move {
+            shutdown.await;
+            stopping.send_replace(true);
+        };
+        let serve = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(shutdown)
-        .await
-        .map_err(|e| StartupError::Other(format!("the server stopped: {e}")))?;
+        .with_graceful_shutdown(signal)
+        .into_future();
+        let mut stopped = self.stopping.subscribe();
+        let limit = self.shutdown_timeout;
+        let drain_deadline = async move {
+            let _ = stopped.wait_for(|s| *s).await;
+            tokio::time::sleep(limit).await;
+        };
+        tokio::select! {
+            served = serve => {
+                served.map_err(|e| StartupError::Other(format!("the server stopped: {e}")))?;
+            }
+            () = drain_deadline => {
+                tracing::warn!(timeout = ?limit, "requests still open at the shutdown timeout were cut off");
+            }
+        }
+        // A signal-less end (the listener failing) stops the workers too.
+        self.stopping.send_replace(true);
+        let workers = futures_util::future::join_all(self.workers);
+        if tokio::time::timeout(limit, workers).await.is_err() {
+            tracing::warn!(timeout = ?limit, "background work still running at the shutdown timeout was cut off");
+        }
+        self.store.close().await;
         tracing::info!("stopped");
         Ok(())
     }
@@ -107,23 +162,33 @@ const TREND_DAYS: u32 = 90;
 /// Webhooks leave within about this long of the entry that fires them.
 const OUTBOX_EVERY: Duration = Duration::from_secs(1);
 
-/// Runs `work` now and then every `every`; a failure is logged and the work
-/// tried again next period. The work is the store's; this only keeps time.
-fn periodically<F, Fut>(every: Duration, what: &'static str, work: F)
+/// Runs `work` now and then every `every` until the server stops; a
+/// failure is logged and the work tried again next period. A run in
+/// progress is never cut short by the stop, so what it did is recorded.
+fn periodically<F, Fut>(
+    every: Duration,
+    what: &'static str,
+    stopping: &watch::Sender<bool>,
+    work: F,
+) -> JoinHandle<()>
 where
     F: Fn() -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), quizfunnel::store::StoreError>> + Send,
 {
+    let mut stopping = stopping.subscribe();
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval(every);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stopping.wait_for(|s| *s) => return,
+            }
             if let Err(e) = work().await {
                 tracing::warn!(error = %e, "{what} failed; retrying next period");
             }
         }
-    });
+    })
 }
 
 async fn bind(addr: &str) -> Result<TcpListener, StartupError> {

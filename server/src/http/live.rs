@@ -56,13 +56,17 @@ pub async fn live(State(state): State<AppState>, user: Option<Extension<CurrentU
     }
     let changes = state.changes.subscribe();
     let stream = futures_util::stream::unfold(
-        (state.ctx, changes, true),
-        |(ctx, mut changes, first)| async move {
-            if !first && !next_change(&mut changes).await {
-                return None;
+        (state.ctx, changes, state.stopping, true),
+        |(ctx, mut changes, mut stopping, first)| async move {
+            if !first {
+                tokio::select! {
+                    more = next_change(&mut changes) => if !more { return None },
+                    // The browser reconnects, to this server's successor.
+                    _ = stopping.wait_for(|s| *s) => return None,
+                }
             }
             let event = counts_event(&ctx).await;
-            Some((Ok::<_, Infallible>(event), (ctx, changes, false)))
+            Some((Ok::<_, Infallible>(event), (ctx, changes, stopping, false)))
         },
     );
     Sse::new(stream)

@@ -34,6 +34,9 @@ pub struct AppState {
     pub limiter: Arc<respond::PostLimiter>,
     /// Told whenever counts may have changed.
     pub changes: tokio::sync::broadcast::Sender<()>,
+    /// Turns true when the server begins to stop, so open live streams end
+    /// instead of holding the shutdown up.
+    pub stopping: tokio::sync::watch::Receiver<bool>,
 }
 
 /// The page routes, worked out once per process. Working them out renders the
@@ -52,6 +55,7 @@ pub fn router(
     site_root: &Path,
     quiz_posts_per_minute: u32,
     changes: tokio::sync::broadcast::Sender<()>,
+    stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("quizfunnel")
@@ -64,6 +68,7 @@ pub fn router(
         ctx: ctx.clone(),
         limiter: Arc::new(respond::PostLimiter::new(quiz_posts_per_minute)),
         changes,
+        stopping,
     };
     let routes = route_list();
     Router::new()
@@ -88,6 +93,7 @@ pub fn router(
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Layers run bottom-up: headers outermost, then cross-site checks,
         // then the session, then the admin gate.
+        .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             auth::admin_gate,
@@ -100,6 +106,31 @@ pub fn router(
         .layer(middleware::from_fn(security::headers))
         .layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT))
         .with_state(state)
+}
+
+/// Server functions refuse arguments they cannot read before any of our
+/// code runs, and the framework answers that with 500; the error in the
+/// body says it was the caller's mistake, so the status says so too.
+async fn server_fn_status(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path();
+    let server_fn = path.starts_with("/api/") && !path.starts_with("/api/v1/");
+    let res = next.run(req).await;
+    if !server_fn || res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, PUBLIC_BODY_LIMIT).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(e) = serde_json::from_slice::<quizfunnel_app::error::AppError>(&bytes)
+        && let Ok(code) = StatusCode::from_u16(e.status())
+    {
+        parts.status = code;
+    }
+    axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
 /// The process is up; says nothing about the database.

@@ -69,12 +69,21 @@ async fn read_post(
         return Err(res);
     }
     let (parts, body) = req.into_parts();
-    match RawForm::from_request(Request::from_parts(parts.clone(), body), state).await {
-        Ok(form) => Ok((
-            parts,
-            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&form.0).unwrap_or_default(),
-        )),
-        Err(rejection) => Err(rejection.into_response()),
+    let form = match RawForm::from_request(Request::from_parts(parts.clone(), body), state).await {
+        Ok(form) => form,
+        Err(rejection) => return Err(rejection.into_response()),
+    };
+    // Refused before anything is looked up, so a garbled post leaves no
+    // trace (not even a visitor record).
+    // The decoder would replace bad bytes instead of refusing them.
+    let readable = std::str::from_utf8(&form.0).is_ok();
+    match serde_urlencoded::from_bytes::<Vec<(String, String)>>(&form.0) {
+        Ok(fields) if readable => Ok((parts, fields)),
+        _ => Err((
+            StatusCode::BAD_REQUEST,
+            "The form could not be read: it must be URL-encoded UTF-8.",
+        )
+            .into_response()),
     }
 }
 

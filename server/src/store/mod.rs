@@ -119,6 +119,19 @@ impl SqlStore {
         matches!(self.db, Db::Postgres(_))
     }
 
+    /// Waits for the connections to finish what they do and closes them;
+    /// on SQLite the writer goes last, so it folds the WAL back into the
+    /// database file.
+    pub async fn close(&self) {
+        match &self.db {
+            Db::Sqlite(db) => {
+                db.reader().close().await;
+                db.writer().close().await;
+            }
+            Db::Postgres(pool) => pool.close().await,
+        }
+    }
+
     pub async fn migrate(&self) -> Result<(), StartupError> {
         let result = match &self.db {
             Db::Sqlite(db) => SQLITE_MIGRATIONS.run(db.writer()).await,

@@ -111,35 +111,59 @@ impl ResponseStore for SqlStore {
         let event_sql = self.insert_event_sql();
         let id: i64 = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO quiz_sessions (contact_id, quiz_id, version_id, started_at, current_question) \
-                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
-            )
-            .bind(contact_id)
-            .bind(quiz_id)
-            .bind(version_id)
-            .bind(now)
-            .bind(first_question)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_err)?;
-            let props = serde_json::json!({
-                "quiz_id": quiz_id,
-                "version_id": version_id,
-                "session_id": id,
-                "hidden_fields": hidden_fields,
-            });
-            sqlx::query(event_sql)
+            // Two copies of a first answer (a double click) both find no
+            // session and both start one. Taking the contact's row lock
+            // queues the second behind the first, which then finds the
+            // session the first opened and answers into it.
+            sqlx::query("UPDATE contacts SET last_seen = last_seen WHERE id = $1")
                 .bind(contact_id)
-                .bind("quiz_started")
-                .bind(props.to_string())
-                .bind(now)
-                .bind(format!("quiz_started:{id}"))
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            tx.commit().await.map_err(db_err)?;
-            Ok::<_, StoreError>(id)
+            let open: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM quiz_sessions WHERE contact_id = $1 AND quiz_id = $2 \
+                 AND completed_at IS NULL AND id = (SELECT id FROM quiz_sessions \
+                 WHERE contact_id = $1 AND quiz_id = $2 ORDER BY started_at DESC, id DESC LIMIT 1)",
+            )
+            .bind(contact_id)
+            .bind(quiz_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if let Some(id) = open {
+                tx.commit().await.map_err(db_err)?;
+                Ok::<_, StoreError>(id)
+            } else {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO quiz_sessions (contact_id, quiz_id, version_id, started_at, current_question) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                )
+                .bind(contact_id)
+                .bind(quiz_id)
+                .bind(version_id)
+                .bind(now)
+                .bind(first_question)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+                let props = serde_json::json!({
+                    "quiz_id": quiz_id,
+                    "version_id": version_id,
+                    "session_id": id,
+                    "hidden_fields": hidden_fields,
+                });
+                sqlx::query(event_sql)
+                    .bind(contact_id)
+                    .bind("quiz_started")
+                    .bind(props.to_string())
+                    .bind(now)
+                    .bind(format!("quiz_started:{id}"))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                tx.commit().await.map_err(db_err)?;
+                Ok::<_, StoreError>(id)
+            }
         })?;
         self.session_by_id(id).await
     }

@@ -544,6 +544,7 @@ async fn sessions_survive_a_server_restart_and_end_after_the_absolute_timeout(ba
             quiz_posts_per_minute: 0,
             retention_every: None,
             clock: app.clock.clone(),
+            shutdown_timeout: std::time::Duration::from_secs(10),
         })
         .await
         .unwrap();

@@ -157,6 +157,7 @@ async fn start(
         quiz_posts_per_minute: 0,
         clock: clock.clone(),
         retention_every,
+        shutdown_timeout: std::time::Duration::from_secs(10),
     })
     .await
     .expect("test server starts");
