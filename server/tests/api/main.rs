@@ -15,6 +15,7 @@ mod hostile;
 mod ingest;
 mod leads;
 mod load;
+mod mixed;
 mod pages;
 mod process;
 mod quizzes;
