@@ -1,0 +1,115 @@
+//! Segment figures through the store API, as the admin pages ask them:
+//! a saved segment's count, a rule-builder preview (count and sample) and
+//! a full membership rebuild, against a plain `SELECT count(*)`.
+
+use crate::generate::BENCH_SEGMENTS;
+use crate::{BenchResult, fail};
+use quizfunnel::rule::Rule;
+use quizfunnel::store::SegmentStore;
+use quizfunnel_server::store::{Db, SqlStore};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+/// A rule no segment has yet, as someone would type it in the builder.
+pub const PREVIEW_RULE: &str = "all(event(page_viewed, count >= 3, within 30d), attr(country) in [\"US\", \"CA\"], not(in_segment(disqualify)))";
+/// As many members as the builder's preview shows.
+const PREVIEW_SAMPLE: u32 = 10;
+/// Each read is timed this many times; the median is reported.
+const REPEATS: usize = 5;
+
+#[derive(Debug, Clone)]
+pub struct SegmentFigures {
+    /// Each benchmark segment's count: (slug, median time, members).
+    pub counts: Vec<(String, Duration, i64)>,
+    /// The segment list page: every segment counted.
+    pub list: Duration,
+    pub preview: Duration,
+    pub preview_count: i64,
+    /// The first rebuild (every stay opened) and one with nothing to change.
+    pub rebuild_first: Duration,
+    pub rebuild_again: Duration,
+    pub segments: usize,
+    /// `SELECT count(*) FROM contacts`, the baseline.
+    pub plain_count: Duration,
+    pub contacts: i64,
+}
+
+impl SegmentFigures {
+    /// The slowest of the benchmark segments' counts.
+    pub fn slowest_count(&self) -> Duration {
+        self.counts.iter().map(|c| c.1).max().unwrap_or_default()
+    }
+}
+
+async fn median<T, F, Fut>(mut f: F) -> BenchResult<(Duration, T)>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = BenchResult<T>>,
+{
+    let mut times = Vec::with_capacity(REPEATS);
+    let mut last = None;
+    for _ in 0..REPEATS {
+        let t = Instant::now();
+        last = Some(f().await?);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    Ok((times[REPEATS / 2], last.expect("REPEATS is not zero")))
+}
+
+pub async fn measure(database_url: &str, now: i64) -> BenchResult<SegmentFigures> {
+    let store = SqlStore::connect(database_url).await?;
+    let (plain_count, contacts) = median(|| async {
+        let n: i64 = match store.db() {
+            Db::Sqlite(db) => {
+                sqlx::query_scalar("SELECT count(*) FROM contacts")
+                    .fetch_one(db.reader())
+                    .await?
+            }
+            Db::Postgres(pool) => {
+                sqlx::query_scalar("SELECT count(*) FROM contacts")
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        Ok(n)
+    })
+    .await?;
+    // The first rebuild opens every stay; rules on segments then read them.
+    let t = Instant::now();
+    store.sync_memberships(None, now).await?;
+    let rebuild_first = t.elapsed();
+    let t = Instant::now();
+    store.sync_memberships(None, now).await?;
+    let rebuild_again = t.elapsed();
+    let mut counts = Vec::new();
+    for (slug, _, _) in BENCH_SEGMENTS {
+        let rule = store
+            .segment_rule(slug)
+            .await?
+            .ok_or_else(|| fail(format!("segment {slug} is missing")))?;
+        let (took, n) = median(|| async { Ok(store.count_matching(&rule, now).await?) }).await?;
+        counts.push((slug.to_string(), took, n));
+    }
+    let (list, segments) = median(|| async { Ok(store.segments().await?.len()) }).await?;
+    let rule = Rule::parse(PREVIEW_RULE).map_err(|e| fail(e.to_string()))?;
+    let (preview, preview_count) = median(|| async {
+        let n = store.count_matching(&rule, now).await?;
+        store
+            .members_matching(&rule, now, 0, PREVIEW_SAMPLE)
+            .await?;
+        Ok(n)
+    })
+    .await?;
+    Ok(SegmentFigures {
+        counts,
+        list,
+        preview,
+        preview_count,
+        rebuild_first,
+        rebuild_again,
+        segments,
+        plain_count,
+        contacts,
+    })
+}
