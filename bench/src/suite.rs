@@ -346,6 +346,8 @@ pub struct SuiteRun {
     pub site_built: bool,
     pub sqlite: BackendRun,
     pub postgres: Option<BackendRun>,
+    /// Why the Postgres rows are missing, when they were asked for.
+    pub postgres_error: Option<String>,
 }
 
 fn say(config: &SuiteConfig, what: &str) {
@@ -414,12 +416,23 @@ pub async fn run(config: SuiteConfig) -> BenchResult<SuiteRun> {
         )
     };
 
+    // A failure on Postgres still leaves the SQLite figures to report.
+    let mut postgres_error = None;
     let postgres = match &config.postgres_admin_url {
         None => None,
         Some(admin) => {
             say(&config, "generating the Postgres data set");
-            let url = fresh_postgres_database(admin, "qf_bench").await?;
-            Some(postgres_run(&config, &url).await?)
+            let attempt = async {
+                let url = fresh_postgres_database(admin, "qf_bench").await?;
+                postgres_run(&config, &url).await
+            };
+            match attempt.await {
+                Ok(run) => Some(run),
+                Err(e) => {
+                    postgres_error = Some(e.to_string());
+                    None
+                }
+            }
         }
     };
     Ok(SuiteRun {
@@ -430,6 +443,7 @@ pub async fn run(config: SuiteConfig) -> BenchResult<SuiteRun> {
         weight,
         sqlite,
         postgres,
+        postgres_error,
     })
 }
 
@@ -655,6 +669,11 @@ pub fn render(run: &SuiteRun) -> String {
     });
     let mut out = report::table(&rows);
     out.push_str(SSE_ROW);
+    if let Some(e) = &run.postgres_error {
+        out.push_str(&format!(
+            "\n\nPostgres rows missing: the run failed with `{e}`."
+        ));
+    }
     out.push_str("\n\n### Details\n\n");
     let mut lines = vec![
         report::describe("baseline page, closed", base),

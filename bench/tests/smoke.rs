@@ -147,6 +147,7 @@ async fn every_figure_of_the_suite_is_produced_at_a_tiny_size() {
         site_built: false,
         sqlite,
         postgres,
+        postgres_error: None,
     };
     let table = suite::render(&run);
     assert!(table.contains("public quiz page SSR"), "{table}");
