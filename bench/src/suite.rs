@@ -592,7 +592,7 @@ pub fn render(run: &SuiteRun) -> String {
         };
         rows.push(Row {
             what: format!(
-                "segment count on {} ({size}; slowest of {} rules)",
+                "segment count served on {} ({size}; slowest of {} segments, from maintained memberships)",
                 b.name,
                 s.counts.len()
             ),
@@ -612,18 +612,20 @@ pub fn render(run: &SuiteRun) -> String {
         });
         rows.push(Row {
             what: format!(
-                "full rebuild on {} ({} segments, from empty)",
-                b.name, s.segments
+                "rebuild of a new rule on {} (the preview's rule saved as a segment, from empty)",
+                b.name
             ),
             measured: format!(
-                "{} (again, nothing to change: {})",
+                "{} (every one of {} segments from empty: {}; again, nothing to change: {})",
+                ms(s.rebuild_new),
+                s.segments,
                 ms(s.rebuild_first),
                 ms(s.rebuild_again)
             ),
             baseline: plain,
-            ratio: times(s.rebuild_first),
+            ratio: times(s.rebuild_new),
             target: "≤ 10 s".into(),
-            met: yes(s.rebuild_first <= Duration::from_secs(10)),
+            met: yes(s.rebuild_new <= Duration::from_secs(10)),
         });
         let rss = b.peak_rss_kib.map(|k| k as f64 / 1024.0);
         rows.push(Row {
@@ -694,15 +696,18 @@ pub fn render(run: &SuiteRun) -> String {
             g.elapsed.as_secs_f64(),
             g.rows as f64 / g.elapsed.as_secs_f64().max(1e-9)
         ));
-        lines.push(format!(
-            "- **{} segment counts** (median of 5): {}; segment list ({} segments counted): {}",
-            b.name,
-            b.segments
-                .counts
+        let listed = |counts: &[(String, Duration, i64)]| {
+            counts
                 .iter()
                 .map(|(slug, d, n)| format!("`{slug}` {} ({n})", ms(*d)))
                 .collect::<Vec<_>>()
-                .join(", "),
+                .join(", ")
+        };
+        lines.push(format!(
+            "- **{} segment counts** (median of 5), served: {}; worked out from the rule over every contact: {}; segment list ({} segments with counts): {}",
+            b.name,
+            listed(&b.segments.counts),
+            listed(&b.segments.evaluated),
             b.segments.segments,
             ms(b.segments.list)
         ));

@@ -67,6 +67,17 @@ async fn backend_run(name: &'static str, url: &str, site: &std::path::Path) -> B
         "200 generated and 300 demo respondents"
     );
     assert_eq!(figures.counts.len(), generate::BENCH_SEGMENTS.len());
+    let members = |counts: &[(String, std::time::Duration, i64)]| {
+        counts
+            .iter()
+            .map(|(slug, _, n)| (slug.clone(), *n))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        members(&figures.counts),
+        members(&figures.evaluated),
+        "the served counts are the rules' counts"
+    );
 
     let raw_inserts = writes::raw_inserts(url, &tiny_load()).await.unwrap();
     assert!(raw_inserts.jobs > 0 && raw_inserts.failed_jobs == 0);

@@ -56,16 +56,25 @@ impl Application {
             }));
         }
         // Rules with time windows stop (or start) matching as time passes,
-        // with nothing stored to say so: re-check everyone each minute.
+        // with nothing stored to say so: re-check them each minute. Every
+        // rule for everyone once an hour (and at start) catches what a
+        // failed per-contact re-check left behind.
         let (sweep_store, sweep_clock) = (store.clone(), config.clock.clone());
+        let sweeps = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let checked_up_to = Arc::new(std::sync::atomic::AtomicI64::new(0));
         workers.push(periodically(
             MEMBERSHIP_SWEEP,
             "segment membership sweep",
             &stopping,
             move || {
                 let (store, clock) = (sweep_store.clone(), sweep_clock.clone());
+                let (sweeps, checked_up_to) = (sweeps.clone(), checked_up_to.clone());
                 async move {
-                    store.sync_memberships(None, clock.now()).await?;
+                    use std::sync::atomic::Ordering::Relaxed;
+                    let full = sweeps.fetch_add(1, Relaxed) % FULL_SWEEP_EVERY == 0;
+                    let from = if full { 0 } else { checked_up_to.load(Relaxed) };
+                    let reached = store.sweep_memberships(from, clock.now()).await?;
+                    checked_up_to.store(reached, Relaxed);
                     store.record_daily_counts(TREND_DAYS, clock.now()).await
                 }
             },
@@ -157,6 +166,8 @@ impl Application {
 }
 
 const MEMBERSHIP_SWEEP: Duration = Duration::from_secs(60);
+/// Every this many sweeps, one syncs every rule for everyone.
+const FULL_SWEEP_EVERY: u64 = 60;
 /// The longest trend the dashboard draws.
 const TREND_DAYS: u32 = 90;
 /// Webhooks leave within about this long of the entry that fires them.

@@ -104,6 +104,24 @@ impl Rule {
         found
     }
 
+    /// Whether some part reads a quiz session's answers (`answered`): an
+    /// answer given mid-quiz can change it.
+    pub fn reads_answers(&self) -> bool {
+        self.any_node(|node| matches!(node, Rule::Answered { .. }))
+    }
+
+    /// Whether some part reads finished sessions (`score`, `completed`):
+    /// only a completion can change those.
+    pub fn reads_results(&self) -> bool {
+        self.any_node(|node| matches!(node, Rule::Score { .. } | Rule::Completed { .. }))
+    }
+
+    fn any_node(&self, test: impl Fn(&Rule) -> bool) -> bool {
+        let mut found = false;
+        self.walk(&mut |node| found |= test(node));
+        found
+    }
+
     fn collect<'r>(&'r self, pick: impl Fn(&'r Rule) -> Option<&'r String>) -> BTreeSet<&'r str> {
         let mut names = BTreeSet::new();
         self.walk(&mut |node| {
@@ -133,6 +151,22 @@ mod tests {
     use super::*;
 
     const HIGH_INTENT: &str = r#"all(completed(growth, within 14d), event(page_viewed where path = "/pricing", count >= 2, within 7d), not(in_segment(customers)), attr(plan) != "enterprise", any(never(invited_teammate), in_segment(trial-users)))"#;
+
+    #[test]
+    fn a_rule_says_whether_answers_or_results_can_change_it() {
+        let rule: Rule = HIGH_INTENT.parse().unwrap();
+        assert!(rule.reads_results());
+        assert!(!rule.reads_answers());
+        let answered: Rule = "any(attr(plan) = \"pro\", not(answered(growth.budget = high)))"
+            .parse()
+            .unwrap();
+        assert!(answered.reads_answers());
+        assert!(!answered.reads_results());
+        let neither: Rule = "event(page_viewed, count >= 3, within 30d)"
+            .parse()
+            .unwrap();
+        assert!(!neither.reads_answers() && !neither.reads_results());
+    }
 
     #[test]
     fn placement_learns_which_segments_and_events_a_rule_reads() {

@@ -121,6 +121,14 @@ pub trait SegmentStore: Send + Sync {
     /// brought up to date before the rules that use them.
     async fn sync_memberships(&self, contact: Option<i64>, now: i64) -> StoreResult<()>;
 
+    /// The periodic catch-up, cheaper than syncing everyone: rules with
+    /// time windows for everyone (time alone changes them), every rule
+    /// for contacts with ids above `checked_up_to` (new since the last
+    /// sweep; `never(..)` may hold for them). Everything else changes only
+    /// through writes that re-check their contact at once. `0` syncs every
+    /// rule for everyone. Returns the `checked_up_to` for the next sweep.
+    async fn sweep_memberships(&self, checked_up_to: i64, now: i64) -> StoreResult<i64>;
+
     /// Marks a segment's rebuild as started, at 0%, so pages show it at
     /// once; [`SegmentStore::rebuild_segment`] then does the work.
     async fn begin_rebuild(&self, segment_id: i64, now: i64) -> StoreResult<()>;

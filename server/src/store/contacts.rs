@@ -1,5 +1,6 @@
 //! Contacts, identity and events.
 
+use super::segments::Changed;
 use super::sql::{BeginWrite, db_err, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
@@ -289,6 +290,11 @@ pub(super) fn like_pattern(text: &str) -> String {
     p
 }
 
+/// How far behind a visitor's `last_seen` may lag while they click through
+/// a quiz: it feeds "last active" and the retention of idle visitors,
+/// both counted in minutes or days.
+const LAST_SEEN_STEP_MS: i64 = 60_000;
+
 #[async_trait]
 impl ContactStore for SqlStore {
     async fn contact_for_visitor(
@@ -297,6 +303,24 @@ impl ContactStore for SqlStore {
         first_visit_fields: &BTreeMap<String, String>,
         now: i64,
     ) -> StoreResult<i64> {
+        // Nearly every request comes from a visitor already known and seen
+        // a moment ago: a read answers it, and the single writer is only
+        // taken to create the contact or move `last_seen` on by a minute.
+        let known: Option<(i64, i64)> = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as(
+                "SELECT c.id, c.last_seen FROM contact_visitors v \
+                 JOIN contacts c ON c.id = v.contact_id WHERE v.visitor_id = $1",
+            )
+            .bind(visitor_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)
+        })?;
+        if let Some((id, last_seen)) = known
+            && now - last_seen < LAST_SEEN_STEP_MS
+        {
+            return Ok(id);
+        }
         let fields = serde_json::to_string(first_visit_fields).unwrap_or_else(|_| "{}".into());
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
@@ -320,7 +344,7 @@ impl ContactStore for SqlStore {
         let insert = insert_event_sql(self.db());
         let mut report = IngestReport::default();
         let mut contacts: HashMap<&Subject, Option<i64>> = HashMap::new();
-        with_pool!(self.db(), write, |pool| {
+        let touched: Vec<i64> = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             for (index, event) in events {
                 let contact = match contacts.get(&event.subject) {
@@ -378,7 +402,12 @@ impl ContactStore for SqlStore {
                     report.accepted += 1;
                 }
             }
-            for id in contacts.values().flatten() {
+            // In id order: concurrent batches on Postgres then lock shared
+            // contacts in the same order and never deadlock.
+            let mut touched: Vec<i64> = contacts.values().flatten().copied().collect();
+            touched.sort_unstable();
+            touched.dedup();
+            for id in &touched {
                 sqlx::query("UPDATE contacts SET last_seen = $2 WHERE id = $1 AND last_seen < $2")
                     .bind(id)
                     .bind(now)
@@ -387,13 +416,12 @@ impl ContactStore for SqlStore {
                     .map_err(db_err)?;
             }
             tx.commit().await.map_err(db_err)?;
-            Ok::<_, StoreError>(())
+            Ok::<_, StoreError>(touched)
         })?;
         let names: std::collections::BTreeSet<&str> =
             events.iter().map(|(_, e)| e.name.as_str()).collect();
-        for id in contacts.values().flatten() {
-            self.events_arrived(*id, &names, now).await;
-        }
+        self.contacts_changed(&touched, Changed::Events(&names), now)
+            .await;
         report.rejected.sort_by_key(|r| r.index);
         Ok(report)
     }
@@ -532,7 +560,14 @@ impl ContactStore for SqlStore {
                 merged_from,
             })
         })?;
-        self.contact_changed(identified.contact_id, now).await;
+        // A contact made or merged here is new to every rule (`never(..)`
+        // holds for it); otherwise only what the lead gave can matter.
+        let what = if identified.created || identified.merged_from.is_some() {
+            Changed::Everything
+        } else {
+            Changed::Details
+        };
+        self.contact_changed(identified.contact_id, what, now).await;
         Ok(identified)
     }
 
@@ -557,7 +592,7 @@ impl ContactStore for SqlStore {
             tx.commit().await.map_err(db_err)?;
             Ok::<_, StoreError>(())
         })?;
-        self.contact_changed(keep, now).await;
+        self.contact_changed(keep, Changed::Everything, now).await;
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! Respondents' sessions: each step, the completion, the lead details.
 
 use super::SqlStore;
+use super::segments::Changed;
 use super::sql::bind_all;
 use super::sql::{BeginWrite, db_err, notify_changes, with_pool};
 use async_trait::async_trait;
@@ -88,7 +89,9 @@ impl ResponseStore for SqlStore {
             "SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE contact_id = $1 AND quiz_id = $2 \
              ORDER BY started_at DESC, id DESC LIMIT 1"
         );
-        let row: Option<SessionRow> = with_pool!(self.db(), write, |pool| {
+        // A reader sees every committed step (WAL on SQLite), and keeps
+        // page views and steps off the single writer.
+        let row: Option<SessionRow> = with_pool!(self.db(), read, |pool| {
             sqlx::query_as(&sql)
                 .bind(contact_id)
                 .bind(quiz_id)
@@ -223,7 +226,8 @@ impl ResponseStore for SqlStore {
             tx.commit().await.map_err(db_err)
         })?;
         let session = self.session_by_id(step.session_id).await?;
-        self.contact_changed(session.contact_id, step.now).await;
+        self.contact_changed(session.contact_id, Changed::Answer, step.now)
+            .await;
         Ok(session)
     }
 
@@ -366,7 +370,8 @@ impl ResponseStore for SqlStore {
         // A completion places a lead in a tier: the dashboard counts it.
         self.counts_changed();
         let session = self.session_by_id(session_id).await?;
-        self.contact_changed(session.contact_id, now).await;
+        self.contact_changed(session.contact_id, Changed::Completion, now)
+            .await;
         Ok(session)
     }
 

@@ -87,31 +87,60 @@ fn dependency_order(segments: Vec<SegmentSummary>) -> Vec<SegmentSummary> {
 const STAY_COLUMNS: &str = "SELECT g.slug, g.name, m.contact_id, m.entered_at, m.exited_at \
     FROM segment_memberships m JOIN segments g ON g.id = m.segment_id";
 
+/// What happened to a contact, so that only the segments whose rules read
+/// it are re-checked: most steps of a quiz can change no segment at all.
+pub(super) enum Changed<'a> {
+    /// Anything, e.g. two contacts merged into one.
+    Everything,
+    /// An answer mid-quiz (and the session it may have started).
+    Answer,
+    /// A completed quiz: its score, categories and placement.
+    Completion,
+    /// Name, consent or attributes given at a lead gate or by the API.
+    Details,
+    /// New events of these names.
+    Events(&'a BTreeSet<&'a str>),
+}
+
+impl Changed<'_> {
+    fn may_change(&self, rule: &Rule) -> bool {
+        let counts = |names: &[&str]| {
+            let events = rule.referenced_events();
+            names.iter().any(|n| events.contains(n))
+        };
+        match self {
+            Changed::Everything => true,
+            Changed::Answer => {
+                rule.reads_answers() || counts(&["question_answered", "quiz_started"])
+            }
+            Changed::Completion => rule.reads_results() || counts(&["quiz_completed"]),
+            Changed::Details => !rule.referenced_attributes().is_empty(),
+            Changed::Events(names) => rule.referenced_events().iter().any(|e| names.contains(e)),
+        }
+    }
+}
+
 impl SqlStore {
     /// Re-evaluates one contact's segments after something about them
     /// changed. What changed is already stored; if this fails the periodic
     /// sweep catches up, so it is logged, not returned.
-    pub(super) async fn contact_changed(&self, contact: i64, now: i64) {
-        self.resync(contact, now, |_| true).await;
+    pub(super) async fn contact_changed(&self, contact: i64, what: Changed<'_>, now: i64) {
+        self.contacts_changed(&[contact], what, now).await;
     }
 
-    /// As [`Self::contact_changed`], when all that changed is new events of
-    /// these names: only rules counting them (and rules on those segments)
-    /// can have changed their answer.
-    pub(super) async fn events_arrived(&self, contact: i64, names: &BTreeSet<&str>, now: i64) {
-        self.resync(contact, now, |rule| {
-            rule.referenced_events().iter().any(|e| names.contains(e))
-        })
-        .await;
-    }
-
-    async fn resync(&self, contact: i64, now: i64, affected: impl Fn(&Rule) -> bool) {
-        let synced = match self.sync_plan(now, |s| affected(&s.rule)).await {
-            Ok(work) => self.sync_range(&work, (contact, contact), now).await,
+    /// [`Self::contact_changed`] for several contacts (an event batch), in
+    /// one transaction and in id order, so that two batches touching the
+    /// same contacts on Postgres take their locks in the same order.
+    pub(super) async fn contacts_changed(&self, contacts: &[i64], what: Changed<'_>, now: i64) {
+        let mut ranges: Vec<(i64, i64)> = contacts.iter().map(|&c| (c, c)).collect();
+        ranges.sort_unstable();
+        ranges.dedup();
+        let synced = match self.sync_plan(now, |s| what.may_change(&s.rule)).await {
+            Ok(work) => self.sync_ranges(&work, &ranges, now).await,
             Err(e) => Err(e),
         };
         if let Err(e) = synced {
-            tracing::warn!(error = %e, contact, "segment memberships not updated; the sweep will");
+            tracing::warn!(error = %e, ?contacts, "segment memberships not updated; the sweep will");
         }
     }
 
@@ -164,69 +193,108 @@ impl SqlStore {
         &self,
         work: &[SyncStep],
         now: i64,
-        mut progress: impl AsyncProgress,
+        progress: impl AsyncProgress,
     ) -> StoreResult<()> {
-        if work.is_empty() {
-            return Ok(());
-        }
+        let last = self.last_contact_id().await?;
+        self.sync_from(work, (0, last), now, progress).await
+    }
+
+    async fn last_contact_id(&self) -> StoreResult<i64> {
         let last: Option<i64> = with_pool!(self.db(), read, |pool| {
             sqlx::query_scalar("SELECT max(id) FROM contacts")
                 .fetch_one(pool)
                 .await
                 .map_err(db_err)
         })?;
-        let last = last.unwrap_or(0);
-        let mut from: i64 = 0;
+        Ok(last.unwrap_or(0))
+    }
+
+    /// [`Self::sync_everyone`] for the contact ids in `range`.
+    async fn sync_from(
+        &self,
+        work: &[SyncStep],
+        (mut from, last): (i64, i64),
+        now: i64,
+        mut progress: impl AsyncProgress,
+    ) -> StoreResult<()> {
+        if work.is_empty() {
+            return Ok(());
+        }
+        let mut changed = 0;
         loop {
             let to = from.saturating_add(SYNC_SLICE - 1);
-            self.sync_range(work, (from, to), now).await?;
+            changed += self.sync_range(work, (from, to), now).await?;
             progress.report(to.min(last), last).await;
             if to >= last {
-                return Ok(());
+                break;
             }
             from = to + 1;
         }
+        // Planner statistics taken while the table was nearly empty would
+        // make the next sync's anti-join a nested loop over every stay;
+        // autovacuum gets there, but only minutes later.
+        if changed >= ANALYZE_AFTER && self.is_postgres() {
+            with_pool!(self.db(), write, |pool| {
+                sqlx::query("ANALYZE segment_memberships")
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(db_err)
+            })?;
+        }
+        Ok(())
     }
 
     /// Runs the planned steps for the contacts with ids in `range`, in one
     /// transaction: one commit per change, and rules on segments see the
     /// stays synced just before them.
-    async fn sync_range(&self, work: &[SyncStep], range: (i64, i64), now: i64) -> StoreResult<()> {
-        if work.is_empty() {
-            return Ok(());
+    async fn sync_range(&self, work: &[SyncStep], range: (i64, i64), now: i64) -> StoreResult<u64> {
+        self.sync_ranges(work, &[range], now).await
+    }
+
+    /// [`Self::sync_range`] for several ranges in one transaction.
+    async fn sync_ranges(
+        &self,
+        work: &[SyncStep],
+        ranges: &[(i64, i64)],
+        now: i64,
+    ) -> StoreResult<u64> {
+        if work.is_empty() || ranges.is_empty() {
+            return Ok(0);
         }
-        let (from, to) = range;
         let pg = self.is_postgres();
         let changed = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let mut changed = 0;
-            for step in work {
-                for sql in &step.sync {
-                    changed += bind_all!(
+            for &(from, to) in ranges {
+                for step in work {
+                    for sql in &step.sync {
+                        changed += bind_all!(
+                            sqlx::query(sql)
+                                .bind(step.segment_id)
+                                .bind(now)
+                                .bind(from)
+                                .bind(to),
+                            &step.predicate.params
+                        )
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected();
+                    }
+                    for sql in &step.actions {
                         sqlx::query(sql)
                             .bind(step.segment_id)
                             .bind(now)
                             .bind(from)
-                            .bind(to),
-                        &step.predicate.params
-                    )
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?
-                    .rows_affected();
-                }
-                for sql in &step.actions {
-                    sqlx::query(sql)
-                        .bind(step.segment_id)
-                        .bind(now)
-                        .bind(from)
-                        .bind(to)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                }
-                if let Some(segment_name) = &step.handoff {
-                    hand_off!(tx, step.segment_id, segment_name, (from, to), now);
+                            .bind(to)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                    if let Some(segment_name) = &step.handoff {
+                        hand_off!(tx, step.segment_id, segment_name, (from, to), now);
+                    }
                 }
             }
             if changed > 0 {
@@ -238,7 +306,7 @@ impl SqlStore {
         if changed > 0 {
             self.counts_changed();
         }
-        Ok(())
+        Ok(changed)
     }
 
     async fn stays(&self, sql: &str, id: i64, limit: u32) -> StoreResult<Vec<Stay>> {
@@ -365,6 +433,9 @@ impl AsyncProgress for RebuildProgress<'_> {
 
 /// Contacts synced per transaction when everyone is synced.
 const SYNC_SLICE: i64 = 5_000;
+/// Stays opened or closed by one sync past which Postgres is asked to
+/// re-read the table's statistics.
+const ANALYZE_AFTER: u64 = 50_000;
 
 /// One segment's part of a sync.
 struct SyncStep {
@@ -672,10 +743,27 @@ impl SegmentStore for SqlStore {
         })
     }
 
+    async fn sweep_memberships(&self, checked_up_to: i64, now: i64) -> StoreResult<i64> {
+        let last = self.last_contact_id().await?;
+        if checked_up_to <= 0 {
+            self.sync_memberships(None, now).await?;
+            return Ok(last);
+        }
+        let windows = self.sync_plan(now, |s| s.rule.has_time_window()).await?;
+        self.sync_from(&windows, (0, checked_up_to.min(last)), now, Quietly)
+            .await?;
+        if last > checked_up_to {
+            let everything = self.sync_plan(now, |_| true).await?;
+            self.sync_from(&everything, (checked_up_to + 1, last), now, Quietly)
+                .await?;
+        }
+        Ok(last)
+    }
+
     async fn sync_memberships(&self, contact: Option<i64>, now: i64) -> StoreResult<()> {
         let work = self.sync_plan(now, |_| true).await?;
         match contact {
-            Some(c) => self.sync_range(&work, (c, c), now).await,
+            Some(c) => self.sync_range(&work, (c, c), now).await.map(|_| ()),
             None => {
                 self.sync_everyone(&work, now, Quietly).await?;
                 // Everyone is current: a rebuild a stopped server left

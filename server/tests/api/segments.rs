@@ -509,6 +509,80 @@ async fn memberships_follow_events_at_once_and_expire_with_their_window(backend:
     assert_eq!(history.len(), 2);
 }
 
+/// Between the hourly full sweeps, the minute's sweep re-checks only what
+/// can change without a write that re-checks its contact: rules with time
+/// windows, for everyone, and every rule for contacts new since the last.
+async fn the_minute_sweep_rechecks_time_windows_and_new_contacts(backend: Backend) {
+    use crate::contacts::{batch, event, sql, visitor};
+    use quizfunnel::contact::Subject;
+    const DAY: i64 = 86_400_000;
+    let app = spawn_app(backend).await;
+    let now = app.clock.now();
+    for (slug, rule) in [
+        ("recent", "event(page_viewed, count >= 1, within 7d)"),
+        ("pros", "attr(plan) = \"pro\""),
+    ] {
+        let rule = Rule::parse(rule).unwrap();
+        app.store
+            .create_segment(slug, slug, "", &rule, now)
+            .await
+            .unwrap();
+    }
+    let open = |slug: &'static str| {
+        format!(
+            "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+             WHERE g.slug = '{slug}' AND m.exited_at IS NULL"
+        )
+    };
+    let ada = Subject::Visitor(visitor("ada-visitor-0001"));
+    let events = batch(vec![event(ada, "page_viewed", now, None)]);
+    app.store.ingest_events(&events, now).await.unwrap();
+    assert_eq!(count(&app, &open("recent")).await, 1);
+    let ada = count(&app, "SELECT max(id) FROM contacts").await;
+    // Written behind the store's back, so nothing re-checks Ada.
+    sql(
+        &app,
+        &format!(
+            "INSERT INTO contact_attributes (contact_id, key, kind, value_text, value_num) \
+             VALUES ({ada}, 'plan', 'string', 'pro', NULL)"
+        ),
+    )
+    .await;
+
+    let later = now + 8 * DAY;
+    let reached = app.store.sweep_memberships(ada, later).await.unwrap();
+    assert_eq!(reached, ada);
+    assert_eq!(count(&app, &open("recent")).await, 0, "the window passed");
+    assert_eq!(count(&app, &open("pros")).await, 0, "Ada is not re-checked");
+
+    sql(
+        &app,
+        &format!(
+            "INSERT INTO contacts (email, hidden_fields, first_seen, last_seen) \
+             VALUES ('bo@example.com', '{{}}', {later}, {later})"
+        ),
+    )
+    .await;
+    let bo = count(&app, "SELECT id FROM contacts WHERE email = 'bo@example.com'").await;
+    sql(
+        &app,
+        &format!(
+            "INSERT INTO contact_attributes (contact_id, key, kind, value_text, value_num) \
+             VALUES ({bo}, 'plan', 'string', 'pro', NULL)"
+        ),
+    )
+    .await;
+    let reached = app.store.sweep_memberships(reached, later).await.unwrap();
+    assert_eq!(reached, bo);
+    let pros = "SELECT contact_id FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+                WHERE g.slug = 'pros' AND m.exited_at IS NULL";
+    assert_eq!(count(&app, pros).await, bo, "the new contact is checked");
+
+    // The full sweep checks everyone against every rule.
+    app.store.sweep_memberships(0, later).await.unwrap();
+    assert_eq!(count(&app, &open("pros")).await, 2);
+}
+
 async fn completing_the_quiz_enters_the_tier_segment_at_once(backend: Backend) {
     let app = spawn_app(backend).await;
     demo::seed(&app.store, app.clock.now()).await.unwrap();
@@ -712,6 +786,7 @@ crate::on_both_backends!(
     the_rule_builder_offers_what_exists_to_marketers,
     the_contact_page_says_why_a_contact_is_in_each_segment_or_not,
     memberships_follow_events_at_once_and_expire_with_their_window,
+    the_minute_sweep_rechecks_time_windows_and_new_contacts,
     completing_the_quiz_enters_the_tier_segment_at_once,
     marketers_reorder_the_playbook_and_bad_tiers_change_nothing,
 );
