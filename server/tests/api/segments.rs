@@ -563,7 +563,11 @@ async fn the_minute_sweep_rechecks_time_windows_and_new_contacts(backend: Backen
         ),
     )
     .await;
-    let bo = count(&app, "SELECT id FROM contacts WHERE email = 'bo@example.com'").await;
+    let bo = count(
+        &app,
+        "SELECT id FROM contacts WHERE email = 'bo@example.com'",
+    )
+    .await;
     sql(
         &app,
         &format!(
