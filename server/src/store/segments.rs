@@ -128,19 +128,23 @@ impl SqlStore {
         self.contacts_changed(&[contact], what, now).await;
     }
 
-    /// [`Self::contact_changed`] for several contacts (an event batch), in
-    /// one transaction and in id order, so that two batches touching the
-    /// same contacts on Postgres take their locks in the same order.
+    /// [`Self::contact_changed`] for several contacts (an event batch): one
+    /// plan, then a short transaction per contact. One transaction for the
+    /// batch would hold the count rows its stays change (kept by triggers)
+    /// until the whole batch is done, and other writers on Postgres would
+    /// queue behind it.
     pub(super) async fn contacts_changed(&self, contacts: &[i64], what: Changed<'_>, now: i64) {
-        let mut ranges: Vec<(i64, i64)> = contacts.iter().map(|&c| (c, c)).collect();
-        ranges.sort_unstable();
-        ranges.dedup();
-        let synced = match self.sync_plan(now, |s| what.may_change(&s.rule)).await {
-            Ok(work) => self.sync_ranges(&work, &ranges, now).await,
-            Err(e) => Err(e),
+        let work = match self.sync_plan(now, |s| what.may_change(&s.rule)).await {
+            Ok(work) => work,
+            Err(e) => {
+                tracing::warn!(error = %e, "segment memberships not updated; the sweep will");
+                return;
+            }
         };
-        if let Err(e) = synced {
-            tracing::warn!(error = %e, ?contacts, "segment memberships not updated; the sweep will");
+        for &contact in contacts {
+            if let Err(e) = self.sync_range(&work, (contact, contact), now).await {
+                tracing::warn!(error = %e, contact, "segment memberships not updated; the sweep will");
+            }
         }
     }
 
@@ -249,52 +253,41 @@ impl SqlStore {
     /// transaction: one commit per change, and rules on segments see the
     /// stays synced just before them.
     async fn sync_range(&self, work: &[SyncStep], range: (i64, i64), now: i64) -> StoreResult<u64> {
-        self.sync_ranges(work, &[range], now).await
-    }
-
-    /// [`Self::sync_range`] for several ranges in one transaction.
-    async fn sync_ranges(
-        &self,
-        work: &[SyncStep],
-        ranges: &[(i64, i64)],
-        now: i64,
-    ) -> StoreResult<u64> {
-        if work.is_empty() || ranges.is_empty() {
+        if work.is_empty() {
             return Ok(0);
         }
+        let (from, to) = range;
         let pg = self.is_postgres();
         let changed = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let mut changed = 0;
-            for &(from, to) in ranges {
-                for step in work {
-                    for sql in &step.sync {
-                        changed += bind_all!(
-                            sqlx::query(sql)
-                                .bind(step.segment_id)
-                                .bind(now)
-                                .bind(from)
-                                .bind(to),
-                            &step.predicate.params
-                        )
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?
-                        .rows_affected();
-                    }
-                    for sql in &step.actions {
+            for step in work {
+                for sql in &step.sync {
+                    changed += bind_all!(
                         sqlx::query(sql)
                             .bind(step.segment_id)
                             .bind(now)
                             .bind(from)
-                            .bind(to)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db_err)?;
-                    }
-                    if let Some(segment_name) = &step.handoff {
-                        hand_off!(tx, step.segment_id, segment_name, (from, to), now);
-                    }
+                            .bind(to),
+                        &step.predicate.params
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                }
+                for sql in &step.actions {
+                    sqlx::query(sql)
+                        .bind(step.segment_id)
+                        .bind(now)
+                        .bind(from)
+                        .bind(to)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                if let Some(segment_name) = &step.handoff {
+                    hand_off!(tx, step.segment_id, segment_name, (from, to), now);
                 }
             }
             if changed > 0 {
