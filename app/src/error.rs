@@ -20,8 +20,19 @@ pub enum AppError {
     NotFound,
     #[error("something went wrong on our side; please try again")]
     Internal,
-    #[error("{0}")]
+    #[error("{}", server_fn_message(.0))]
     ServerFn(ServerFnErrorErr),
+}
+
+/// The framework refuses a body it cannot read before our code sees it;
+/// its own words ("length limit exceeded") do not tell a person what to do.
+fn server_fn_message(e: &ServerFnErrorErr) -> String {
+    match e {
+        ServerFnErrorErr::Args(why) | ServerFnErrorErr::Deserialization(why) => format!(
+            "this request could not be read ({why}); reload the page and send the form again"
+        ),
+        other => other.to_string(),
+    }
 }
 
 impl AppError {

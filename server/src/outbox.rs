@@ -10,11 +10,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long one receiver may take to answer.
+/// How long finding a receiver's address, and then its answer, may take.
 const TIMEOUT: Duration = Duration::from_secs(10);
-/// How long a taken delivery is held: far longer than a try can last, so a
-/// delivery is only taken again when its worker died.
-const LEASE_MS: i64 = 5 * 60_000;
+/// How long a taken delivery is held before any worker may take it again.
+/// A try lasts at most two TIMEOUTs (the lookup, then the request); the
+/// lease is three times that, so recording the outcome on a busy database
+/// and instances' clocks a few seconds apart still fit inside it and two
+/// live instances never send one delivery at once. Longer only delays the
+/// deliveries a killed server was holding.
+const LEASE_MS: i64 = 6 * TIMEOUT.as_millis() as i64;
 const BATCH: u32 = 32;
 
 /// The signature receivers check: HMAC-SHA256 with the webhook's secret
@@ -104,11 +108,23 @@ async fn send(d: &DueDelivery, allow_private: bool, clock: &Clock) -> DeliveryOu
         Ok(t) => t,
         Err(e) => return failed(None, e, false),
     };
-    let addrs: Vec<SocketAddr> =
-        match tokio::net::lookup_host((target.host.as_str(), target.port)).await {
-            Ok(a) => a.collect(),
-            Err(e) => return failed(None, format!("{} cannot be found: {e}", target.host), true),
-        };
+    // Bounded like the request, or a hung resolver would outlast the lease.
+    let lookup = tokio::net::lookup_host((target.host.as_str(), target.port));
+    let addrs: Vec<SocketAddr> = match tokio::time::timeout(TIMEOUT, lookup).await {
+        Ok(Ok(a)) => a.collect(),
+        Ok(Err(e)) => return failed(None, format!("{} cannot be found: {e}", target.host), true),
+        Err(_) => {
+            return failed(
+                None,
+                format!(
+                    "{} could not be looked up within {} s",
+                    target.host,
+                    TIMEOUT.as_secs()
+                ),
+                true,
+            );
+        }
+    };
     let Some(addr) = addrs.first().copied() else {
         return failed(None, format!("{} has no address", target.host), true);
     };

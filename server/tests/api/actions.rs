@@ -83,7 +83,7 @@ async fn allow_private_webhooks(app: &TestApp, owner: &reqwest::Client) {
         app,
         owner,
         "/api/settings/webhooks/save",
-        &[("allow_private", "on")],
+        &[("settings", "webhooks"), ("allow_private", "on")],
     )
     .await;
     assert_eq!(status, 200, "{body}");

@@ -173,8 +173,9 @@ async fn acknowledged_requests_survive_sigkill_exactly_once(backend: Backend) {
                 > 0
             {
                 waited += 1;
-                // A delivery taken by a killed server waits out its lease.
-                assert!(waited < 8000, "the outbox never emptied");
+                // A delivery taken by a killed server waits out its lease
+                // (a minute); twice that is plenty on a loaded machine.
+                assert!(waited < 2400, "the outbox never emptied");
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
             }
             store.close().await;

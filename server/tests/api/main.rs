@@ -22,5 +22,6 @@ mod quizzes;
 mod replays;
 mod respond;
 mod roles;
+mod scale_out;
 mod segments;
 mod shutdown;

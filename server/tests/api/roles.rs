@@ -198,7 +198,10 @@ fn server_functions(
         ("/api/settings/webhooks", vec![], OWNER_FN),
         (
             "/api/settings/webhooks/save",
-            vec![("allow_private", "on".into())],
+            vec![
+                ("settings", "webhooks".into()),
+                ("allow_private", "on".into()),
+            ],
             OWNER_FN,
         ),
         ("/api/settings/tracking", vec![], OWNER_FN),

@@ -249,12 +249,30 @@ pub async fn webhooks() -> Result<bool, AppError> {
     Ok(ctx.store.allow_private_webhooks().await?)
 }
 
-/// `allow_private`: present (a ticked box) to let webhooks call this
-/// machine and private networks, for receivers on the same network.
+/// `settings`: always `webhooks` (a hidden field of the form).
+/// `allow_private`: `on` (a ticked box) to let webhooks call this machine
+/// and private networks, for receivers on the same network; absent when
+/// the box is unticked.
 #[server(endpoint = "settings/webhooks/save")]
-pub async fn save_webhooks(allow_private: Option<String>) -> Result<bool, AppError> {
+pub async fn save_webhooks(
+    settings: Option<String>,
+    allow_private: Option<String>,
+) -> Result<bool, AppError> {
+    use crate::error::respond;
     let (ctx, me) = owner::owner("change webhook settings")?;
-    let allow = allow_private.is_some();
+    // An unticked box sends nothing, so an empty or unreadable body would
+    // otherwise look like one and quietly turn the setting off.
+    let allow = match (settings.as_deref(), allow_private.as_deref()) {
+        (Some("webhooks"), None) => false,
+        (Some("webhooks"), Some("on")) => true,
+        _ => {
+            return Err(respond(AppError::invalid(
+                "settings",
+                "the webhook settings could not be read from this request; \
+                 reload the settings page and save again",
+            )));
+        }
+    };
     ctx.store.set_allow_private_webhooks(allow).await?;
     owner::audit(
         &ctx,

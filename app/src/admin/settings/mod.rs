@@ -288,8 +288,9 @@ fn Webhooks() -> impl IntoView {
                         Err(e) => error_view(e),
                         Ok(allow) => view! {
                             <ActionForm action=save>
+                                <input type="hidden" name="settings" value="webhooks" />
                                 <label class="check">
-                                    <input type="checkbox" name="allow_private" checked=allow />
+                                    <input type="checkbox" name="allow_private" value="on" checked=allow />
                                     " Allow webhooks to this machine and private networks"
                                 </label>
                                 <p><button type="submit">"Save webhook settings"</button></p>
