@@ -3,6 +3,7 @@
 //! in the same run on the same machine.
 
 pub mod generate;
+pub mod live;
 pub mod load;
 pub mod report;
 pub mod segments;

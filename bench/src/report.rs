@@ -57,7 +57,7 @@ pub fn yes(met: bool) -> String {
     if met { "yes".into() } else { "**no**".into() }
 }
 
-fn percentiles(p: &Percentiles) -> String {
+pub fn percentiles(p: &Percentiles) -> String {
     format!(
         "p50 {} / p95 {} / p99 {} / max {} (n={})",
         ms(p.p50),

@@ -5,6 +5,7 @@
 //! them at an in-process server; [`run`] starts the real binary.
 
 use crate::generate::{self, Generated, Plan};
+use crate::live::{self, LiveFigures};
 use crate::load::{self, JobOutcome, LoadConfig, LoadReport, Pace};
 use crate::report::{self, Row, ms, percent, rate, yes};
 use crate::segments::{self, SegmentFigures};
@@ -130,7 +131,12 @@ fn respondent_steps(seq: u64, nonce: u64) -> Vec<Vec<(&'static str, String)>> {
 
 /// One full respondent, as a browser without JavaScript takes the quiz:
 /// the page, then one form post per step, the last placing them in a tier.
-async fn respondent(client: &reqwest::Client, base: &str, nonce: u64, seq: u64) -> JobOutcome {
+pub(crate) async fn respondent(
+    client: &reqwest::Client,
+    base: &str,
+    nonce: u64,
+    seq: u64,
+) -> JobOutcome {
     let mut outcome = JobOutcome::default();
     let cookie = format!("qf_vid=bench-{nonce}-{seq}");
     let url = format!("{base}/q/growth");
@@ -336,6 +342,8 @@ pub struct BackendRun {
     pub completions: (LoadReport, LoadReport),
     pub ingest: Option<(LoadReport, LoadReport)>,
     pub peak_rss_kib: Option<u64>,
+    /// Completion → live count; why not, when the step failed.
+    pub live: Result<LiveFigures, String>,
 }
 
 pub struct SuiteRun {
@@ -398,6 +406,11 @@ pub async fn run(config: SuiteConfig) -> BenchResult<SuiteRun> {
         let completions = completion_load(&app.url(""), &config.load(Pace::Closed)).await;
         say(&config, "event ingestion on SQLite");
         let ingest = ingest_load(&app.url(""), &key, contacts, &config.load(Pace::Closed)).await;
+        say(&config, "completion → live count on SQLite");
+        let background = live::background_load(&config.load(Pace::Closed), &completions.0);
+        let live = live::measure(&app.url(""), &sqlite_url, live::SAMPLES, Some(background))
+            .await
+            .map_err(|e| e.to_string());
         let peak_rss_kib = app.peak_rss_kib();
         app.stop().await;
         (
@@ -409,6 +422,7 @@ pub async fn run(config: SuiteConfig) -> BenchResult<SuiteRun> {
                 completions,
                 ingest: Some(ingest),
                 peak_rss_kib,
+                live,
             },
             page,
             baseline,
@@ -462,6 +476,11 @@ async fn postgres_run(config: &SuiteConfig, url: &str) -> BenchResult<BackendRun
     let completions = completion_load(&app.url(""), &config.load(Pace::Closed)).await;
     say(config, "event ingestion on Postgres");
     let ingest = ingest_load(&app.url(""), &key, contacts, &config.load(Pace::Closed)).await;
+    say(config, "completion → live count on Postgres");
+    let background = live::background_load(&config.load(Pace::Closed), &completions.0);
+    let live = live::measure(&app.url(""), url, live::SAMPLES, Some(background))
+        .await
+        .map_err(|e| e.to_string());
     let peak_rss_kib = app.peak_rss_kib();
     app.stop().await;
     Ok(BackendRun {
@@ -472,6 +491,7 @@ async fn postgres_run(config: &SuiteConfig, url: &str) -> BenchResult<BackendRun
         completions,
         ingest: Some(ingest),
         peak_rss_kib,
+        live,
     })
 }
 
@@ -494,8 +514,6 @@ async fn warm_up(app: &ServerProcess) {
     let _ = respondent(&client, &app.url(""), now_ms() as u64, u64::MAX / 2).await;
     let _ = client.get(app.url("/q/growth")).send().await;
 }
-
-const SSE_ROW: &str = "| completion → SSE count update | not measured yet (live dashboard not built) | | | ≤ 1 s | not measured |";
 
 /// The markdown table and the details under it.
 pub fn render(run: &SuiteRun) -> String {
@@ -669,14 +687,18 @@ pub fn render(run: &SuiteRun) -> String {
             "incomplete".into()
         },
     });
+    rows.extend(
+        std::iter::once(&run.sqlite)
+            .chain(run.postgres.as_ref())
+            .map(live::row),
+    );
     let mut out = report::table(&rows);
-    out.push_str(SSE_ROW);
     if let Some(e) = &run.postgres_error {
         out.push_str(&format!(
-            "\n\nPostgres rows missing: the run failed with `{e}`."
+            "\nPostgres rows missing: the run failed with `{e}`."
         ));
     }
-    out.push_str("\n\n### Details\n\n");
+    out.push_str("\n### Details\n\n");
     let mut lines = vec![
         report::describe("baseline page, closed", base),
         report::describe("baseline page, open", base_open),
@@ -730,6 +752,7 @@ pub fn render(run: &SuiteRun) -> String {
             ));
             lines.push(report::describe(&format!("ingestion, {}, open", b.name), o));
         }
+        lines.extend(live::details(b));
     }
     out.push_str(&lines.join("\n"));
     out.push('\n');

@@ -10,7 +10,7 @@ use quizfunnel_app::state::SpamPolicy;
 use quizfunnel_bench::generate::{self, Plan};
 use quizfunnel_bench::load::{LoadConfig, Pace};
 use quizfunnel_bench::suite::{self, BackendRun, SuiteConfig, SuiteRun};
-use quizfunnel_bench::{now_ms, segments, server, writes};
+use quizfunnel_bench::{live, now_ms, segments, server, writes};
 use quizfunnel_server::config::ServeConfig;
 use quizfunnel_server::startup::Application;
 use std::time::Duration;
@@ -94,6 +94,18 @@ async fn backend_run(name: &'static str, url: &str, site: &std::path::Path) -> B
     // Refusals are part of the figure (the table counts them), not a
     // reason to stop here.
     assert!(ingest.0.jobs > 0, "{:?}", ingest.0.first_error);
+
+    // Three samples are enough to show the step works end to end.
+    let background = live::background_load(&tiny_load(), &completions.0);
+    let live_count = live::measure(&base, url, 3, Some(background))
+        .await
+        .unwrap_or_else(|e| panic!("the live count on {name} is measured: {e}"));
+    assert_eq!(live_count.idle.from_answer.samples, 3);
+    assert_eq!(live_count.idle.from_sent.samples, 3);
+    let (during, load) = live_count.loaded.as_ref().expect("timed under load too");
+    assert!((1..=3).contains(&during.from_answer.samples), "{during:?}");
+    assert!(load.jobs > 0, "{load:?}");
+    assert_eq!(load.failed_jobs, 0, "{:?}", load.first_error);
     BackendRun {
         name,
         generated,
@@ -103,6 +115,7 @@ async fn backend_run(name: &'static str, url: &str, site: &std::path::Path) -> B
         ingest: Some(ingest),
         // The server shares this process here.
         peak_rss_kib: server::peak_rss_kib(std::process::id()),
+        live: Ok(live_count),
     }
 }
 
@@ -162,5 +175,15 @@ async fn every_figure_of_the_suite_is_produced_at_a_tiny_size() {
     };
     let table = suite::render(&run);
     assert!(table.contains("public quiz page SSR"), "{table}");
-    assert!(table.contains("not measured yet (live dashboard not built)"));
+    for b in std::iter::once(&run.sqlite).chain(run.postgres.as_ref()) {
+        let row = format!("| completion → SSE count update on {} ", b.name);
+        let line = table.lines().find(|l| l.starts_with(&row));
+        let line = line.unwrap_or_else(|| panic!("a live count row for {}: {table}", b.name));
+        assert!(line.contains(" one at a time: p50 "), "{line}");
+        assert!(
+            line.ends_with("| yes |") || line.ends_with("| **no** |"),
+            "{line}"
+        );
+        assert!(table.contains(&format!("**live count, {}, idle**", b.name)));
+    }
 }
