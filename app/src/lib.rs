@@ -1,4 +1,7 @@
 //! quizfunnel's pages: rendered on the server, then hydrated in the browser.
+// The nested view types of the admin pages go deeper than the default
+// limit when the release build for the browser is optimised.
+#![recursion_limit = "256"]
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
