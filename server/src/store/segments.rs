@@ -235,8 +235,8 @@ impl SqlStore {
             from = to + 1;
         }
         // Planner statistics taken while the table was nearly empty would
-        // make the next sync's anti-join a nested loop over every stay;
-        // autovacuum gets there, but only minutes later.
+        // mislead the plans of the syncs after this one (the per-contact
+        // re-checks on every answer); autovacuum gets there minutes later.
         if changed >= ANALYZE_AFTER && self.is_postgres() {
             with_pool!(self.db(), write, |pool| {
                 sqlx::query("ANALYZE segment_memberships")
