@@ -402,17 +402,8 @@ pub async fn run(config: SuiteConfig) -> BenchResult<SuiteRun> {
         warm_up(&app).await;
         say(&config, "the public quiz page on SQLite");
         let page = page_load(&app.url(""), &config.load(Pace::Closed)).await;
-        say(&config, "quiz completions on SQLite");
-        let completions = completion_load(&app.url(""), &config.load(Pace::Closed)).await;
-        say(&config, "event ingestion on SQLite");
-        let ingest = ingest_load(&app.url(""), &key, contacts, &config.load(Pace::Closed)).await;
-        say(&config, "completion → live count on SQLite");
-        let background = live::background_load(&config.load(Pace::Closed), &completions.0);
-        let live = live::measure(&app.url(""), &sqlite_url, live::SAMPLES, Some(background))
-            .await
-            .map_err(|e| e.to_string());
-        let peak_rss_kib = app.peak_rss_kib();
-        app.stop().await;
+        let (completions, ingest, peak_rss_kib, live) =
+            server_loads(&config, app, "SQLite", &sqlite_url, &key, contacts).await;
         (
             BackendRun {
                 name: "SQLite",
@@ -472,17 +463,8 @@ async fn postgres_run(config: &SuiteConfig, url: &str) -> BenchResult<BackendRun
     let log = config.work_dir.join("server-postgres.log");
     let app = server::start_quizfunnel(&config.server_bin, url, &config.site_root, &log).await?;
     warm_up(&app).await;
-    say(config, "quiz completions on Postgres");
-    let completions = completion_load(&app.url(""), &config.load(Pace::Closed)).await;
-    say(config, "event ingestion on Postgres");
-    let ingest = ingest_load(&app.url(""), &key, contacts, &config.load(Pace::Closed)).await;
-    say(config, "completion → live count on Postgres");
-    let background = live::background_load(&config.load(Pace::Closed), &completions.0);
-    let live = live::measure(&app.url(""), url, live::SAMPLES, Some(background))
-        .await
-        .map_err(|e| e.to_string());
-    let peak_rss_kib = app.peak_rss_kib();
-    app.stop().await;
+    let (completions, ingest, peak_rss_kib, live) =
+        server_loads(config, app, "Postgres", url, &key, contacts).await;
     Ok(BackendRun {
         name: "Postgres",
         generated,
@@ -493,6 +475,35 @@ async fn postgres_run(config: &SuiteConfig, url: &str) -> BenchResult<BackendRun
         peak_rss_kib,
         live,
     })
+}
+
+/// The loads both databases get from a running server (completions,
+/// ingestion, the live count), then its peak memory; stops the server.
+async fn server_loads(
+    config: &SuiteConfig,
+    app: ServerProcess,
+    name: &str,
+    url: &str,
+    key: &str,
+    contacts: (i64, i64),
+) -> (
+    (LoadReport, LoadReport),
+    (LoadReport, LoadReport),
+    Option<u64>,
+    Result<LiveFigures, String>,
+) {
+    say(config, &format!("quiz completions on {name}"));
+    let completions = completion_load(&app.url(""), &config.load(Pace::Closed)).await;
+    say(config, &format!("event ingestion on {name}"));
+    let ingest = ingest_load(&app.url(""), key, contacts, &config.load(Pace::Closed)).await;
+    say(config, &format!("completion → live count on {name}"));
+    let background = live::background_load(&config.load(Pace::Closed), &completions.0);
+    let live = live::measure(&app.url(""), url, live::SAMPLES, Some(background))
+        .await
+        .map_err(|e| e.to_string());
+    let peak_rss_kib = app.peak_rss_kib();
+    app.stop().await;
+    (completions, ingest, peak_rss_kib, live)
 }
 
 async fn generate_into(config: &SuiteConfig, url: &str) -> BenchResult<Generated> {

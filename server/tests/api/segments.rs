@@ -435,6 +435,14 @@ async fn the_contact_page_says_why_a_contact_is_in_each_segment_or_not(backend: 
     assert_eq!(status, 404);
 }
 
+/// SQL counting a segment's open stays.
+fn open(slug: &str) -> String {
+    format!(
+        "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+         WHERE g.slug = '{slug}' AND m.exited_at IS NULL"
+    )
+}
+
 async fn memberships_follow_events_at_once_and_expire_with_their_window(backend: Backend) {
     use crate::contacts::{batch, event, visitor};
     use quizfunnel::contact::Subject;
@@ -453,12 +461,6 @@ async fn memberships_follow_events_at_once_and_expire_with_their_window(backend:
         .await
         .unwrap();
     let ada = Subject::Visitor(visitor("ada-visitor-0001"));
-    let open = |slug: &'static str| {
-        format!(
-            "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
-             WHERE g.slug = '{slug}' AND m.exited_at IS NULL"
-        )
-    };
 
     // Stored events re-evaluate the contact's segments at once, dependent
     // segments after the ones they use.
@@ -509,6 +511,19 @@ async fn memberships_follow_events_at_once_and_expire_with_their_window(backend:
     assert_eq!(history.len(), 2);
 }
 
+/// Gives a contact `plan = pro` behind the store's back, so nothing
+/// re-checks them.
+async fn make_pro(app: &crate::helpers::TestApp, contact: i64) {
+    crate::contacts::sql(
+        app,
+        &format!(
+            "INSERT INTO contact_attributes (contact_id, key, kind, value_text, value_num) \
+             VALUES ({contact}, 'plan', 'string', 'pro', NULL)"
+        ),
+    )
+    .await;
+}
+
 /// Between the hourly full sweeps, the minute's sweep re-checks what can
 /// change without a write that re-checks its contact: rules with time
 /// windows, for everyone, and every rule for contacts new since the last.
@@ -528,26 +543,12 @@ async fn the_minute_sweep_rechecks_time_windows_and_new_contacts(backend: Backen
             .await
             .unwrap();
     }
-    let open = |slug: &'static str| {
-        format!(
-            "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
-             WHERE g.slug = '{slug}' AND m.exited_at IS NULL"
-        )
-    };
     let ada = Subject::Visitor(visitor("ada-visitor-0001"));
     let events = batch(vec![event(ada, "page_viewed", now, None)]);
     app.store.ingest_events(&events, now).await.unwrap();
     assert_eq!(count(&app, &open("recent")).await, 1);
     let ada = count(&app, "SELECT max(id) FROM contacts").await;
-    // Written behind the store's back, so nothing re-checks Ada.
-    sql(
-        &app,
-        &format!(
-            "INSERT INTO contact_attributes (contact_id, key, kind, value_text, value_num) \
-             VALUES ({ada}, 'plan', 'string', 'pro', NULL)"
-        ),
-    )
-    .await;
+    make_pro(&app, ada).await;
 
     // The server's own sweep runs beside this test: at the same time, it
     // can only agree.
@@ -570,14 +571,7 @@ async fn the_minute_sweep_rechecks_time_windows_and_new_contacts(backend: Backen
         "SELECT id FROM contacts WHERE email = 'bo@example.com'",
     )
     .await;
-    sql(
-        &app,
-        &format!(
-            "INSERT INTO contact_attributes (contact_id, key, kind, value_text, value_num) \
-             VALUES ({bo}, 'plan', 'string', 'pro', NULL)"
-        ),
-    )
-    .await;
+    make_pro(&app, bo).await;
     let reached = app.store.sweep_memberships(reached, later).await.unwrap();
     assert_eq!(reached, bo);
     let pros = "SELECT contact_id FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
