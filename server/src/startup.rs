@@ -24,6 +24,8 @@ pub struct Application {
     stopping: watch::Sender<bool>,
     workers: Vec<JoinHandle<()>>,
     shutdown_timeout: Duration,
+    /// How many membership sweeps have finished.
+    sweeps_done: watch::Receiver<u64>,
 }
 
 impl Application {
@@ -61,6 +63,8 @@ impl Application {
         // failed per-contact re-check left behind.
         let (sweep_store, sweep_clock) = (store.clone(), config.clock.clone());
         let sweeps = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (swept, sweeps_done) = watch::channel(0u64);
+        let swept = Arc::new(swept);
         let checked_up_to = Arc::new(std::sync::atomic::AtomicI64::new(0));
         workers.push(periodically(
             MEMBERSHIP_SWEEP,
@@ -69,12 +73,14 @@ impl Application {
             move || {
                 let (store, clock) = (sweep_store.clone(), sweep_clock.clone());
                 let (sweeps, checked_up_to) = (sweeps.clone(), checked_up_to.clone());
+                let swept = swept.clone();
                 async move {
                     use std::sync::atomic::Ordering::Relaxed;
                     let full = sweeps.fetch_add(1, Relaxed) % FULL_SWEEP_EVERY == 0;
                     let from = if full { 0 } else { checked_up_to.load(Relaxed) };
-                    let reached = store.sweep_memberships(from, clock.now()).await?;
-                    checked_up_to.store(reached, Relaxed);
+                    let reached = store.sweep_memberships(from, clock.now()).await;
+                    swept.send_modify(|n| *n += 1);
+                    checked_up_to.store(reached?, Relaxed);
                     store.record_daily_counts(TREND_DAYS, clock.now()).await
                 }
             },
@@ -111,11 +117,19 @@ impl Application {
             stopping,
             workers,
             shutdown_timeout: config.shutdown_timeout,
+            sweeps_done,
         })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Resolves once the sweep at start has finished (or failed). It syncs
+    /// at the time it began, so work that moves time on must wait for it
+    /// or race it.
+    pub async fn first_sweep(&self) {
+        let _ = self.sweeps_done.clone().wait_for(|n| *n > 0).await;
     }
 
     /// Serves until `shutdown` resolves, then stops accepting, lets the

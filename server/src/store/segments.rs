@@ -129,10 +129,12 @@ impl SqlStore {
     }
 
     /// [`Self::contact_changed`] for several contacts (an event batch): one
-    /// plan, then a short transaction per contact. One transaction for the
-    /// batch would hold the count rows its stays change (kept by triggers)
-    /// until the whole batch is done, and other writers on Postgres would
-    /// queue behind it.
+    /// plan, then on SQLite one transaction for the batch, since a turn per
+    /// contact at the single writer would queue the batch behind every
+    /// other writer a hundred times over. On Postgres a short transaction
+    /// per contact: one for the batch would hold the count rows its stays
+    /// change (kept by triggers) until the whole batch is done, and other
+    /// writers would queue behind it.
     pub(super) async fn contacts_changed(&self, contacts: &[i64], what: Changed<'_>, now: i64) {
         let work = match self.sync_plan(now, |s| what.may_change(&s.rule)).await {
             Ok(work) => work,
@@ -141,9 +143,15 @@ impl SqlStore {
                 return;
             }
         };
-        for &contact in contacts {
-            if let Err(e) = self.sync_range(&work, (contact, contact), now).await {
-                tracing::warn!(error = %e, contact, "segment memberships not updated; the sweep will");
+        let each: Vec<(i64, i64)> = contacts.iter().map(|&c| (c, c)).collect();
+        let turns: Vec<&[(i64, i64)]> = if self.is_postgres() {
+            each.chunks(1).collect()
+        } else {
+            vec![&each[..]]
+        };
+        for ranges in turns {
+            if let Err(e) = self.sync_ranges(&work, ranges, now).await {
+                tracing::warn!(error = %e, ?ranges, "segment memberships not updated; the sweep will");
             }
         }
     }
@@ -227,7 +235,7 @@ impl SqlStore {
         let mut changed = 0;
         loop {
             let to = from.saturating_add(SYNC_SLICE - 1);
-            changed += self.sync_range(work, (from, to), now).await?;
+            changed += self.sync_ranges(work, &[(from, to)], now).await?;
             progress.report(to.min(last), last).await;
             if to >= last {
                 break;
@@ -249,45 +257,53 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Runs the planned steps for the contacts with ids in `range`, in one
+    /// Runs the planned steps for the contacts with ids in `ranges`, in one
     /// transaction: one commit per change, and rules on segments see the
     /// stays synced just before them.
-    async fn sync_range(&self, work: &[SyncStep], range: (i64, i64), now: i64) -> StoreResult<u64> {
-        if work.is_empty() {
+    async fn sync_ranges(
+        &self,
+        work: &[SyncStep],
+        ranges: &[(i64, i64)],
+        now: i64,
+    ) -> StoreResult<u64> {
+        if work.is_empty() || ranges.is_empty() {
             return Ok(0);
         }
-        let (from, to) = range;
         let pg = self.is_postgres();
         let changed = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let mut changed = 0;
+            // Segments in dependency order, each for every range, so a
+            // segment sees the stays it uses already settled.
             for step in work {
-                for sql in &step.sync {
-                    changed += bind_all!(
+                for &(from, to) in ranges {
+                    for sql in &step.sync {
+                        changed += bind_all!(
+                            sqlx::query(sql)
+                                .bind(step.segment_id)
+                                .bind(now)
+                                .bind(from)
+                                .bind(to),
+                            &step.predicate.params
+                        )
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected();
+                    }
+                    for sql in &step.actions {
                         sqlx::query(sql)
                             .bind(step.segment_id)
                             .bind(now)
                             .bind(from)
-                            .bind(to),
-                        &step.predicate.params
-                    )
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?
-                    .rows_affected();
-                }
-                for sql in &step.actions {
-                    sqlx::query(sql)
-                        .bind(step.segment_id)
-                        .bind(now)
-                        .bind(from)
-                        .bind(to)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                }
-                if let Some(segment_name) = &step.handoff {
-                    hand_off!(tx, step.segment_id, segment_name, (from, to), now);
+                            .bind(to)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db_err)?;
+                    }
+                    if let Some(segment_name) = &step.handoff {
+                        hand_off!(tx, step.segment_id, segment_name, (from, to), now);
+                    }
                 }
             }
             if changed > 0 {
@@ -759,7 +775,7 @@ impl SegmentStore for SqlStore {
     async fn sync_memberships(&self, contact: Option<i64>, now: i64) -> StoreResult<()> {
         let work = self.sync_plan(now, |_| true).await?;
         match contact {
-            Some(c) => self.sync_range(&work, (c, c), now).await.map(|_| ()),
+            Some(c) => self.sync_ranges(&work, &[(c, c)], now).await.map(|_| ()),
             None => {
                 self.sync_everyone(&work, now, Quietly).await?;
                 // Everyone is current: a rebuild a stopped server left

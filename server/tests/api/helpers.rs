@@ -161,6 +161,7 @@ async fn start(
     })
     .await
     .expect("test server starts");
+    app.first_sweep().await;
     let address = format!("http://{}", app.addr());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async {
