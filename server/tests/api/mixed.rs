@@ -29,18 +29,35 @@ struct Tally {
     events: Mutex<Vec<String>>,
     /// What went wrong, in words; must stay empty.
     failures: Mutex<Vec<String>>,
-    /// The slowest request seen, and which.
-    slowest: Mutex<(Duration, String)>,
-    requests: std::sync::atomic::AtomicU64,
+    /// How long each request took, by kind.
+    took: Mutex<std::collections::BTreeMap<String, Vec<Duration>>>,
 }
 
 impl Tally {
     fn timed(&self, what: &str, took: Duration) {
-        self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut slowest = self.slowest.lock().unwrap();
-        if took > slowest.0 {
-            *slowest = (took, what.to_string());
+        let mut all = self.took.lock().unwrap();
+        all.entry(what.to_string()).or_default().push(took);
+    }
+
+    /// Requests made, the slowest, and a line per kind with its p50, p99
+    /// and slowest.
+    fn report(&self) -> (usize, Duration, String) {
+        let mut all = self.took.lock().unwrap();
+        let (mut n, mut slowest, mut lines) = (0, Duration::ZERO, String::new());
+        for (what, took) in all.iter_mut() {
+            took.sort();
+            let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize];
+            n += took.len();
+            slowest = slowest.max(at(1.0));
+            lines += &format!(
+                "\n  {what}: {} requests, p50 {:?}, p99 {:?}, slowest {:?}",
+                took.len(),
+                at(0.5),
+                at(0.99),
+                at(1.0)
+            );
         }
+        (n, slowest, lines)
     }
 
     fn check(&self, what: &str, status: u16, body: &str) {
@@ -200,14 +217,12 @@ async fn mixed_load_on_sqlite_fails_nothing_and_loses_nothing() {
     let completions = tally.completions.lock().unwrap().clone();
     let events = tally.events.lock().unwrap().clone();
     assert!(!completions.is_empty() && !events.is_empty());
-    let (slowest, which) = tally.slowest.lock().unwrap().clone();
+    let (requests, slowest, kinds) = tally.report();
     eprintln!(
-        "mixed load, {} s: {} requests, {} completions, {} events, slowest {:?} ({which})",
+        "mixed load, {} s: {requests} requests, {} completions, {} events, slowest {slowest:?}{kinds}",
         seconds(),
-        tally.requests.load(Ordering::Relaxed),
         completions.len(),
         events.len(),
-        slowest
     );
     assert_completions_stored_once(&app.store, &completions).await;
     assert_events_stored_once(&app.store, &events).await;
