@@ -1,7 +1,7 @@
 //! Respondents' sessions: each step, the completion, the lead details.
 
 use super::SqlStore;
-use super::segments::Changed;
+use super::segments::{Changed, Recheck};
 use super::sql::bind_all;
 use super::sql::{BeginWrite, db_err, notify_changes, with_pool};
 use async_trait::async_trait;
@@ -174,7 +174,9 @@ impl ResponseStore for SqlStore {
     async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<QuizSession> {
         let json = answers_json(step.answers)?;
         let event_sql = self.insert_event_sql();
-        with_pool!(self.db(), write, |pool| {
+        let pg = self.is_postgres();
+        let recheck = self.recheck_plan(Changed::Answer, step.now).await;
+        let changed = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let (contact_id, quiz_id, version_id): (i64, i64, i64) = sqlx::query_as(
                 "UPDATE quiz_sessions SET answers = $1, current_question = $2 \
@@ -223,12 +225,17 @@ impl ResponseStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            tx.commit().await.map_err(db_err)
+            let changed = tx.recheck(&recheck, contact_id, step.now).await?;
+            if changed > 0 {
+                notify_changes!(tx, pg);
+            }
+            tx.commit().await.map_err(db_err)?;
+            Ok::<_, StoreError>(changed)
         })?;
-        let session = self.session_by_id(step.session_id).await?;
-        self.contact_changed(session.contact_id, Changed::Answer, step.now)
-            .await;
-        Ok(session)
+        if changed > 0 {
+            self.counts_changed();
+        }
+        self.session_by_id(step.session_id).await
     }
 
     async fn move_to(&self, session_id: i64, question: &str) -> StoreResult<()> {
@@ -254,6 +261,7 @@ impl ResponseStore for SqlStore {
         let event_sql = self.insert_event_sql();
         let dialect = self.dialect();
         let pg = self.is_postgres();
+        let recheck = self.recheck_plan(Changed::Completion, now).await;
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let finished: Option<(i64, i64, i64)> = sqlx::query_as(
@@ -363,16 +371,14 @@ impl ResponseStore for SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
+                tx.recheck(&recheck, contact_id, now).await?;
                 notify_changes!(tx, pg);
             }
             tx.commit().await.map_err(db_err)
         })?;
         // A completion places a lead in a tier: the dashboard counts it.
         self.counts_changed();
-        let session = self.session_by_id(session_id).await?;
-        self.contact_changed(session.contact_id, Changed::Completion, now)
-            .await;
-        Ok(session)
+        self.session_by_id(session_id).await
     }
 
     async fn placement(&self, session_id: i64) -> StoreResult<Option<Placement>> {

@@ -136,13 +136,7 @@ impl SqlStore {
     /// change (kept by triggers) until the whole batch is done, and other
     /// writers would queue behind it.
     pub(super) async fn contacts_changed(&self, contacts: &[i64], what: Changed<'_>, now: i64) {
-        let work = match self.sync_plan(now, |s| what.may_change(&s.rule)).await {
-            Ok(work) => work,
-            Err(e) => {
-                tracing::warn!(error = %e, "segment memberships not updated; the sweep will");
-                return;
-            }
-        };
+        let work = self.recheck_plan(what, now).await;
         let each: Vec<(i64, i64)> = contacts.iter().map(|&c| (c, c)).collect();
         let turns: Vec<&[(i64, i64)]> = if self.is_postgres() {
             each.chunks(1).collect()
@@ -154,6 +148,17 @@ impl SqlStore {
                 tracing::warn!(error = %e, ?ranges, "segment memberships not updated; the sweep will");
             }
         }
+    }
+
+    /// The steps that re-check a contact after `what` changed; none (logged)
+    /// when the segments cannot be read, as the sweep catches up.
+    pub(super) async fn recheck_plan(&self, what: Changed<'_>, now: i64) -> Vec<SyncStep> {
+        self.sync_plan(now, |s| what.may_change(&s.rule))
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "segment memberships not updated; the sweep will");
+                Vec::new()
+            })
     }
 
     /// What syncing the segments `affected` picks takes: those segments and
@@ -272,40 +277,7 @@ impl SqlStore {
         let pg = self.is_postgres();
         let changed = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
-            let mut changed = 0;
-            // Segments in dependency order, each for every range, so a
-            // segment sees the stays it uses already settled.
-            for step in work {
-                for &(from, to) in ranges {
-                    for sql in &step.sync {
-                        changed += bind_all!(
-                            sqlx::query(sql)
-                                .bind(step.segment_id)
-                                .bind(now)
-                                .bind(from)
-                                .bind(to),
-                            &step.predicate.params
-                        )
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?
-                        .rows_affected();
-                    }
-                    for sql in &step.actions {
-                        sqlx::query(sql)
-                            .bind(step.segment_id)
-                            .bind(now)
-                            .bind(from)
-                            .bind(to)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db_err)?;
-                    }
-                    if let Some(segment_name) = &step.handoff {
-                        hand_off!(tx, step.segment_id, segment_name, (from, to), now);
-                    }
-                }
-            }
+            let changed = run_steps!(tx, work, ranges, now);
             if changed > 0 {
                 notify_changes!(tx, pg);
             }
@@ -450,7 +422,7 @@ const SYNC_SLICE: i64 = 5_000;
 const ANALYZE_AFTER: u64 = 50_000;
 
 /// One segment's part of a sync.
-struct SyncStep {
+pub(super) struct SyncStep {
     segment_id: i64,
     sync: [String; 2],
     predicate: SqlPredicate,
@@ -511,6 +483,88 @@ fn entry_actions(webhooks: bool, tags: bool) -> Vec<String> {
 /// Gives each contact who just entered a handoff segment, and has no owner
 /// yet, an owner: the active sales users in turn, least recently given a
 /// lead first. Each handoff is written to the lead's history.
+/// Runs planned steps for the contacts with ids in `$ranges` on `$tx`
+/// (a transaction of either driver); evaluates to the stays changed.
+macro_rules! run_steps {
+    ($tx:ident, $work:expr, $ranges:expr, $now:expr) => {{
+        let (work, ranges, now): (&[SyncStep], &[(i64, i64)], i64) = ($work, $ranges, $now);
+        let mut changed = 0u64;
+        // Segments in dependency order, each for every range, so a
+        // segment sees the stays it uses already settled.
+        for step in work {
+            for &(from, to) in ranges {
+                for sql in &step.sync {
+                    changed += bind_all!(
+                        sqlx::query(sql)
+                            .bind(step.segment_id)
+                            .bind(now)
+                            .bind(from)
+                            .bind(to),
+                        &step.predicate.params
+                    )
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected();
+                }
+                for sql in &step.actions {
+                    sqlx::query(sql)
+                        .bind(step.segment_id)
+                        .bind(now)
+                        .bind(from)
+                        .bind(to)
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                if let Some(segment_name) = &step.handoff {
+                    hand_off!($tx, step.segment_id, segment_name, (from, to), now);
+                }
+            }
+        }
+        changed
+    }};
+}
+use run_steps;
+
+/// Re-checks one contact's segments inside the transaction that changed
+/// them, so the change and its memberships take one writer turn.
+pub(super) trait Recheck {
+    /// Under a savepoint: if the re-check fails, the change still commits
+    /// and the sweep catches up. Returns the stays changed.
+    async fn recheck(&mut self, work: &[SyncStep], contact: i64, now: i64) -> StoreResult<u64>;
+}
+
+macro_rules! impl_recheck {
+    ($db:ty) => {
+        impl Recheck for sqlx::Transaction<'_, $db> {
+            async fn recheck(
+                &mut self,
+                work: &[SyncStep],
+                contact: i64,
+                now: i64,
+            ) -> StoreResult<u64> {
+                let mut savepoint = sqlx::Acquire::begin(&mut *self).await.map_err(db_err)?;
+                let done: StoreResult<u64> =
+                    async { Ok(run_steps!(savepoint, work, &[(contact, contact)], now)) }.await;
+                match done {
+                    Ok(changed) => {
+                        savepoint.commit().await.map_err(db_err)?;
+                        Ok(changed)
+                    }
+                    Err(e) => {
+                        savepoint.rollback().await.map_err(db_err)?;
+                        tracing::warn!(error = %e, contact, "segment memberships not updated; the sweep will");
+                        Ok(0)
+                    }
+                }
+            }
+        }
+    };
+}
+impl_recheck!(sqlx::Sqlite);
+impl_recheck!(sqlx::Postgres);
+
 macro_rules! hand_off {
     ($tx:ident, $segment:expr, $segment_name:expr, $range:expr, $now:expr) => {{
         let (segment, (from, to), now): (i64, (i64, i64), i64) = ($segment, $range, $now);

@@ -524,6 +524,59 @@ async fn make_pro(app: &crate::helpers::TestApp, contact: i64) {
     .await;
 }
 
+/// A completion re-checks its contact's segments in its own transaction;
+/// when that re-check fails, the completion is still stored, and the sweep
+/// brings the memberships level.
+async fn a_failing_recheck_loses_no_completion(backend: Backend) {
+    use crate::load::{assert_completions_stored_once, assert_counts_match_a_recount, number};
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    let pg = matches!(backend, Backend::Postgres);
+    crate::contacts::sql(
+        &app,
+        if pg {
+            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$ \
+             LANGUAGE plpgsql; CREATE TRIGGER refuse BEFORE INSERT ON segment_memberships \
+             FOR EACH ROW EXECUTE FUNCTION refuse();"
+        } else {
+            "CREATE TRIGGER refuse BEFORE INSERT ON segment_memberships \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END;"
+        },
+    )
+    .await;
+    let email = "load-refused@example.com";
+    assert!(
+        // A few seconds a step, as people take.
+        crate::load::complete_quiz(&app.address, email, &|| app.clock.advance(2_000))
+            .await
+            .unwrap()
+    );
+    assert_completions_stored_once(&app.store, &[email.to_string()]).await;
+    let stays = format!(
+        "SELECT count(*) FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id \
+         WHERE c.email = '{email}' AND m.exited_at IS NULL"
+    );
+    assert_eq!(number(&app.store, &stays).await, 0);
+    let placed = format!(
+        "SELECT count(*) FROM placements p JOIN contacts c ON c.id = p.contact_id \
+         WHERE c.email = '{email}'"
+    );
+    assert_eq!(number(&app.store, &placed).await, 1, "placed in its tier");
+
+    let drop = if pg {
+        "DROP TRIGGER refuse ON segment_memberships"
+    } else {
+        "DROP TRIGGER refuse"
+    };
+    crate::contacts::sql(&app, drop).await;
+    app.store
+        .sync_memberships(None, app.clock.now())
+        .await
+        .unwrap();
+    assert!(number(&app.store, &stays).await > 0);
+    assert_counts_match_a_recount(&app.store).await;
+}
+
 /// Between the hourly full sweeps, the minute's sweep re-checks what can
 /// change without a write that re-checks its contact: rules with time
 /// windows, for everyone, and every rule for contacts new since the last.
@@ -786,6 +839,7 @@ crate::on_both_backends!(
     the_rule_builder_offers_what_exists_to_marketers,
     the_contact_page_says_why_a_contact_is_in_each_segment_or_not,
     memberships_follow_events_at_once_and_expire_with_their_window,
+    a_failing_recheck_loses_no_completion,
     the_minute_sweep_rechecks_time_windows_and_new_contacts,
     completing_the_quiz_enters_the_tier_segment_at_once,
     marketers_reorder_the_playbook_and_bad_tiers_change_nothing,
