@@ -28,6 +28,27 @@ pub const MAX_ATTRIBUTE_CHARS: usize = 1000;
 pub const MAX_ATTRIBUTES: usize = 100;
 /// Anonymous visitors idle this long are deleted, unless settings say otherwise.
 pub const DEFAULT_RETENTION_DAYS: i64 = 180;
+/// The event of a first view of a quiz; its key starts `quiz_viewed:{quiz id}:`.
+pub const QUIZ_VIEWED: &str = "quiz_viewed";
+
+/// A visitor opened a quiz: the funnel's first step. Stored with the
+/// visitor's contact, made on first sight with the query parameters of
+/// that visit (UTM and others).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuizView {
+    pub visitor_id: String,
+    pub first_visit_fields: std::collections::BTreeMap<String, String>,
+    pub quiz_id: i64,
+    pub slug: String,
+    pub at: i64,
+}
+
+impl QuizView {
+    /// Counted once per contact and quiz: a second view stores nothing.
+    pub fn idempotency_key(&self, contact: i64) -> String {
+        format!("{QUIZ_VIEWED}:{}:{contact}", self.quiz_id)
+    }
+}
 pub const DAY_MS: i64 = 86_400_000;
 
 /// A browser's first-party visitor id: 8 to 64 of `A-Z a-z 0-9 - _`.

@@ -1,6 +1,7 @@
 //! What server functions reach through Leptos context.
 
 use quizfunnel::account::{DEFAULT_ABSOLUTE_TIMEOUT_MS, DEFAULT_IDLE_TIMEOUT_MS};
+use quizfunnel::contact::QuizView;
 use quizfunnel::store::Store;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -13,6 +14,40 @@ pub struct AppContext {
     pub clock: Clock,
     pub sessions: SessionPolicy,
     pub spam: SpamPolicy,
+    pub views: ViewQueue,
+}
+
+/// Where quiz views wait to be stored in batches, off the page's path: a
+/// first view then takes no turn at the database's writer. Without a
+/// queue (or when it is full or closed) a view is stored at once.
+#[derive(Clone, Default)]
+pub struct ViewQueue(Option<tokio::sync::mpsc::Sender<QuizView>>);
+
+impl ViewQueue {
+    /// A queue holding up to `capacity` views, and its receiving end for
+    /// whoever stores them.
+    pub fn bounded(capacity: usize) -> (Self, tokio::sync::mpsc::Receiver<QuizView>) {
+        let (tx, rx) = tokio::sync::mpsc::channel(capacity);
+        (Self(Some(tx)), rx)
+    }
+
+    /// A view only loses a count if storing it fails, so that is logged,
+    /// never the page's error.
+    pub async fn record(&self, store: &dyn Store, view: QuizView, now: i64) {
+        let view = match &self.0 {
+            Some(queue) => match queue.try_send(view) {
+                Ok(()) => return,
+                Err(
+                    tokio::sync::mpsc::error::TrySendError::Full(view)
+                    | tokio::sync::mpsc::error::TrySendError::Closed(view),
+                ) => view,
+            },
+            None => view,
+        };
+        if let Err(e) = store.record_quiz_views(&[view], now).await {
+            tracing::warn!(error = %e, "quiz view not counted");
+        }
+    }
 }
 
 /// What makes a quiz completion look like a bot's.

@@ -185,6 +185,7 @@ async fn sign_in(base: &str, store: &SqlStore) -> BenchResult<reqwest::Client> {
         clock: Default::default(),
         sessions: Default::default(),
         spam: Default::default(),
+        views: Default::default(),
     };
     let email = format!("bench.live.{}@example.com", now_ms());
     let password = format!("bench-{:016x}", crate::Rng::new(now_ms() as u64).next_u64());

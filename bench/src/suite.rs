@@ -302,6 +302,7 @@ pub async fn issue_key(database_url: &str) -> BenchResult<String> {
         clock: Default::default(),
         sessions: Default::default(),
         spam: Default::default(),
+        views: Default::default(),
     };
     Ok(quizfunnel_server::accounts::create_key(&ctx, "benchmark").await?)
 }

@@ -216,6 +216,7 @@ async fn admin_context(database_url: &str) -> Result<AppContext, StartupError> {
         clock: Clock::default(),
         sessions: SessionPolicy::default(),
         spam: SpamPolicy::default(),
+        views: Default::default(),
     })
 }
 

@@ -191,6 +191,7 @@ pub async fn seed(store: &dyn Store, now: i64) -> Result<Seeded, StartupError> {
                 let visitor = Visitor {
                     id: visitor.clone(),
                     query: BTreeMap::new(),
+                    fresh: false,
                 };
                 let who = lead_details(&visitor, email, name, company, *consent);
                 store.identify(&who, at).await.map_err(internal)?;

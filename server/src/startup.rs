@@ -4,8 +4,9 @@ use crate::config::ServeConfig;
 use crate::error::StartupError;
 use crate::http;
 use crate::store::SqlStore;
+use quizfunnel::contact::QuizView;
 use quizfunnel::store::Store;
-use quizfunnel_app::state::AppContext;
+use quizfunnel_app::state::{AppContext, ViewQueue};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -95,11 +96,19 @@ impl Application {
                 async move { crate::outbox::deliver_due(&store, &clock).await.map(|_| ()) }
             },
         ));
+        let (views, queued) = ViewQueue::bounded(VIEW_QUEUE);
+        workers.push(store_views(
+            store.clone(),
+            config.clock.clone(),
+            queued,
+            &stopping,
+        ));
         let ctx = AppContext {
             store,
             clock: config.clock,
             sessions: config.sessions,
             spam: config.spam,
+            views,
         };
         let router = http::router(
             ctx,
@@ -177,6 +186,44 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Quiz views waiting to be stored; past this a view is stored at once.
+const VIEW_QUEUE: usize = 10_000;
+/// At most this many views in one transaction.
+const VIEW_BATCH: usize = 500;
+
+/// Stores queued quiz views, as many as have gathered per transaction.
+/// When the server stops, the queue is closed (later views are stored at
+/// once by their requests) and what is in it is stored before the end.
+fn store_views(
+    store: Arc<dyn Store>,
+    clock: quizfunnel_app::state::Clock,
+    mut queued: tokio::sync::mpsc::Receiver<QuizView>,
+    stopping: &watch::Sender<bool>,
+) -> JoinHandle<()> {
+    let mut stopping = stopping.subscribe();
+    tokio::spawn(async move {
+        let mut batch = Vec::with_capacity(VIEW_BATCH);
+        loop {
+            tokio::select! {
+                n = queued.recv_many(&mut batch, VIEW_BATCH) => if n == 0 { return },
+                _ = stopping.wait_for(|s| *s) => break,
+            }
+            store_batch(&*store, &mut batch, clock.now()).await;
+        }
+        queued.close();
+        while queued.recv_many(&mut batch, VIEW_BATCH).await > 0 {
+            store_batch(&*store, &mut batch, clock.now()).await;
+        }
+    })
+}
+
+async fn store_batch(store: &dyn Store, batch: &mut Vec<QuizView>, now: i64) {
+    if let Err(e) = store.record_quiz_views(batch, now).await {
+        tracing::warn!(error = %e, views = batch.len(), "quiz views not counted");
+    }
+    batch.clear();
 }
 
 const MEMBERSHIP_SWEEP: Duration = Duration::from_secs(60);

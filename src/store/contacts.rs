@@ -1,7 +1,7 @@
 use super::StoreResult;
 use crate::contact::{
     ContactFilter, ContactList, ContactProfile, Erasure, Identified, Identify, IngestReport,
-    NewEvent, TimelineCursor, TimelinePage, TrackingSettings,
+    NewEvent, QuizView, TimelineCursor, TimelinePage, TrackingSettings,
 };
 use crate::email::Email;
 use async_trait::async_trait;
@@ -24,6 +24,12 @@ pub trait ContactStore: Send + Sync {
         first_visit_fields: &BTreeMap<String, String>,
         now: i64,
     ) -> StoreResult<i64>;
+
+    /// Stores quiz views in one transaction, each with its visitor's
+    /// contact (made if new). A contact made before its view was stored
+    /// (a first answer can beat it) still gets the view's query parameters
+    /// when it has none.
+    async fn record_quiz_views(&self, views: &[QuizView], now: i64) -> StoreResult<()>;
 
     /// Stores a batch of valid events (the `usize` is each one's index in
     /// the request) in one transaction: contacts are found or created for

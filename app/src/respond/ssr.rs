@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::state::AppContext;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use quizfunnel::contact::{
-    Identify, VISITOR_COOKIE, VISITOR_PARAM, VisitorId, attribute_from_json,
+    Identify, QuizView, VISITOR_COOKIE, VISITOR_PARAM, VisitorId, attribute_from_json,
 };
 use quizfunnel::quiz::{self, Answer, Answers, QuizDefinition};
 use quizfunnel::store::{AnsweredStep, QuizSession};
@@ -32,6 +32,8 @@ pub struct Visitor {
     pub id: String,
     /// Query parameters of this request (UTM and others).
     pub query: BTreeMap<String, String>,
+    /// The id was made for this request: nothing is stored for it yet.
+    pub fresh: bool,
 }
 
 /// Reads the visitor cookie, or makes a new visitor and the cookie to set.
@@ -69,19 +71,22 @@ pub fn visitor_from(headers: &HeaderMap, uri: &Uri) -> (Visitor, Option<HeaderVa
         (Some(link), cookie) if cookie.as_ref() != Some(&link) => {
             let id = link.as_str().to_string();
             let header = set_cookie(&id);
-            (Visitor { id, query }, header)
+            let fresh = false;
+            (Visitor { id, query, fresh }, header)
         }
         (_, Some(known)) => (
             Visitor {
                 id: known.as_str().to_string(),
                 query,
+                fresh: false,
             },
             None,
         ),
         (_, None) => {
             let id = crate::auth::ssr::new_token();
             let header = set_cookie(&id);
-            (Visitor { id, query }, header)
+            let fresh = true;
+            (Visitor { id, query, fresh }, header)
         }
     }
 }
@@ -93,6 +98,7 @@ pub fn visitor() -> Visitor {
         return Visitor {
             id: crate::auth::ssr::new_token(),
             query: BTreeMap::new(),
+            fresh: true,
         };
     };
     let (visitor, cookie) = visitor_from(&parts.headers, &parts.uri);
@@ -151,15 +157,46 @@ pub async fn current(
         return Ok(PublicQuiz::NotFound);
     };
     let now = ctx.clock.now();
+    let hidden: Vec<(String, String)> = visitor.query.clone().into_iter().collect();
+    let published = &published;
+    let first_view = |hidden| async move {
+        let view = QuizView {
+            visitor_id: visitor.id.clone(),
+            first_visit_fields: visitor.query.clone(),
+            quiz_id: published.quiz_id,
+            slug: slug.into(),
+            at: now,
+        };
+        ctx.views.record(&*ctx.store, view, now).await;
+        let def = &published.definition;
+        let current = first_question(def).unwrap_or_default();
+        let mut view = step_view(ViewInput {
+            slug,
+            def,
+            answers: &Answers::new(),
+            current: &current,
+            error: None,
+            values: None,
+            hidden,
+        });
+        if let PublicQuiz::Step(step) = &mut view {
+            step.started = Some(now);
+        }
+        view
+    };
+    // Nothing is stored for a visitor new to us, so there is nothing to
+    // look up: their first view is the only write, and it waits in a queue.
+    if visitor.fresh {
+        return Ok(first_view(hidden).await);
+    }
     let contact = ctx
         .store
         .contact_for_visitor(&visitor.id, &visitor.query, now)
         .await?;
-    let hidden: Vec<(String, String)> = visitor.query.clone().into_iter().collect();
     match ctx.store.latest_session(contact, published.quiz_id).await? {
         Some(s) if s.completed_at.is_some() => Ok(PublicQuiz::Finished { slug: slug.into() }),
         Some(s) => {
-            let def = definition_for(ctx, &published, &s).await?;
+            let def = definition_for(ctx, published, &s).await?;
             let current = s
                 .current_question
                 .clone()
@@ -175,48 +212,9 @@ pub async fn current(
                 hidden,
             }))
         }
-        None => {
-            record_view(ctx, contact, published.quiz_id, slug, now).await;
-            let def = &published.definition;
-            let current = first_question(def).unwrap_or_default();
-            let mut view = step_view(ViewInput {
-                slug,
-                def,
-                answers: &Answers::new(),
-                current: &current,
-                error: None,
-                values: None,
-                hidden,
-            });
-            if let PublicQuiz::Step(step) = &mut view {
-                step.started = Some(now);
-            }
-            Ok(view)
-        }
+        None => Ok(first_view(hidden).await),
     }
 }
-
-/// The quiz funnel's first step: this visitor opened the quiz. Counted
-/// once per visitor and quiz (the key makes a second view store nothing);
-/// a failure only loses a count, so it never fails the page.
-async fn record_view(ctx: &AppContext, contact: i64, quiz_id: i64, slug: &str, now: i64) {
-    use quizfunnel::contact::{NewEvent, Subject};
-    let mut properties = serde_json::Map::new();
-    properties.insert("quiz".into(), slug.into());
-    let event = NewEvent {
-        subject: Subject::Contact(contact),
-        name: QUIZ_VIEWED.into(),
-        properties,
-        occurred_at: now,
-        idempotency_key: Some(format!("{QUIZ_VIEWED}:{quiz_id}:{contact}")),
-    };
-    if let Err(e) = ctx.store.ingest_events(&[(0, event)], now).await {
-        tracing::warn!(error = %e, "quiz view not counted");
-    }
-}
-
-/// The event of a first view of a quiz; its key starts `quiz_viewed:{quiz id}:`.
-pub const QUIZ_VIEWED: &str = "quiz_viewed";
 
 fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields

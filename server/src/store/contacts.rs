@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use quizfunnel::contact::{
     AnswerDetail, AttrChange, AttrKind, Attribute, CONTACTS_PER_PAGE, ContactFilter, ContactList,
     ContactProfile, ContactSummary, DAY_MS, Erasure, EventRecord, Identified, Identify,
-    IngestReport, NewEvent, QuizSessionDetail, Rejection, Subject, TimelineCursor, TimelinePage,
-    TrackingSettings,
+    IngestReport, NewEvent, QUIZ_VIEWED, QuizSessionDetail, QuizView, Rejection, Subject,
+    TimelineCursor, TimelinePage, TrackingSettings,
 };
 use quizfunnel::email::Email;
 use quizfunnel::rule::number_in_text;
@@ -334,6 +334,51 @@ impl ContactStore for SqlStore {
             tx.commit().await.map_err(db_err)?;
             Ok(id)
         })
+    }
+
+    async fn record_quiz_views(&self, views: &[QuizView], now: i64) -> StoreResult<()> {
+        if views.is_empty() {
+            return Ok(());
+        }
+        let insert = insert_event_sql(self.db());
+        let mut touched: Vec<i64> = with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
+            let mut touched = Vec::with_capacity(views.len());
+            for view in views {
+                let fields =
+                    serde_json::to_string(&view.first_visit_fields).unwrap_or_else(|_| "{}".into());
+                let contact = visitor_contact!(tx, view.visitor_id.as_str(), &fields, view.at);
+                if !view.first_visit_fields.is_empty() {
+                    sqlx::query(
+                        "UPDATE contacts SET hidden_fields = $2 WHERE id = $1 AND hidden_fields = '{}'",
+                    )
+                    .bind(contact)
+                    .bind(&fields)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                }
+                let properties = serde_json::json!({ "quiz": view.slug }).to_string();
+                sqlx::query(insert)
+                    .bind(contact)
+                    .bind(QUIZ_VIEWED)
+                    .bind(properties)
+                    .bind(view.at)
+                    .bind(view.idempotency_key(contact))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                touched.push(contact);
+            }
+            tx.commit().await.map_err(db_err)?;
+            Ok::<_, StoreError>(touched)
+        })?;
+        touched.sort_unstable();
+        touched.dedup();
+        let names = std::collections::BTreeSet::from([QUIZ_VIEWED]);
+        self.contacts_changed(&touched, Changed::Events(&names), now)
+            .await;
+        Ok(())
     }
 
     async fn ingest_events(

@@ -320,7 +320,7 @@ async fn a_receiver_that_never_answers_does_not_hold_up_respondents(backend: Bac
     .await;
     assert_eq!(status, 200, "{body}");
     let c = crate::helpers::client();
-    c.get(app.url("/q/growth")).send().await.unwrap();
+    crate::helpers::open_quiz(&app, &c, "/q/growth").await;
     for (i, step) in crate::respond::FULL_PATH.iter().enumerate() {
         app.clock.advance(2_000);
         let res = post_form(&c, &app.url("/q/growth"), step).await;

@@ -95,7 +95,7 @@ async fn quiz_with_a_tier(app: &TestApp) {
 /// One respondent's visit and answers, each step a couple of seconds on.
 async fn respond(app: &TestApp, steps: &[&[(&str, &str)]]) {
     let c = client();
-    c.get(app.url("/q/growth")).send().await.unwrap();
+    crate::helpers::open_quiz(app, &c, "/q/growth").await;
     for step in steps {
         app.clock.advance(2_000);
         let res = post_form(&c, &app.url("/q/growth"), step).await;

@@ -356,6 +356,46 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Waits until `query` counts `n`: for what the server stores off the
+/// request's path (quiz views wait in a queue). Gives up after 10 s.
+pub async fn count_reaches(app: &TestApp, query: &str, n: i64) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = count(app, query).await;
+        if now == n {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{query}: {now}, never {n}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// `GET path` (a quiz page) as `c`; when that made `c` a new visitor,
+/// waits until their view is stored, so a count taken next is not raced
+/// by it.
+pub async fn open_quiz(app: &TestApp, c: &reqwest::Client, path: &str) -> reqwest::Response {
+    let res = c.get(app.url(path)).send().await.unwrap();
+    let visitor = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("qf_vid="))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string);
+    if let Some(visitor) = visitor {
+        let viewed = format!(
+            "SELECT count(*) FROM events e JOIN contact_visitors v ON v.contact_id = e.contact_id \
+             WHERE v.visitor_id = '{visitor}' AND e.name = 'quiz_viewed'"
+        );
+        count_reaches(app, &viewed, 1).await;
+    }
+    res
+}
+
 /// A single number from the database, read by the writer so it sees every
 /// commit made so far.
 pub async fn count(app: &TestApp, query: &str) -> i64 {

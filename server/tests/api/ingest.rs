@@ -17,6 +17,7 @@ pub async fn api_key(app: &TestApp) -> String {
         clock: app.clock.clone(),
         sessions: Default::default(),
         spam: Default::default(),
+        views: Default::default(),
     };
     quizfunnel_app::auth::ssr::issue_api_key(&ctx, "test", None)
         .await

@@ -13,7 +13,7 @@ async fn two_copies_of_every_quiz_step_racing_store_each_once(backend: Backend) 
         .await
         .unwrap();
     let c = client();
-    c.get(app.url("/q/growth")).send().await.unwrap();
+    crate::helpers::open_quiz(&app, &c, "/q/growth").await;
     for (i, step) in FULL_PATH.iter().enumerate() {
         app.clock.advance(2_000);
         let post = || c.post(app.url("/q/growth")).form(step).send();

@@ -1,7 +1,7 @@
 //! Respondents taking the published quiz, without JavaScript (plain form
 //! posts), on both databases.
 
-use crate::helpers::{Backend, TestApp, client, count, post_form, spawn_app};
+use crate::helpers::{Backend, TestApp, client, count, count_reaches, post_form, spawn_app};
 use quizfunnel::store::QuizStore;
 use quizfunnel_server::demo;
 
@@ -98,7 +98,7 @@ async fn respondent_without_javascript_completes_and_sees_the_outcome_they_earne
 async fn replayed_and_double_clicked_steps_store_nothing_twice(backend: Backend) {
     let app = app_with_demo(backend).await;
     let c = client();
-    c.get(app.url("/q/growth")).send().await.unwrap();
+    crate::helpers::open_quiz(&app, &c, "/q/growth").await;
     let first = FULL_PATH[0];
     assert_eq!(answer(&app, &c, first).await.0, 303);
     // The same post again (a double click, a retry): still on question 2.
@@ -142,7 +142,7 @@ async fn replayed_and_double_clicked_steps_store_nothing_twice(backend: Backend)
 async fn bad_answers_are_shown_again_with_the_message_and_nothing_is_stored(backend: Backend) {
     let app = app_with_demo(backend).await;
     let c = client();
-    c.get(app.url("/q/growth")).send().await.unwrap();
+    crate::helpers::open_quiz(&app, &c, "/q/growth").await;
     let events = count(&app, "SELECT count(*) FROM events").await;
     let res = post_form(
         &c,
@@ -196,7 +196,7 @@ async fn bad_answers_are_shown_again_with_the_message_and_nothing_is_stored(back
 async fn going_back_keeps_earlier_answers(backend: Backend) {
     let app = app_with_demo(backend).await;
     let c = client();
-    c.get(app.url("/q/growth")).send().await.unwrap();
+    crate::helpers::open_quiz(&app, &c, "/q/growth").await;
     answer(&app, &c, FULL_PATH[0]).await;
     answer(&app, &c, &[("question", "budget"), ("action", "back")]).await;
     let html = c
@@ -219,7 +219,7 @@ async fn going_back_keeps_earlier_answers(backend: Backend) {
 async fn branch_skips_questions_for_early_stage_respondents(backend: Backend) {
     let app = app_with_demo(backend).await;
     let c = client();
-    c.get(app.url("/q/growth")).send().await.unwrap();
+    crate::helpers::open_quiz(&app, &c, "/q/growth").await;
     answer(&app, &c, &[("question", "stage"), ("answer", "idea")]).await;
     let html = c
         .get(app.url("/q/growth"))
@@ -427,7 +427,79 @@ async fn demo_seeding_twice_changes_nothing(backend: Backend) {
     assert_eq!(count(&app, "SELECT count(*) FROM events").await, events);
 }
 
+/// A visitor new to us costs the page no write: their view waits in a
+/// queue and is stored a moment later, with their contact and the query
+/// they came with, once however often they look.
+async fn a_first_view_is_stored_after_the_page_once_with_its_query(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    let views = "SELECT count(*) FROM events e JOIN contacts c ON c.id = e.contact_id \
+                 WHERE e.name = 'quiz_viewed' AND c.hidden_fields LIKE '%newsletter%'";
+    for _ in 0..3 {
+        let page = c
+            .get(app.url("/q/growth?utm_source=newsletter"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+        assert!(
+            page.text()
+                .await
+                .unwrap()
+                .contains("Where is your business today?")
+        );
+    }
+    count_reaches(&app, views, 1).await;
+    // A later look (the contact now known) stores nothing new.
+    crate::helpers::open_quiz(&app, &c, "/q/growth").await;
+    let all_views = "SELECT count(*) FROM events WHERE name = 'quiz_viewed' AND contact_id IN \
+                     (SELECT id FROM contacts WHERE hidden_fields LIKE '%newsletter%')";
+    assert_eq!(count(&app, all_views).await, 1);
+}
+
+/// A first answer can reach the database before the view that preceded
+/// it; the contact it made still gets the view's query, and both count.
+async fn an_answer_before_its_view_is_stored_keeps_the_views_query(backend: Backend) {
+    use quizfunnel::contact::QuizView;
+    use quizfunnel::store::ContactStore;
+    let app = app_with_demo(backend).await;
+    let now = app.clock.now();
+    let contact = app
+        .store
+        .contact_for_visitor("early-answer-0001", &Default::default(), now)
+        .await
+        .unwrap();
+    let quiz_id = app
+        .store
+        .published_quiz("growth")
+        .await
+        .unwrap()
+        .unwrap()
+        .quiz_id;
+    let view = QuizView {
+        visitor_id: "early-answer-0001".into(),
+        first_visit_fields: [("utm_source".to_string(), "podcast".to_string())].into(),
+        quiz_id,
+        slug: "growth".into(),
+        at: now,
+    };
+    app.store
+        .record_quiz_views(&[view.clone(), view], now)
+        .await
+        .unwrap();
+    let contact_row = format!(
+        "SELECT count(*) FROM contacts WHERE id = {contact} AND hidden_fields LIKE '%podcast%'"
+    );
+    assert_eq!(count(&app, &contact_row).await, 1);
+    let views = format!(
+        "SELECT count(*) FROM events WHERE name = 'quiz_viewed' AND contact_id = {contact}"
+    );
+    assert_eq!(count(&app, &views).await, 1, "counted once");
+}
+
 crate::on_both_backends!(
+    a_first_view_is_stored_after_the_page_once_with_its_query,
+    an_answer_before_its_view_is_stored_keeps_the_views_query,
     respondent_without_javascript_completes_and_sees_the_outcome_they_earned,
     replayed_and_double_clicked_steps_store_nothing_twice,
     bad_answers_are_shown_again_with_the_message_and_nothing_is_stored,

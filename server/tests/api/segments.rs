@@ -660,7 +660,7 @@ async fn completing_the_quiz_enters_the_tier_segment_at_once(backend: Backend) {
         .unwrap();
     let before = count(&app, "SELECT count(*) FROM segment_memberships").await;
     let c = crate::helpers::client();
-    c.get(app.url("/q/growth")).send().await.unwrap();
+    crate::helpers::open_quiz(&app, &c, "/q/growth").await;
     let in_scaling = "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
                       WHERE g.slug = 'scaling' AND m.exited_at IS NULL";
     let scaling_before = count(&app, in_scaling).await;

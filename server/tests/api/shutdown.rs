@@ -103,4 +103,32 @@ async fn sigterm_finishes_requests_in_flight_then_exits_0(backend: Backend) {
     );
 }
 
-crate::on_both_backends!(sigterm_finishes_requests_in_flight_then_exits_0);
+/// Quiz views wait in a queue to be stored; a stop stores what waits.
+async fn quiz_views_waiting_at_sigterm_are_stored(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database(backend, dir.path()).await;
+    let seeded = command(&["demo"], &url, "").await;
+    assert!(seeded.status.success(), "{seeded:?}");
+    let views = "SELECT count(*) FROM events WHERE name = 'quiz_viewed'";
+    let before = number(&SqlStore::connect(&url).await.unwrap(), views).await;
+    let mut server = serve(&url, dir.path(), &[]).await;
+    // A client without cookies is a new visitor each time.
+    let visitors = reqwest::Client::new();
+    for _ in 0..20 {
+        let page = visitors
+            .get(format!("{}/q/growth", server.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200);
+    }
+    server.signal(libc::SIGTERM);
+    assert!(server.exit().await.success());
+    let store = SqlStore::connect(&url).await.unwrap();
+    assert_eq!(number(&store, views).await, before + 20);
+}
+
+crate::on_both_backends!(
+    sigterm_finishes_requests_in_flight_then_exits_0,
+    quiz_views_waiting_at_sigterm_are_stored
+);
