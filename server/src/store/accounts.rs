@@ -77,6 +77,8 @@ struct AuditRow {
 }
 
 const USER_COLUMNS: &str = "id, email, role, active, created_at";
+/// How far "last used" of an API key may lag behind.
+const KEY_USE_STEP_MS: i64 = 60_000;
 const API_KEY_COLUMNS: &str = "id, name, prefix, created_at, revoked_at, last_used_at";
 
 #[async_trait]
@@ -467,19 +469,38 @@ impl AccountStore for SqlStore {
     }
 
     async fn use_api_key(&self, key_hash: &str, now: i64) -> StoreResult<Option<ApiKeyInfo>> {
+        // A key sends batch after batch: a read answers, and "last used"
+        // moves on at most once a minute, so batches do not queue at the
+        // writer for it.
         let sql = format!(
-            "UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 AND revoked_at IS NULL \
-             RETURNING {API_KEY_COLUMNS}"
+            "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL"
         );
-        let row: Option<ApiKeyRow> = with_pool!(self.db(), write, |pool| {
+        let row: Option<ApiKeyRow> = with_pool!(self.db(), read, |pool| {
             sqlx::query_as(&sql)
-                .bind(now)
                 .bind(key_hash)
                 .fetch_optional(pool)
                 .await
                 .map_err(db_err)
         })?;
-        Ok(row.map(Into::into))
+        let Some(mut row) = row else {
+            return Ok(None);
+        };
+        if row
+            .last_used_at
+            .is_none_or(|at| now - at >= KEY_USE_STEP_MS)
+        {
+            with_pool!(self.db(), write, |pool| {
+                sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE id = $2")
+                    .bind(now)
+                    .bind(row.id)
+                    .execute(pool)
+                    .await
+                    .map(|_| ())
+                    .map_err(db_err)
+            })?;
+            row.last_used_at = Some(now);
+        }
+        Ok(Some(row.into()))
     }
 
     async fn audit(&self, e: &AuditEntry) -> StoreResult<()> {

@@ -1,6 +1,6 @@
 //! Contacts, identity and events.
 
-use super::segments::Changed;
+use super::segments::{Changed, Recheck};
 use super::sql::{BeginWrite, db_err, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
@@ -341,7 +341,16 @@ impl ContactStore for SqlStore {
             return Ok(());
         }
         let insert = insert_event_sql(self.db());
-        let mut touched: Vec<i64> = with_pool!(self.db(), write, |pool| {
+        let names = std::collections::BTreeSet::from([QUIZ_VIEWED]);
+        // As for an event batch: re-checked inside on SQLite, after on
+        // Postgres.
+        let pg = self.is_postgres();
+        let recheck = if pg {
+            Vec::new()
+        } else {
+            self.recheck_plan(Changed::Events(&names), now).await
+        };
+        let touched: Vec<i64> = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let mut touched = Vec::with_capacity(views.len());
             for view in views {
@@ -370,14 +379,17 @@ impl ContactStore for SqlStore {
                     .map_err(db_err)?;
                 touched.push(contact);
             }
+            let changed = tx.recheck(&recheck, &touched, now).await?;
             tx.commit().await.map_err(db_err)?;
+            if changed > 0 {
+                self.counts_changed();
+            }
             Ok::<_, StoreError>(touched)
         })?;
-        touched.sort_unstable();
-        touched.dedup();
-        let names = std::collections::BTreeSet::from([QUIZ_VIEWED]);
-        self.contacts_changed(&touched, Changed::Events(&names), now)
-            .await;
+        if pg {
+            self.contacts_changed(&touched, Changed::Events(&names), now)
+                .await;
+        }
         Ok(())
     }
 
@@ -389,6 +401,18 @@ impl ContactStore for SqlStore {
         let insert = insert_event_sql(self.db());
         let mut report = IngestReport::default();
         let mut contacts: HashMap<&Subject, Option<i64>> = HashMap::new();
+        let names: std::collections::BTreeSet<&str> =
+            events.iter().map(|(_, e)| e.name.as_str()).collect();
+        // On SQLite the batch's contacts are re-checked in its own
+        // transaction: one writer turn. On Postgres that would hold the
+        // count rows the stays change for the whole batch, queueing other
+        // writers, so there they are re-checked after, a range at a time.
+        let pg = self.is_postgres();
+        let recheck = if pg {
+            Vec::new()
+        } else {
+            self.recheck_plan(Changed::Events(&names), now).await
+        };
         let touched: Vec<i64> = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             for (index, event) in events {
@@ -460,13 +484,17 @@ impl ContactStore for SqlStore {
                     .await
                     .map_err(db_err)?;
             }
+            let changed = tx.recheck(&recheck, &touched, now).await?;
             tx.commit().await.map_err(db_err)?;
+            if changed > 0 {
+                self.counts_changed();
+            }
             Ok::<_, StoreError>(touched)
         })?;
-        let names: std::collections::BTreeSet<&str> =
-            events.iter().map(|(_, e)| e.name.as_str()).collect();
-        self.contacts_changed(&touched, Changed::Events(&names), now)
-            .await;
+        if pg {
+            self.contacts_changed(&touched, Changed::Events(&names), now)
+                .await;
+        }
         report.rejected.sort_by_key(|r| r.index);
         Ok(report)
     }
@@ -474,6 +502,11 @@ impl ContactStore for SqlStore {
     async fn identify(&self, who: &Identify, now: i64) -> StoreResult<Identified> {
         let email = who.email.as_str();
         let visitor = who.visitor_id.as_ref().map(|v| v.as_str());
+        // A contact made or merged here is new to every rule (`never(..)`
+        // holds for it); otherwise only what the lead gave can matter.
+        // Which is known inside the transaction, so both are planned.
+        let everything = self.recheck_plan(Changed::Everything, now).await;
+        let details = self.recheck_plan(Changed::Details, now).await;
         let identified: Identified = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let by_email: Option<i64> =
@@ -598,21 +631,22 @@ impl ContactStore for SqlStore {
                     }
                 }
             }
+            let recheck = if created || merged_from.is_some() {
+                &everything
+            } else {
+                &details
+            };
+            let changed = tx.recheck(recheck, &[contact_id], now).await?;
             tx.commit().await.map_err(db_err)?;
+            if changed > 0 {
+                self.counts_changed();
+            }
             Ok::<_, StoreError>(Identified {
                 contact_id,
                 created,
                 merged_from,
             })
         })?;
-        // A contact made or merged here is new to every rule (`never(..)`
-        // holds for it); otherwise only what the lead gave can matter.
-        let what = if identified.created || identified.merged_from.is_some() {
-            Changed::Everything
-        } else {
-            Changed::Details
-        };
-        self.contact_changed(identified.contact_id, what, now).await;
         Ok(identified)
     }
 

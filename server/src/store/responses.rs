@@ -66,8 +66,9 @@ impl SqlStore {
 
     async fn session_by_id(&self, id: i64) -> StoreResult<QuizSession> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE id = $1");
-        // The writer sees its own latest commit; a reader might lag behind.
-        let row: SessionRow = with_pool!(self.db(), write, |pool| {
+        // A read after a commit sees it (WAL starts each read at the newest
+        // commit), so this takes no turn at the writer.
+        let row: SessionRow = with_pool!(self.db(), read, |pool| {
             sqlx::query_as(&sql)
                 .bind(id)
                 .fetch_one(pool)
@@ -174,7 +175,6 @@ impl ResponseStore for SqlStore {
     async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<QuizSession> {
         let json = answers_json(step.answers)?;
         let event_sql = self.insert_event_sql();
-        let pg = self.is_postgres();
         let recheck = self.recheck_plan(Changed::Answer, step.now).await;
         let changed = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
@@ -225,10 +225,7 @@ impl ResponseStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            let changed = tx.recheck(&recheck, contact_id, step.now).await?;
-            if changed > 0 {
-                notify_changes!(tx, pg);
-            }
+            let changed = tx.recheck(&recheck, &[contact_id], step.now).await?;
             tx.commit().await.map_err(db_err)?;
             Ok::<_, StoreError>(changed)
         })?;
@@ -371,7 +368,7 @@ impl ResponseStore for SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
-                tx.recheck(&recheck, contact_id, now).await?;
+                tx.recheck(&recheck, &[contact_id], now).await?;
                 notify_changes!(tx, pg);
             }
             tx.commit().await.map_err(db_err)
@@ -384,7 +381,7 @@ impl ResponseStore for SqlStore {
     async fn placement(&self, session_id: i64) -> StoreResult<Option<Placement>> {
         let row: Option<(String, String, Option<String>, i64)> = with_pool!(
             self.db(),
-            write,
+            read,
             |pool| {
                 sqlx::query_as(
                 "SELECT segment_slug, next_step, outcome_key, placed_at FROM placements WHERE session_id = $1",

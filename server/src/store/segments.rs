@@ -128,24 +128,17 @@ impl SqlStore {
         self.contacts_changed(&[contact], what, now).await;
     }
 
-    /// [`Self::contact_changed`] for several contacts (an event batch): one
-    /// plan, then on SQLite one transaction for the batch, since a turn per
-    /// contact at the single writer would queue the batch behind every
-    /// other writer a hundred times over. On Postgres a short transaction
-    /// per contact: one for the batch would hold the count rows its stays
-    /// change (kept by triggers) until the whole batch is done, and other
-    /// writers would queue behind it.
+    /// [`Self::contact_changed`] for several contacts (an event batch on
+    /// Postgres): one plan, then a short transaction per range of them. One
+    /// for the batch would hold the count rows its stays change (kept by
+    /// triggers) until the whole batch is done, and other writers would
+    /// queue behind it. (SQLite re-checks a batch inside its transaction:
+    /// see [`Recheck`].)
     pub(super) async fn contacts_changed(&self, contacts: &[i64], what: Changed<'_>, now: i64) {
         let work = self.recheck_plan(what, now).await;
-        let each = id_runs(contacts, RUN_GAP);
-        let turns: Vec<&[(i64, i64)]> = if self.is_postgres() {
-            each.chunks(1).collect()
-        } else {
-            vec![&each[..]]
-        };
-        for ranges in turns {
-            if let Err(e) = self.sync_ranges(&work, ranges, now).await {
-                tracing::warn!(error = %e, ?ranges, "segment memberships not updated; the sweep will");
+        for range in id_runs(contacts, RUN_GAP) {
+            if let Err(e) = self.sync_range(&work, range, now).await {
+                tracing::warn!(error = %e, ?range, "segment memberships not updated; the sweep will");
             }
         }
     }
@@ -240,7 +233,7 @@ impl SqlStore {
         let mut changed = 0;
         loop {
             let to = from.saturating_add(SYNC_SLICE - 1);
-            changed += self.sync_ranges(work, &[(from, to)], now).await?;
+            changed += self.sync_range(work, (from, to), now).await?;
             progress.report(to.min(last), last).await;
             if to >= last {
                 break;
@@ -262,22 +255,17 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Runs the planned steps for the contacts with ids in `ranges`, in one
+    /// Runs the planned steps for the contacts with ids in `range`, in one
     /// transaction: one commit per change, and rules on segments see the
     /// stays synced just before them.
-    async fn sync_ranges(
-        &self,
-        work: &[SyncStep],
-        ranges: &[(i64, i64)],
-        now: i64,
-    ) -> StoreResult<u64> {
-        if work.is_empty() || ranges.is_empty() {
+    async fn sync_range(&self, work: &[SyncStep], range: (i64, i64), now: i64) -> StoreResult<u64> {
+        if work.is_empty() {
             return Ok(0);
         }
         let pg = self.is_postgres();
         let changed = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
-            let changed = run_steps!(tx, work, ranges, now);
+            let changed = run_steps!(tx, work, &[range], now);
             if changed > 0 {
                 notify_changes!(tx, pg);
             }
@@ -546,34 +534,46 @@ macro_rules! run_steps {
 }
 use run_steps;
 
-/// Re-checks one contact's segments inside the transaction that changed
-/// them, so the change and its memberships take one writer turn.
+/// Re-checks contacts' segments inside the transaction that changed them,
+/// so the change and its memberships take one writer turn.
 pub(super) trait Recheck {
     /// Under a savepoint: if the re-check fails, the change still commits
-    /// and the sweep catches up. Returns the stays changed.
-    async fn recheck(&mut self, work: &[SyncStep], contact: i64, now: i64) -> StoreResult<u64>;
+    /// and the sweep catches up. Returns the stays changed; on Postgres,
+    /// other instances hear of them when the transaction commits.
+    async fn recheck(&mut self, work: &[SyncStep], contacts: &[i64], now: i64) -> StoreResult<u64>;
 }
 
 macro_rules! impl_recheck {
-    ($db:ty) => {
+    ($db:ty, $pg:expr) => {
         impl Recheck for sqlx::Transaction<'_, $db> {
             async fn recheck(
                 &mut self,
                 work: &[SyncStep],
-                contact: i64,
+                contacts: &[i64],
                 now: i64,
             ) -> StoreResult<u64> {
+                if work.is_empty() || contacts.is_empty() {
+                    return Ok(0);
+                }
+                let ranges = id_runs(contacts, RUN_GAP);
                 let mut savepoint = sqlx::Acquire::begin(&mut *self).await.map_err(db_err)?;
                 let done: StoreResult<u64> =
-                    async { Ok(run_steps!(savepoint, work, &[(contact, contact)], now)) }.await;
+                    async { Ok(run_steps!(savepoint, work, &ranges, now)) }.await;
                 match done {
                     Ok(changed) => {
                         savepoint.commit().await.map_err(db_err)?;
+                        if $pg && changed > 0 {
+                            sqlx::query("SELECT pg_notify($1, '')")
+                                .bind(super::CHANGES_CHANNEL)
+                                .execute(&mut **self)
+                                .await
+                                .map_err(db_err)?;
+                        }
                         Ok(changed)
                     }
                     Err(e) => {
                         savepoint.rollback().await.map_err(db_err)?;
-                        tracing::warn!(error = %e, contact, "segment memberships not updated; the sweep will");
+                        tracing::warn!(error = %e, ?contacts, "segment memberships not updated; the sweep will");
                         Ok(0)
                     }
                 }
@@ -581,8 +581,8 @@ macro_rules! impl_recheck {
         }
     };
 }
-impl_recheck!(sqlx::Sqlite);
-impl_recheck!(sqlx::Postgres);
+impl_recheck!(sqlx::Sqlite, false);
+impl_recheck!(sqlx::Postgres, true);
 
 macro_rules! hand_off {
     ($tx:ident, $segment:expr, $segment_name:expr, $range:expr, $now:expr) => {{
@@ -848,7 +848,7 @@ impl SegmentStore for SqlStore {
     async fn sync_memberships(&self, contact: Option<i64>, now: i64) -> StoreResult<()> {
         let work = self.sync_plan(now, |_| true).await?;
         match contact {
-            Some(c) => self.sync_ranges(&work, &[(c, c)], now).await.map(|_| ()),
+            Some(c) => self.sync_range(&work, (c, c), now).await.map(|_| ()),
             None => {
                 self.sync_everyone(&work, now, Quietly).await?;
                 // Everyone is current: a rebuild a stopped server left
