@@ -404,7 +404,7 @@ impl AsyncProgress for RebuildProgress<'_> {
 }
 
 /// Contacts synced per transaction when everyone is synced.
-const SYNC_SLICE: i64 = 5_000;
+const SYNC_SLICE: i64 = 1_000;
 /// Stays opened or closed by one sync past which Postgres is asked to
 /// re-read the table's statistics.
 const ANALYZE_AFTER: u64 = 50_000;
