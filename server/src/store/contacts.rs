@@ -342,14 +342,7 @@ impl ContactStore for SqlStore {
         }
         let insert = insert_event_sql(self.db());
         let names = std::collections::BTreeSet::from([QUIZ_VIEWED]);
-        // As for an event batch: re-checked inside on SQLite, after on
-        // Postgres.
-        let pg = self.is_postgres();
-        let recheck = if pg {
-            Vec::new()
-        } else {
-            self.recheck_plan(Changed::Events(&names), now).await
-        };
+        let recheck = self.batch_recheck_plan(Changed::Events(&names), now).await;
         let touched: Vec<i64> = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let mut touched = Vec::with_capacity(views.len());
@@ -386,10 +379,8 @@ impl ContactStore for SqlStore {
             }
             Ok::<_, StoreError>(touched)
         })?;
-        if pg {
-            self.contacts_changed(&touched, Changed::Events(&names), now)
-                .await;
-        }
+        self.batch_stored(&touched, Changed::Events(&names), now)
+            .await;
         Ok(())
     }
 
@@ -403,16 +394,7 @@ impl ContactStore for SqlStore {
         let mut contacts: HashMap<&Subject, Option<i64>> = HashMap::new();
         let names: std::collections::BTreeSet<&str> =
             events.iter().map(|(_, e)| e.name.as_str()).collect();
-        // On SQLite the batch's contacts are re-checked in its own
-        // transaction: one writer turn. On Postgres that would hold the
-        // count rows the stays change for the whole batch, queueing other
-        // writers, so there they are re-checked after, a range at a time.
-        let pg = self.is_postgres();
-        let recheck = if pg {
-            Vec::new()
-        } else {
-            self.recheck_plan(Changed::Events(&names), now).await
-        };
+        let recheck = self.batch_recheck_plan(Changed::Events(&names), now).await;
         let touched: Vec<i64> = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             for (index, event) in events {
@@ -491,10 +473,8 @@ impl ContactStore for SqlStore {
             }
             Ok::<_, StoreError>(touched)
         })?;
-        if pg {
-            self.contacts_changed(&touched, Changed::Events(&names), now)
-                .await;
-        }
+        self.batch_stored(&touched, Changed::Events(&names), now)
+            .await;
         report.rejected.sort_by_key(|r| r.index);
         Ok(report)
     }

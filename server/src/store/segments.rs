@@ -143,6 +143,27 @@ impl SqlStore {
         }
     }
 
+    /// The steps a batch (events, quiz views) re-checks its contacts with
+    /// inside its own transaction: on SQLite all of them, so the batch is
+    /// one writer turn; on Postgres none, and [`Self::batch_stored`]
+    /// re-checks them after, since inside, the count rows its stays change
+    /// would be held until the whole batch is done, queueing other writers.
+    pub(super) async fn batch_recheck_plan(&self, what: Changed<'_>, now: i64) -> Vec<SyncStep> {
+        if self.is_postgres() {
+            Vec::new()
+        } else {
+            self.recheck_plan(what, now).await
+        }
+    }
+
+    /// After a batch commits: its contacts re-checked where
+    /// [`Self::batch_recheck_plan`] left them (Postgres).
+    pub(super) async fn batch_stored(&self, contacts: &[i64], what: Changed<'_>, now: i64) {
+        if self.is_postgres() {
+            self.contacts_changed(contacts, what, now).await;
+        }
+    }
+
     /// The steps that re-check a contact after `what` changed; none (logged)
     /// when the segments cannot be read, as the sweep catches up.
     pub(super) async fn recheck_plan(&self, what: Changed<'_>, now: i64) -> Vec<SyncStep> {
@@ -487,9 +508,6 @@ fn entry_actions(webhooks: bool, tags: bool) -> Vec<String> {
     out
 }
 
-/// Gives each contact who just entered a handoff segment, and has no owner
-/// yet, an owner: the active sales users in turn, least recently given a
-/// lead first. Each handoff is written to the lead's history.
 /// Runs planned steps for the contacts with ids in `$ranges` on `$tx`
 /// (a transaction of either driver); evaluates to the stays changed.
 macro_rules! run_steps {
@@ -584,6 +602,9 @@ macro_rules! impl_recheck {
 impl_recheck!(sqlx::Sqlite, false);
 impl_recheck!(sqlx::Postgres, true);
 
+/// Gives each contact who just entered a handoff segment, and has no owner
+/// yet, an owner: the active sales users in turn, least recently given a
+/// lead first. Each handoff is written to the lead's history.
 macro_rules! hand_off {
     ($tx:ident, $segment:expr, $segment_name:expr, $range:expr, $now:expr) => {{
         let (segment, (from, to), now): (i64, (i64, i64), i64) = ($segment, $range, $now);
