@@ -255,8 +255,7 @@ impl SqlStore {
         loop {
             let to = from.saturating_add(SYNC_SLICE - 1);
             changed += self.sync_range(work, (from, to), now).await?;
-            progress.report(to.min(last), last).await;
-            if to >= last {
+            if !progress.report(to.min(last), last).await || to >= last {
                 break;
             }
             from = to + 1;
@@ -358,7 +357,8 @@ impl SqlStore {
         with_pool!(self.db(), write, |pool| {
             sqlx::query(
                 "UPDATE segment_rebuilds SET finished_at = $2, error = $3, \
-                 done = CASE WHEN $4 THEN done ELSE total END WHERE segment_id = $1",
+                 done = CASE WHEN $4 THEN done ELSE total END \
+                 WHERE segment_id = $1 AND started_at = $2",
             )
             .bind(segment_id)
             .bind(now)
@@ -401,25 +401,37 @@ impl SqlStore {
     }
 }
 
-/// Writes a rebuild's progress where every instance's pages can read it.
+/// Writes a rebuild's progress where every instance's pages can read it,
+/// and stops the rebuild once a later save (on any instance) has started
+/// another: going on would spend the writer on the old rule and could
+/// write its stays over the new one's.
 struct RebuildProgress<'a> {
     store: &'a SqlStore,
     segment_id: i64,
+    started_at: i64,
 }
 
 impl AsyncProgress for RebuildProgress<'_> {
-    async fn report(&mut self, done: i64, total: i64) {
+    async fn report(&mut self, done: i64, total: i64) -> bool {
         let written = with_pool!(self.store.db(), write, |pool| {
-            sqlx::query("UPDATE segment_rebuilds SET done = $2, total = $3 WHERE segment_id = $1")
-                .bind(self.segment_id)
-                .bind(done)
-                .bind(total)
-                .execute(pool)
-                .await
-                .map(|_| ())
+            sqlx::query(
+                "UPDATE segment_rebuilds SET done = $2, total = $3 \
+                 WHERE segment_id = $1 AND started_at = $4",
+            )
+            .bind(self.segment_id)
+            .bind(done)
+            .bind(total)
+            .bind(self.started_at)
+            .execute(pool)
+            .await
+            .map(|r| r.rows_affected())
         });
-        if let Err(e) = written {
-            tracing::warn!(error = %e, segment = self.segment_id, "rebuild progress not recorded");
+        match written {
+            Ok(rows) => rows > 0,
+            Err(e) => {
+                tracing::warn!(error = %e, segment = self.segment_id, "rebuild progress not recorded");
+                true
+            }
         }
     }
 }
@@ -462,14 +474,17 @@ pub(super) struct SyncStep {
 
 /// Hears how far a long sync has come: contact ids done, of how many.
 trait AsyncProgress: Send {
-    fn report(&mut self, done: i64, total: i64) -> impl std::future::Future<Output = ()> + Send;
+    /// Whether the sync should go on.
+    fn report(&mut self, done: i64, total: i64) -> impl std::future::Future<Output = bool> + Send;
 }
 
 /// For syncs nobody watches.
 struct Quietly;
 
 impl AsyncProgress for Quietly {
-    async fn report(&mut self, _: i64, _: i64) {}
+    async fn report(&mut self, _: i64, _: i64) -> bool {
+        true
+    }
 }
 
 /// The stays this sync opened: `$1` segment, `$2` now, `$3`..`$4` the
@@ -884,6 +899,7 @@ impl SegmentStore for SqlStore {
         let progress = RebuildProgress {
             store: self,
             segment_id,
+            started_at: now,
         };
         let outcome = self.sync_everyone(&work, now, progress).await;
         self.end_rebuild(segment_id, now, outcome.as_ref().err())

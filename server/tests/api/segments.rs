@@ -577,6 +577,32 @@ async fn a_failing_recheck_loses_no_completion(backend: Backend) {
     assert_counts_match_a_recount(&app.store).await;
 }
 
+/// A save while the last save's rebuild still runs starts a new rebuild;
+/// the old one stops at its next slice and leaves the new one's progress
+/// alone, so the editor never shows the new rule done before it is.
+async fn a_later_save_stops_the_rebuild_before_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let now = app.clock.now();
+    let rule = Rule::parse("event(page_viewed, count >= 1)").unwrap();
+    let id = app
+        .store
+        .create_segment("viewers", "Viewers", "", &rule, now)
+        .await
+        .unwrap();
+    app.store.begin_rebuild(id, now).await.unwrap();
+    app.store.begin_rebuild(id, now + 1).await.unwrap();
+    app.store.rebuild_segment(id, now).await.unwrap();
+    let state = app.store.rebuild_state(id).await.unwrap().unwrap();
+    assert_eq!(
+        (state.started_at, state.finished_at, state.done),
+        (now + 1, None, 0),
+        "the later rebuild is still to run"
+    );
+    app.store.rebuild_segment(id, now + 1).await.unwrap();
+    let state = app.store.rebuild_state(id).await.unwrap().unwrap();
+    assert!(state.finished_at.is_some() && state.error.is_none());
+}
+
 /// Between the hourly full sweeps, the minute's sweep re-checks what can
 /// change without a write that re-checks its contact: rules with time
 /// windows, for everyone, and every rule for contacts new since the last.
@@ -840,6 +866,7 @@ crate::on_both_backends!(
     the_contact_page_says_why_a_contact_is_in_each_segment_or_not,
     memberships_follow_events_at_once_and_expire_with_their_window,
     a_failing_recheck_loses_no_completion,
+    a_later_save_stops_the_rebuild_before_it,
     the_minute_sweep_rechecks_time_windows_and_new_contacts,
     completing_the_quiz_enters_the_tier_segment_at_once,
     marketers_reorder_the_playbook_and_bad_tiers_change_nothing,
