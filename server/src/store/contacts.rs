@@ -372,11 +372,7 @@ impl ContactStore for SqlStore {
                     .map_err(db_err)?;
                 touched.push(contact);
             }
-            let changed = tx.recheck(&recheck, &touched, now).await?;
-            tx.commit().await.map_err(db_err)?;
-            if changed > 0 {
-                self.counts_changed();
-            }
+            tx.commit_rechecked(self, &recheck, &touched, now).await?;
             Ok::<_, StoreError>(touched)
         })?;
         self.batch_stored(&touched, Changed::Events(&names), now)
@@ -466,11 +462,7 @@ impl ContactStore for SqlStore {
                     .await
                     .map_err(db_err)?;
             }
-            let changed = tx.recheck(&recheck, &touched, now).await?;
-            tx.commit().await.map_err(db_err)?;
-            if changed > 0 {
-                self.counts_changed();
-            }
+            tx.commit_rechecked(self, &recheck, &touched, now).await?;
             Ok::<_, StoreError>(touched)
         })?;
         self.batch_stored(&touched, Changed::Events(&names), now)
@@ -616,11 +608,8 @@ impl ContactStore for SqlStore {
             } else {
                 &details
             };
-            let changed = tx.recheck(recheck, &[contact_id], now).await?;
-            tx.commit().await.map_err(db_err)?;
-            if changed > 0 {
-                self.counts_changed();
-            }
+            tx.commit_rechecked(self, recheck, &[contact_id], now)
+                .await?;
             Ok::<_, StoreError>(Identified {
                 contact_id,
                 created,

@@ -176,7 +176,7 @@ impl ResponseStore for SqlStore {
         let json = answers_json(step.answers)?;
         let event_sql = self.insert_event_sql();
         let recheck = self.recheck_plan(Changed::Answer, step.now).await;
-        let changed = with_pool!(self.db(), write, |pool| {
+        with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let (contact_id, quiz_id, version_id): (i64, i64, i64) = sqlx::query_as(
                 "UPDATE quiz_sessions SET answers = $1, current_question = $2 \
@@ -225,13 +225,9 @@ impl ResponseStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            let changed = tx.recheck(&recheck, &[contact_id], step.now).await?;
-            tx.commit().await.map_err(db_err)?;
-            Ok::<_, StoreError>(changed)
+            tx.commit_rechecked(self, &recheck, &[contact_id], step.now)
+                .await
         })?;
-        if changed > 0 {
-            self.counts_changed();
-        }
         self.session_by_id(step.session_id).await
     }
 

@@ -574,6 +574,16 @@ pub(super) trait Recheck {
     /// and the sweep catches up. Returns the stays changed; on Postgres,
     /// other instances hear of them when the transaction commits.
     async fn recheck(&mut self, work: &[SyncStep], contacts: &[i64], now: i64) -> StoreResult<u64>;
+
+    /// [`Recheck::recheck`], then commits, then tells this instance's live
+    /// counts when stays changed.
+    async fn commit_rechecked(
+        self,
+        store: &SqlStore,
+        work: &[SyncStep],
+        contacts: &[i64],
+        now: i64,
+    ) -> StoreResult<()>;
 }
 
 macro_rules! impl_recheck {
@@ -610,6 +620,21 @@ macro_rules! impl_recheck {
                         Ok(0)
                     }
                 }
+            }
+
+            async fn commit_rechecked(
+                mut self,
+                store: &SqlStore,
+                work: &[SyncStep],
+                contacts: &[i64],
+                now: i64,
+            ) -> StoreResult<()> {
+                let changed = self.recheck(work, contacts, now).await?;
+                self.commit().await.map_err(db_err)?;
+                if changed > 0 {
+                    store.counts_changed();
+                }
+                Ok(())
             }
         }
     };
