@@ -36,6 +36,10 @@ pub struct SqlStore {
     describe: String,
     /// Told whenever counts may have changed, for the live dashboard.
     changes: tokio::sync::broadcast::Sender<()>,
+    /// The segments as last read for re-checks, shared by clones.
+    plans: segments::PlanCache,
+    /// Published quizzes, the read behind every public quiz page.
+    published: quizzes::PublishedCache,
 }
 
 /// The Postgres channel instances tell each other about count changes on.
@@ -61,6 +65,8 @@ impl SqlStore {
             db,
             describe,
             changes,
+            plans: segments::PlanCache::default(),
+            published: quizzes::PublishedCache::default(),
         })
     }
 

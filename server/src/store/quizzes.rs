@@ -7,6 +7,65 @@ use quizfunnel::quiz::QuizDefinition;
 use quizfunnel::store::{
     PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary, StoreError, StoreResult,
 };
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long another instance's publish or archive may take to reach this
+/// one's pages: the page read by every visitor is served from memory
+/// meanwhile. A change made through this instance reaches it at once.
+const PUBLISHED_FOR: Duration = Duration::from_secs(1);
+
+/// Published quizzes by slug, as last read.
+#[derive(Clone, Default)]
+pub(super) struct PublishedCache(Arc<PublishedInner>);
+
+#[derive(Default)]
+pub(super) struct PublishedInner {
+    /// Moves on every change made here (under the map's lock, which
+    /// empties), so a read that began before a change cannot keep what it
+    /// read once the change is done.
+    generation: AtomicU64,
+    quizzes: Mutex<HashMap<String, (Instant, PublishedQuiz)>>,
+}
+
+impl std::fmt::Debug for PublishedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PublishedCache")
+    }
+}
+
+impl PublishedCache {
+    /// Taken before reading the database; see [`Self::put`].
+    fn read_at(&self) -> u64 {
+        self.0.generation.load(Ordering::Acquire)
+    }
+
+    fn get(&self, slug: &str) -> Option<PublishedQuiz> {
+        let quizzes = self.0.quizzes.lock().unwrap_or_else(|e| e.into_inner());
+        quizzes
+            .get(slug)
+            .filter(|(at, _)| at.elapsed() < PUBLISHED_FOR)
+            .map(|(_, quiz)| quiz.clone())
+    }
+
+    /// Keeps what a read begun at `generation` found, unless a change was
+    /// made here since. Only published quizzes are kept, so the map holds
+    /// no more slugs than there are quizzes, whatever visitors ask for.
+    fn put(&self, quiz: &PublishedQuiz, generation: u64) {
+        let mut quizzes = self.0.quizzes.lock().unwrap_or_else(|e| e.into_inner());
+        if self.read_at() == generation {
+            quizzes.insert(quiz.slug.clone(), (Instant::now(), quiz.clone()));
+        }
+    }
+
+    fn changed(&self) {
+        let mut quizzes = self.0.quizzes.lock().unwrap_or_else(|e| e.into_inner());
+        self.0.generation.fetch_add(1, Ordering::AcqRel);
+        quizzes.clear();
+    }
+}
 
 #[derive(sqlx::FromRow)]
 struct VersionRow {
@@ -159,10 +218,15 @@ impl QuizStore for SqlStore {
             tx.commit().await.map_err(db_err)?;
             Ok::<_, StoreError>(version_id)
         })?;
+        self.published.changed();
         self.quiz_version(version_id).await
     }
 
     async fn published_quiz(&self, slug: &str) -> StoreResult<Option<PublishedQuiz>> {
+        let read = self.published.read_at();
+        if let Some(quiz) = self.published.get(slug) {
+            return Ok(Some(quiz));
+        }
         let sql = format!(
             "{VERSION_SELECT} WHERE q.slug = $1 AND q.status = 'published' AND v.id = q.published_version_id"
         );
@@ -173,7 +237,11 @@ impl QuizStore for SqlStore {
                 .await
                 .map_err(db_err)
         })?;
-        row.map(VersionRow::into_published).transpose()
+        let quiz = row.map(VersionRow::into_published).transpose()?;
+        if let Some(quiz) = &quiz {
+            self.published.put(quiz, read);
+        }
+        Ok(quiz)
     }
 
     async fn quiz_version(&self, version_id: i64) -> StoreResult<PublishedQuiz> {
@@ -316,6 +384,7 @@ impl QuizStore for SqlStore {
             tx.commit().await.map_err(db_err)?;
             Ok::<_, StoreError>(version_id)
         })?;
+        self.published.changed();
         self.quiz_version(version_id).await
     }
 
@@ -329,6 +398,7 @@ impl QuizStore for SqlStore {
                 .map_err(db_err)
                 .map(|r| r.rows_affected())
         })?;
+        self.published.changed();
         if done == 0 {
             return Err(StoreError::NotFound);
         }
@@ -350,6 +420,7 @@ impl QuizStore for SqlStore {
             .map_err(db_err)
             .map(|r| r.rows_affected())
         })?;
+        self.published.changed();
         if done == 0 {
             return Err(StoreError::NotFound);
         }

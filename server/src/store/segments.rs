@@ -13,6 +13,7 @@ use quizfunnel::store::{
     Rebuild, SegmentStore, SegmentSummary, Stay, StoreError, StoreResult, Tier, TierSummary,
 };
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 #[derive(sqlx::FromRow)]
 struct SegmentRow {
@@ -182,39 +183,66 @@ impl SqlStore {
         now: i64,
         affected: impl Fn(&SegmentSummary) -> bool,
     ) -> StoreResult<Vec<SyncStep>> {
-        let mut segments = Vec::new();
-        for row in self.segment_rows().await? {
-            segments.push(self.summary(row, 0)?);
-        }
-        let acting = self.segments_with_actions().await?;
-        let mut synced: BTreeSet<String> = BTreeSet::new();
+        let planned = self.planned_segments().await?;
+        let mut synced: BTreeSet<&str> = BTreeSet::new();
         let mut work = Vec::new();
-        for segment in dependency_order(segments) {
+        for PlannedSegment { segment, actions } in &planned.segments {
             let uses_synced = segment
                 .rule
                 .referenced_segments()
                 .iter()
                 .any(|r| synced.contains(*r));
-            if affected(&segment) || uses_synced {
+            if affected(segment) || uses_synced {
                 let (sync, predicate) = self.sync_statements(&segment.rule, now);
-                let kinds = acting.get(&segment.id);
-                let has = |k: ActionKind| kinds.is_some_and(|ks| ks.contains(k.as_str()));
-                let actions = entry_actions(
-                    has(ActionKind::Webhook) || has(ActionKind::Handoff),
-                    has(ActionKind::Tag),
-                );
-                let handoff = has(ActionKind::Handoff).then(|| segment.name.clone());
+                let has = |k: ActionKind| actions.contains(k.as_str());
                 work.push(SyncStep {
                     segment_id: segment.id,
                     sync,
                     predicate,
-                    actions,
-                    handoff,
+                    actions: entry_actions(
+                        has(ActionKind::Webhook) || has(ActionKind::Handoff),
+                        has(ActionKind::Tag),
+                    ),
+                    handoff: has(ActionKind::Handoff).then(|| segment.name.clone()),
                 });
-                synced.insert(segment.slug);
+                synced.insert(&segment.slug);
             }
         }
         Ok(work)
+    }
+
+    /// Every segment with its action kinds, in dependency order: from
+    /// memory while the database's plan version says nothing moved, so an
+    /// answer's re-check reads one number instead of every rule.
+    async fn planned_segments(&self) -> StoreResult<Arc<PlannedSegments>> {
+        // Read before the segments: a save landing between the two reads
+        // leaves an older number beside newer rules, read again next time.
+        let version: i64 = with_pool!(self.db(), read, |pool| {
+            sqlx::query_scalar("SELECT version FROM segment_plan_version")
+                .fetch_one(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        if let Some(cached) = self.plans.get(version) {
+            return Ok(cached);
+        }
+        let mut segments = Vec::new();
+        for row in self.segment_rows().await? {
+            segments.push(self.summary(row, 0)?);
+        }
+        let mut acting = self.segments_with_actions().await?;
+        let planned = Arc::new(PlannedSegments {
+            version,
+            segments: dependency_order(segments)
+                .into_iter()
+                .map(|segment| PlannedSegment {
+                    actions: acting.remove(&segment.id).unwrap_or_default(),
+                    segment,
+                })
+                .collect(),
+        });
+        self.plans.put(planned.clone());
+        Ok(planned)
     }
 
     /// Syncs the planned segments for everyone, a slice of contacts per
@@ -470,6 +498,45 @@ pub(super) struct SyncStep {
     actions: Vec<String>,
     /// The segment's name, when it hands its new contacts to sales.
     handoff: Option<String>,
+}
+
+/// A segment as re-checks need it: its rule and the kinds of action it
+/// takes on entry.
+struct PlannedSegment {
+    segment: SegmentSummary,
+    actions: BTreeSet<String>,
+}
+
+/// Every segment, in dependency order, as of one plan version.
+pub(super) struct PlannedSegments {
+    version: i64,
+    segments: Vec<PlannedSegment>,
+}
+
+/// The newest [`PlannedSegments`] read, shared by a store's clones.
+#[derive(Clone, Default)]
+pub(super) struct PlanCache(Arc<Mutex<Option<Arc<PlannedSegments>>>>);
+
+impl std::fmt::Debug for PlanCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PlanCache")
+    }
+}
+
+impl PlanCache {
+    fn get(&self, version: i64) -> Option<Arc<PlannedSegments>> {
+        let cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        cached.as_ref().filter(|p| p.version == version).cloned()
+    }
+
+    /// Keeps `planned` unless a newer version is already kept (two
+    /// requests may read at once, the older finishing last).
+    fn put(&self, planned: Arc<PlannedSegments>) {
+        let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if cached.as_ref().is_none_or(|p| p.version <= planned.version) {
+            *cached = Some(planned);
+        }
+    }
 }
 
 /// Hears how far a long sync has come: contact ids done, of how many.

@@ -1,7 +1,8 @@
 //! The quiz store: drafts, revisions, published versions, archive, copies
 //! and the list's response counts.
 
-use crate::helpers::{Backend, TestApp, spawn_app};
+use crate::helpers::{Backend, TestApp, call, spawn_app};
+use quizfunnel::account::Role;
 use quizfunnel::quiz::demo::growth_quiz;
 use quizfunnel::store::{ContactStore, QuizStatus, QuizStore, StoreError};
 use std::collections::BTreeMap;
@@ -231,6 +232,42 @@ async fn an_archived_quiz_is_served_to_nobody_until_restored(backend: Backend) {
     ));
 }
 
+/// The public page serves the published quiz from memory: an archive made
+/// through this instance takes it down at once, one made through another
+/// instance within a second or so.
+async fn the_page_follows_archives_here_at_once_and_elsewhere_soon(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let id = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    app.store.publish_draft(id, 1, 200).await.unwrap();
+    let status = || async { app.get("/q/growth").await.status().as_u16() };
+    assert_eq!(status().await, 200);
+    let (marketer, _) = app.signed_in(Role::Marketer).await;
+    let (code, body) = call(
+        &app,
+        &marketer,
+        "/api/quizzes/archive",
+        &[("id", &id.to_string())],
+    )
+    .await;
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(status().await, 404);
+
+    // `app.store` is a second instance on the same database.
+    app.store.restore_quiz(id, 400).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while status().await != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restore never reached the page"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn a_duplicate_is_a_new_draft_with_the_same_questions(backend: Backend) {
     let app = spawn_app(backend).await;
     let id = app
@@ -298,6 +335,7 @@ crate::on_both_backends!(
     a_save_cannot_take_another_quizs_slug,
     publishing_freezes_an_immutable_version_and_edits_make_a_new_draft,
     an_archived_quiz_is_served_to_nobody_until_restored,
+    the_page_follows_archives_here_at_once_and_elsewhere_soon,
     a_duplicate_is_a_new_draft_with_the_same_questions,
     the_list_counts_responses_and_completions_per_quiz,
 );

@@ -706,6 +706,58 @@ async fn completing_the_quiz_enters_the_tier_segment_at_once(backend: Backend) {
     assert!(count(&app, "SELECT count(*) FROM segment_memberships").await > before);
 }
 
+/// The server keeps its segments' rules in memory for the re-check after
+/// each answer; a rule changed elsewhere (another instance, the CLI, a
+/// restore) must reach the very next answer all the same.
+async fn a_rule_changed_elsewhere_reaches_the_next_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    let rule = |text: &str| serde_json::to_string(&Rule::parse(text).unwrap()).unwrap();
+    app.store
+        .create_segment(
+            "stage",
+            "Stage",
+            "",
+            &Rule::parse("answered(growth.stage = growing)").unwrap(),
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    let members = |email: &str| {
+        format!(
+            "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+             WHERE g.slug = 'stage' AND m.exited_at IS NULL AND m.contact_id = \
+             (SELECT contact_id FROM contact_visitors WHERE visitor_id = '{email}')"
+        )
+    };
+    let answer_stage = |visitor: &'static str| {
+        let app = &app;
+        async move {
+            let c = crate::helpers::client();
+            let res = c
+                .post(app.url("/q/growth"))
+                .header("cookie", format!("qf_vid={visitor}"))
+                .form(&[("question", "stage"), ("answer", "scaling")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 303);
+        }
+    };
+    // The server has read the rule (the answer was re-checked against it).
+    answer_stage("before-the-change").await;
+    assert_eq!(count(&app, &members("before-the-change")).await, 0);
+    let changed = format!(
+        "UPDATE segments SET rule = '{}' WHERE slug = 'stage'",
+        rule("answered(growth.stage = scaling)")
+    );
+    crate::contacts::sql(&app, &changed).await;
+    answer_stage("after-the-change").await;
+    assert_eq!(count(&app, &members("after-the-change")).await, 1);
+    // Nothing rebuilt the segment: the earlier respondent waits for the sweep.
+    assert_eq!(count(&app, &members("before-the-change")).await, 0);
+}
+
 async fn marketers_reorder_the_playbook_and_bad_tiers_change_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     demo::seed(&app.store, app.clock.now()).await.unwrap();
@@ -869,5 +921,6 @@ crate::on_both_backends!(
     a_later_save_stops_the_rebuild_before_it,
     the_minute_sweep_rechecks_time_windows_and_new_contacts,
     completing_the_quiz_enters_the_tier_segment_at_once,
+    a_rule_changed_elsewhere_reaches_the_next_answer,
     marketers_reorder_the_playbook_and_bad_tiers_change_nothing,
 );
