@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use quizfunnel_bench::generate::{self, Plan};
+use quizfunnel_bench::segments;
 use quizfunnel_bench::suite::{self, SuiteConfig};
 use quizfunnel_bench::{BenchResult, now_ms, server};
 use std::net::SocketAddr;
@@ -39,6 +40,12 @@ enum Command {
         events: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+    },
+    /// Only the segment figures, on a data set `generate` wrote (it adds a
+    /// segment, so use a copy to measure twice)
+    Segments {
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
     },
     /// Generate, measure every figure against its baseline, print the table
     Suite {
@@ -115,6 +122,14 @@ async fn run(cli: Cli) -> BenchResult<()> {
                 g.rows,
                 g.elapsed.as_secs_f64()
             );
+        }
+        Command::Segments { database_url } => {
+            quizfunnel_server::store::SqlStore::connect(&database_url)
+                .await?
+                .migrate()
+                .await?;
+            let f = segments::measure(&database_url, now_ms()).await?;
+            println!("{f:#?}");
         }
         Command::Suite {
             size,

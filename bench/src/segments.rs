@@ -133,8 +133,16 @@ pub async fn measure(database_url: &str, now: i64) -> BenchResult<SegmentFigures
         .create_segment("bench-new-rule", "Benchmark: a new rule", "", &rule, now)
         .await?;
     let t = Instant::now();
+    store.begin_rebuild(id, now).await?;
     store.rebuild_segment(id, now).await?;
     let rebuild_new = t.elapsed();
+    // A rebuild that stopped early would time well and be wrong.
+    let rebuilt = store.segment(id).await?.count;
+    if rebuilt != preview_count {
+        return Err(fail(format!(
+            "the new segment's rebuild left {rebuilt} members where the preview counted {preview_count}"
+        )));
+    }
     Ok(SegmentFigures {
         counts,
         evaluated,
