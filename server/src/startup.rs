@@ -96,6 +96,18 @@ impl Application {
                 async move { crate::outbox::deliver_due(&store, &clock).await.map(|_| ()) }
             },
         ));
+        if sql_store.is_postgres() {
+            let counts_store = sql_store.clone();
+            workers.push(periodically(
+                crate::store::FOLD_COUNTS_EVERY,
+                "count folding",
+                &stopping,
+                move || {
+                    let store = counts_store.clone();
+                    async move { store.fold_counts().await }
+                },
+            ));
+        }
         let (views, queued) = ViewQueue::bounded(VIEW_QUEUE);
         workers.push(store_views(
             store.clone(),

@@ -14,6 +14,36 @@ fn day_of(ms: i64) -> i64 {
     ms.div_euclid(DAY_MS) * DAY_MS
 }
 
+/// Every instance folds Postgres's pending count changes this often; the
+/// views read by pages add what is pending, so this only keeps it short.
+pub const FOLD_COUNTS_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl SqlStore {
+    /// Folds the count changes Postgres appends (migration 0013) into the
+    /// stored counts. Each statement takes the changes it deletes, so two
+    /// instances folding at once never add one twice. SQLite writes its
+    /// counts directly: nothing to fold.
+    pub async fn fold_counts(&self) -> StoreResult<()> {
+        let Db::Postgres(pool) = self.db() else {
+            return Ok(());
+        };
+        sqlx::raw_sql(
+            "WITH moved AS (DELETE FROM segment_count_deltas RETURNING segment_id, delta) \
+             UPDATE segments s SET member_count = s.member_count + m.delta \
+             FROM (SELECT segment_id, sum(delta)::bigint AS delta FROM moved GROUP BY segment_id) m \
+             WHERE s.id = m.segment_id; \
+             WITH moved AS (DELETE FROM lead_count_deltas RETURNING tier_slug, delta) \
+             INSERT INTO lead_counts (tier_slug, leads) \
+             SELECT tier_slug, sum(delta)::bigint FROM moved GROUP BY tier_slug \
+             ON CONFLICT (tier_slug) DO UPDATE SET leads = lead_counts.leads + excluded.leads",
+        )
+        .execute(pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl DashboardStore for SqlStore {
     async fn live_counts(&self) -> StoreResult<LiveCounts> {
@@ -27,8 +57,9 @@ impl DashboardStore for SqlStore {
                 Option<i64>,
                 Option<i64>,
             )> = sqlx::query_as(
-                "SELECT g.id, g.slug, g.name, g.member_count, r.done, r.total, r.finished_at \
-                     FROM segments g LEFT JOIN segment_rebuilds r ON r.segment_id = g.id \
+                "SELECT g.id, g.slug, g.name, n.members, r.done, r.total, r.finished_at \
+                     FROM segments g JOIN segment_counts n ON n.segment_id = g.id \
+                     LEFT JOIN segment_rebuilds r ON r.segment_id = g.id \
                      ORDER BY g.name, g.id",
             )
             .fetch_all(pool)
@@ -37,7 +68,7 @@ impl DashboardStore for SqlStore {
             let tiers: Vec<(i64, String, String, String, Option<i64>)> = sqlx::query_as(
                 "SELECT g.id, g.slug, g.name, t.next_step, c.leads FROM tiers t \
                  JOIN segments g ON g.id = t.segment_id \
-                 LEFT JOIN lead_counts c ON c.tier_slug = g.slug ORDER BY t.position",
+                 LEFT JOIN tier_lead_counts c ON c.tier_slug = g.slug ORDER BY t.position",
             )
             .fetch_all(pool)
             .await
@@ -81,7 +112,7 @@ impl DashboardStore for SqlStore {
         let today = day_of(now);
         let first = today - i64::from(days.saturating_sub(1)) * DAY_MS;
         let segments: Vec<(i64, i64)> = with_pool!(self.db(), read, |pool| {
-            sqlx::query_as("SELECT id, member_count FROM segments")
+            sqlx::query_as("SELECT segment_id, members FROM segment_counts")
                 .fetch_all(pool)
                 .await
                 .map_err(db_err)

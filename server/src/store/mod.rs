@@ -7,6 +7,7 @@ mod contacts;
 mod dashboard;
 mod leads;
 pub use contacts::timeline_sql;
+pub use dashboard::FOLD_COUNTS_EVERY;
 mod postgres;
 mod quizzes;
 mod responses;

@@ -26,6 +26,12 @@ struct SegmentRow {
     updated_at: i64,
 }
 
+/// A segment with its count as pages show it (see `segment_counts` in the
+/// migrations).
+const SEGMENT_COLUMNS: &str = "SELECT g.id, g.slug, g.name, g.description, g.rule, \
+    n.members AS member_count, g.updated_at \
+    FROM segments g JOIN segment_counts n ON n.segment_id = g.id";
+
 impl SqlStore {
     pub(super) fn dialect(&self) -> Dialect {
         match self.db() {
@@ -36,7 +42,7 @@ impl SqlStore {
 
     async fn segment_rows(&self) -> StoreResult<Vec<SegmentRow>> {
         with_pool!(self.db(), read, |pool| {
-            sqlx::query_as("SELECT id, slug, name, description, rule, member_count, updated_at FROM segments ORDER BY name, id")
+            sqlx::query_as(&format!("{SEGMENT_COLUMNS} ORDER BY g.name, g.id"))
                 .fetch_all(pool)
                 .await
                 .map_err(db_err)
@@ -819,14 +825,12 @@ impl SegmentStore for SqlStore {
 
     async fn segment(&self, id: i64) -> StoreResult<SegmentSummary> {
         let row: SegmentRow = with_pool!(self.db(), read, |pool| {
-            sqlx::query_as(
-                "SELECT id, slug, name, description, rule, member_count, updated_at FROM segments WHERE id = $1",
-            )
-            .bind(id)
-            .fetch_optional(pool)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound)
+            sqlx::query_as(&format!("{SEGMENT_COLUMNS} WHERE g.id = $1"))
+                .bind(id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)?
+                .ok_or(StoreError::NotFound)
         })?;
         let count = row.member_count;
         self.summary(row, count)
