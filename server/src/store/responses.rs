@@ -56,6 +56,36 @@ fn answers_json(answers: &Answers) -> StoreResult<String> {
     serde_json::to_string(answers).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
+const DELETE_ANSWER: &str = "DELETE FROM answers WHERE session_id = $1 AND question_key = $2";
+
+/// One INSERT of an answer's `rows` rows: `$1` session, `$2` question, `$3`
+/// now, then each row's option and value. None for no rows.
+fn answer_rows_sql(rows: usize) -> Option<String> {
+    let values: Vec<String> = (0..rows)
+        .map(|i| format!("($1, $2, ${}, ${}, $3)", 4 + 2 * i, 5 + 2 * i))
+        .collect();
+    (!values.is_empty()).then(|| {
+        format!(
+            "INSERT INTO answers (session_id, question_key, option_key, value_text, answered_at) VALUES {}",
+            values.join(", ")
+        )
+    })
+}
+
+/// Binds what [`answer_rows_sql`] numbers, from an `AnsweredStep`.
+macro_rules! bind_answer_rows {
+    ($query:expr, $rows:expr, $step:expr) => {{
+        let mut query = $query
+            .bind($step.session_id)
+            .bind($step.question)
+            .bind($step.now);
+        for (option, value) in $rows {
+            query = query.bind(option).bind(value);
+        }
+        query
+    }};
+}
+
 impl SqlStore {
     fn insert_event_sql(&self) -> &'static str {
         match self.db() {
@@ -174,7 +204,9 @@ impl ResponseStore for SqlStore {
 
     async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<QuizSession> {
         let json = answers_json(step.answers)?;
-        let event_sql = self.insert_event_sql();
+        let pg = self.is_postgres();
+        let rows = step.answer.rows();
+        let insert_answers = answer_rows_sql(rows.len());
         let recheck = self.recheck_plan(Changed::Answer, step.now).await;
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
@@ -189,42 +221,64 @@ impl ResponseStore for SqlStore {
             .await
             .map_err(db_err)?
             .ok_or_else(|| StoreError::Conflict("this quiz was finished already".into()))?;
-            sqlx::query("DELETE FROM answers WHERE session_id = $1 AND question_key = $2")
-                .bind(step.session_id)
-                .bind(step.question)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            for (option, value) in step.answer.rows() {
-                sqlx::query(
-                    "INSERT INTO answers (session_id, question_key, option_key, value_text, answered_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(step.session_id)
-                .bind(step.question)
-                .bind(&option)
-                .bind(&value)
-                .bind(step.now)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            }
             let props = serde_json::json!({
                 "quiz_id": quiz_id,
                 "version_id": version_id,
                 "session_id": step.session_id,
                 "question": step.question,
                 "options": step.answer.options(),
-            });
-            sqlx::query(event_sql)
-                .bind(contact_id)
-                .bind("question_answered")
-                .bind(props.to_string())
-                .bind(step.now)
-                .bind(step.event_key)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            })
+            .to_string();
+            if pg {
+                sqlx::query(DELETE_ANSWER)
+                    .bind(step.session_id)
+                    .bind(step.question)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                if let Some(insert) = &insert_answers {
+                    bind_answer_rows!(sqlx::query(insert), &rows, step)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                }
+                sqlx::query(INSERT_EVENT_POSTGRES)
+                    .bind(contact_id)
+                    .bind("question_answered")
+                    .bind(&props)
+                    .bind(step.now)
+                    .bind(step.event_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            } else {
+                // One script, one hand-over to SQLite's connection thread
+                // (see `SyncStep`); its values are numbered through.
+                let next = 4 + 2 * rows.len();
+                let script = [
+                    Some(DELETE_ANSWER.to_string()),
+                    insert_answers.clone(),
+                    Some(format!(
+                        "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
+                         VALUES (${next}, ${}, ${}, $3, ${}) ON CONFLICT (idempotency_key) DO NOTHING",
+                        next + 1,
+                        next + 2,
+                        next + 3
+                    )),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(";\n");
+                bind_answer_rows!(sqlx::query(&script), &rows, step)
+                    .bind(contact_id)
+                    .bind("question_answered")
+                    .bind(&props)
+                    .bind(step.event_key)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
             tx.commit_rechecked(self, &recheck, &[contact_id], step.now)
                 .await
         })?;
@@ -268,16 +322,20 @@ impl ResponseStore for SqlStore {
             .await
             .map_err(db_err)?;
             if let Some((contact_id, quiz_id, version_id)) = finished {
-                for (category, points) in &scores.categories {
-                    sqlx::query(
-                        "INSERT INTO session_category_scores (session_id, category, score) VALUES ($1, $2, $3)",
-                    )
-                    .bind(session_id)
-                    .bind(category)
-                    .bind(points)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+                // One statement for them all: each is a wait on the writer.
+                if !scores.categories.is_empty() {
+                    let values: Vec<String> = (0..scores.categories.len())
+                        .map(|i| format!("($1, ${}, ${})", 2 + 2 * i, 3 + 2 * i))
+                        .collect();
+                    let sql = format!(
+                        "INSERT INTO session_category_scores (session_id, category, score) VALUES {}",
+                        values.join(", ")
+                    );
+                    let mut insert = sqlx::query(&sql).bind(session_id);
+                    for (category, points) in &scores.categories {
+                        insert = insert.bind(category).bind(points);
+                    }
+                    insert.execute(&mut *tx).await.map_err(db_err)?;
                 }
                 let props = serde_json::json!({
                     "quiz_id": quiz_id,

@@ -201,14 +201,32 @@ impl SqlStore {
             if affected(segment) || uses_synced {
                 let (sync, predicate) = self.sync_statements(&segment.rule, now);
                 let has = |k: ActionKind| actions.contains(k.as_str());
+                let actions = entry_actions(
+                    has(ActionKind::Webhook) || has(ActionKind::Handoff),
+                    has(ActionKind::Tag),
+                );
+                // SQLite runs a script in one hand-over to its connection's
+                // thread, and the writer waits on those hand-overs more
+                // than on the statements; Postgres takes one statement per
+                // set of bound values, and refuses values a statement
+                // does not use.
+                let statements = if self.is_postgres() {
+                    let sync = sync.into_iter().map(|sql| (sql, true));
+                    sync.chain(actions.into_iter().map(|sql| (sql, false)))
+                        .collect()
+                } else {
+                    vec![(
+                        sync.into_iter()
+                            .chain(actions)
+                            .collect::<Vec<_>>()
+                            .join(";\n"),
+                        true,
+                    )]
+                };
                 work.push(SyncStep {
                     segment_id: segment.id,
-                    sync,
+                    statements,
                     predicate,
-                    actions: entry_actions(
-                        has(ActionKind::Webhook) || has(ActionKind::Handoff),
-                        has(ActionKind::Tag),
-                    ),
                     handoff: has(ActionKind::Handoff).then(|| segment.name.clone()),
                 });
                 synced.insert(&segment.slug);
@@ -498,10 +516,12 @@ fn id_runs(ids: &[i64], gap: i64) -> Vec<(i64, i64)> {
 /// One segment's part of a sync.
 pub(super) struct SyncStep {
     segment_id: i64,
-    sync: [String; 2],
+    /// The sync's two statements, then those of the segment's entry
+    /// actions, run with `$1` segment, `$2` now, `$3`..`$4` the contact ids
+    /// and, where marked, the rule's parameters after; on SQLite, one
+    /// script of them all.
+    statements: Vec<(String, bool)>,
     predicate: SqlPredicate,
-    /// Run with `$1` segment, `$2` now, `$3`..`$4` the contact ids.
-    actions: Vec<String>,
     /// The segment's name, when it hands its new contacts to sales.
     handoff: Option<String>,
 }
@@ -606,29 +626,25 @@ macro_rules! run_steps {
         // segment sees the stays it uses already settled.
         for step in work {
             for &(from, to) in ranges {
-                for sql in &step.sync {
+                // Counts the action rows too: they follow entries only.
+                for (sql, with_rule) in &step.statements {
+                    let rule: &[quizfunnel::rule::SqlParam] = if *with_rule {
+                        &step.predicate.params
+                    } else {
+                        &[]
+                    };
                     changed += bind_all!(
                         sqlx::query(sql)
                             .bind(step.segment_id)
                             .bind(now)
                             .bind(from)
                             .bind(to),
-                        &step.predicate.params
+                        rule
                     )
                     .execute(&mut *$tx)
                     .await
                     .map_err(db_err)?
                     .rows_affected();
-                }
-                for sql in &step.actions {
-                    sqlx::query(sql)
-                        .bind(step.segment_id)
-                        .bind(now)
-                        .bind(from)
-                        .bind(to)
-                        .execute(&mut *$tx)
-                        .await
-                        .map_err(db_err)?;
                 }
                 if let Some(segment_name) = &step.handoff {
                     hand_off!($tx, step.segment_id, segment_name, (from, to), now);
