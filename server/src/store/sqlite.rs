@@ -11,6 +11,9 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The writer's page cache, in KiB (negative, as SQLite takes it).
+const WRITER_CACHE_KIB: &str = "-32768";
+
 #[derive(Clone, Debug)]
 pub struct SqliteDb {
     writer: SqlitePool,
@@ -36,10 +39,15 @@ impl SqliteDb {
             std::fs::create_dir_all(dir)
                 .map_err(|e| unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
+        // Every write goes through this one connection, so its page cache
+        // is the one that holds the indexes each answer and re-check
+        // touch; SQLite's default of 2 MB sends most of them back to the
+        // kernel at a million contacts. Readers keep the default: there
+        // are eight of them.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone())
+            .connect_with(options.clone().pragma("cache_size", WRITER_CACHE_KIB))
             .await
             .map_err(|e| unavailable(e.to_string()))?;
         // Opening is lazy about permissions; a write proves the file is usable.
