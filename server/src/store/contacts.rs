@@ -231,8 +231,9 @@ impl From<SettingsRow> for TrackingSettings {
     }
 }
 
-/// Event properties are TEXT in SQLite and JSONB in Postgres.
-fn insert_event_sql(db: &Db) -> &'static str {
+/// Event properties are TEXT in SQLite and JSONB in Postgres; an
+/// idempotency key makes a replayed event (or quiz step) store nothing.
+pub(super) fn insert_event_sql(db: &Db) -> &'static str {
     match db {
         Db::Sqlite(_) => {
             "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \

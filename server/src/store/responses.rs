@@ -45,13 +45,6 @@ impl SessionRow {
 
 const SESSION_COLUMNS: &str = "id, contact_id, quiz_id, version_id, started_at, completed_at, current_question, answers, score";
 
-/// Events about a session are stored as data like any other event; an
-/// idempotency key makes a replayed step store nothing.
-const INSERT_EVENT_SQLITE: &str = "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING";
-const INSERT_EVENT_POSTGRES: &str = "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
-     VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING";
-
 fn answers_json(answers: &Answers) -> StoreResult<String> {
     serde_json::to_string(answers).map_err(|e| StoreError::Internal(e.to_string()))
 }
@@ -87,13 +80,6 @@ macro_rules! bind_answer_rows {
 }
 
 impl SqlStore {
-    fn insert_event_sql(&self) -> &'static str {
-        match self.db() {
-            super::Db::Sqlite(_) => INSERT_EVENT_SQLITE,
-            super::Db::Postgres(_) => INSERT_EVENT_POSTGRES,
-        }
-    }
-
     async fn session_by_id(&self, id: i64) -> StoreResult<QuizSession> {
         let sql = format!("SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE id = $1");
         // A read after a commit sees it (WAL starts each read at the newest
@@ -142,7 +128,7 @@ impl ResponseStore for SqlStore {
         hidden_fields: &BTreeMap<String, String>,
         now: i64,
     ) -> StoreResult<QuizSession> {
-        let event_sql = self.insert_event_sql();
+        let event_sql = super::contacts::insert_event_sql(self.db());
         let id: i64 = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             // Two copies of a first answer (a double click) both find no
@@ -242,7 +228,7 @@ impl ResponseStore for SqlStore {
                         .await
                         .map_err(db_err)?;
                 }
-                sqlx::query(INSERT_EVENT_POSTGRES)
+                sqlx::query(super::contacts::insert_event_sql(self.db()))
                     .bind(contact_id)
                     .bind("question_answered")
                     .bind(&props)
@@ -305,7 +291,7 @@ impl ResponseStore for SqlStore {
         scores: &Scores,
         now: i64,
     ) -> StoreResult<QuizSession> {
-        let event_sql = self.insert_event_sql();
+        let event_sql = super::contacts::insert_event_sql(self.db());
         let dialect = self.dialect();
         let pg = self.is_postgres();
         let recheck = self.recheck_plan(Changed::Completion, now).await;

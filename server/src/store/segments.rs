@@ -226,7 +226,7 @@ impl SqlStore {
                 work.push(SyncStep {
                     segment_id: segment.id,
                     statements,
-                    predicate,
+                    rule_params: predicate.params,
                     handoff: has(ActionKind::Handoff).then(|| segment.name.clone()),
                 });
                 synced.insert(&segment.slug);
@@ -521,7 +521,8 @@ pub(super) struct SyncStep {
     /// and, where marked, the rule's parameters after; on SQLite, one
     /// script of them all.
     statements: Vec<(String, bool)>,
-    predicate: SqlPredicate,
+    /// Bound after `$4` to the statements marked for them.
+    rule_params: Vec<quizfunnel::rule::SqlParam>,
     /// The segment's name, when it hands its new contacts to sales.
     handoff: Option<String>,
 }
@@ -628,11 +629,8 @@ macro_rules! run_steps {
             for &(from, to) in ranges {
                 // Counts the action rows too: they follow entries only.
                 for (sql, with_rule) in &step.statements {
-                    let rule: &[quizfunnel::rule::SqlParam] = if *with_rule {
-                        &step.predicate.params
-                    } else {
-                        &[]
-                    };
+                    let rule: &[quizfunnel::rule::SqlParam] =
+                        if *with_rule { &step.rule_params } else { &[] };
                     changed += bind_all!(
                         sqlx::query(sql)
                             .bind(step.segment_id)
