@@ -488,6 +488,18 @@ impl AsyncProgress for RebuildProgress<'_> {
     }
 }
 
+/// How many ranges of contacts a rule's count runs as at once.
+const COUNT_PARTS: i64 = 4;
+
+/// `first..=last` cut into at most `parts` ranges that cover it exactly.
+fn id_ranges(first: i64, last: i64, parts: i64) -> impl Iterator<Item = (i64, i64)> {
+    let span = (last - first) / parts + 1;
+    (0..parts)
+        .map(move |i| first.saturating_add(i * span))
+        .take_while(move |from| *from <= last)
+        .map(move |from| (from, from.saturating_add(span - 1).min(last)))
+}
+
 /// Contacts synced per transaction when everyone is synced.
 const SYNC_SLICE: i64 = 1_000;
 /// Stays opened or closed by one sync past which Postgres is asked to
@@ -861,14 +873,36 @@ impl SegmentStore for SqlStore {
             .collect()
     }
 
+    /// Counts in [`COUNT_PARTS`] ranges of contacts at once, each on its
+    /// own connection: at a million contacts the count is a probe per
+    /// contact and rule leaf, and one connection keeps one core busy while
+    /// the others (and the disk) wait.
     async fn count_matching(&self, rule: &Rule, now: i64) -> StoreResult<i64> {
-        let predicate = compile(rule, self.dialect(), now, 1);
-        let sql = format!("SELECT count(*) FROM contacts c WHERE {}", predicate.sql);
+        let predicate = compile(rule, self.dialect(), now, 3);
+        let sql = format!(
+            "SELECT count(*) FROM contacts c WHERE c.id BETWEEN $1 AND $2 AND ({})",
+            predicate.sql
+        );
         with_pool!(self.db(), read, |pool| {
-            bind_all!(sqlx::query_scalar::<_, i64>(&sql), &predicate.params)
+            let (first, last): (Option<i64>, Option<i64>) =
+                sqlx::query_as("SELECT min(id), max(id) FROM contacts")
+                    .fetch_one(pool)
+                    .await
+                    .map_err(db_err)?;
+            let (Some(first), Some(last)) = (first, last) else {
+                return Ok(0);
+            };
+            let counts = id_ranges(first, last, COUNT_PARTS).map(|(from, to)| {
+                bind_all!(
+                    sqlx::query_scalar::<_, i64>(&sql).bind(from).bind(to),
+                    &predicate.params
+                )
                 .fetch_one(pool)
+            });
+            let counts = futures_util::future::try_join_all(counts)
                 .await
-                .map_err(db_err)
+                .map_err(db_err)?;
+            Ok(counts.into_iter().sum())
         })
     }
 
@@ -1205,6 +1239,26 @@ mod tests {
             id_runs(&[100, 1, 17, 200], 16),
             vec![(1, 17), (100, 100), (200, 200)]
         );
+    }
+
+    #[test]
+    fn id_ranges_cover_every_id_once() {
+        for (first, last, parts) in [
+            (1, 1, 4),
+            (1, 3, 4),
+            (5, 1_000_003, 4),
+            (-2, 9, 3),
+            (1, 8, 4),
+        ] {
+            let ranges: Vec<_> = id_ranges(first, last, parts).collect();
+            assert!(ranges.len() as i64 <= parts, "{ranges:?}");
+            assert_eq!(ranges.first().map(|r| r.0), Some(first));
+            assert_eq!(ranges.last().map(|r| r.1), Some(last));
+            for pair in ranges.windows(2) {
+                assert_eq!(pair[0].1 + 1, pair[1].0, "{ranges:?}");
+            }
+            assert!(ranges.iter().all(|(from, to)| from <= to), "{ranges:?}");
+        }
     }
 
     fn segment(slug: &str, rule: &str) -> SegmentSummary {
