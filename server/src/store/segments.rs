@@ -488,8 +488,8 @@ impl AsyncProgress for RebuildProgress<'_> {
     }
 }
 
-/// How many ranges of contacts a rule's count runs as at once.
-const COUNT_PARTS: i64 = 4;
+/// The most ranges of contacts a rule's count runs as at once.
+const MAX_COUNT_PARTS: i64 = 4;
 
 /// `first..=last` cut into at most `parts` ranges that cover it exactly.
 fn id_ranges(first: i64, last: i64, parts: i64) -> impl Iterator<Item = (i64, i64)> {
@@ -873,10 +873,12 @@ impl SegmentStore for SqlStore {
             .collect()
     }
 
-    /// Counts in [`COUNT_PARTS`] ranges of contacts at once, each on its
-    /// own connection: at a million contacts the count is a probe per
-    /// contact and rule leaf, and one connection keeps one core busy while
-    /// the others (and the disk) wait.
+    /// Counts in ranges of contacts at once, one per core (up to
+    /// [`MAX_COUNT_PARTS`]), each on its own connection: at a million
+    /// contacts the count is a probe per contact and rule leaf, and one
+    /// connection keeps one core busy while the others wait. More ranges
+    /// than cores measured slower on Postgres, where each range plans (and
+    /// may scan) the rule's leaves anew.
     async fn count_matching(&self, rule: &Rule, now: i64) -> StoreResult<i64> {
         let predicate = compile(rule, self.dialect(), now, 3);
         let sql = format!(
@@ -892,7 +894,10 @@ impl SegmentStore for SqlStore {
             let (Some(first), Some(last)) = (first, last) else {
                 return Ok(0);
             };
-            let counts = id_ranges(first, last, COUNT_PARTS).map(|(from, to)| {
+            let parts = std::thread::available_parallelism()
+                .map_or(1, |n| n.get() as i64)
+                .clamp(1, MAX_COUNT_PARTS);
+            let counts = id_ranges(first, last, parts).map(|(from, to)| {
                 bind_all!(
                     sqlx::query_scalar::<_, i64>(&sql).bind(from).bind(to),
                     &predicate.params
