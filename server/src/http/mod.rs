@@ -2,6 +2,7 @@
 
 mod auth;
 mod embed;
+mod first_page;
 mod ingest;
 mod leads_export;
 mod live;
@@ -37,6 +38,7 @@ pub struct AppState {
     /// Turns true when the server begins to stop, so open live streams end
     /// instead of holding the shutdown up.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    pub first_pages: Arc<first_page::FirstPages>,
 }
 
 /// The page routes, worked out once per process. Working them out renders the
@@ -69,6 +71,7 @@ pub fn router(
         limiter: Arc::new(respond::PostLimiter::new(quiz_posts_per_minute)),
         changes,
         stopping,
+        first_pages: Arc::default(),
     };
     let routes = route_list();
     Router::new()
@@ -92,7 +95,12 @@ pub fn router(
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         // Layers run bottom-up: headers outermost, then cross-site checks,
-        // then the session, then the admin gate.
+        // then the session, then the admin gate; innermost, a new visitor's
+        // first page, so every layer above still applies to it.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            first_page::serve,
+        ))
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -497,8 +497,102 @@ async fn an_answer_before_its_view_is_stored_keeps_the_views_query(backend: Back
     assert_eq!(count(&app, &views).await, 1, "counted once");
 }
 
+/// Every visitor new to us gets the first step with their own script
+/// nonce (the one the page's policy allows), start time and visitor id,
+/// and their own view stored, though the page is rendered once per
+/// published version; a new version replaces it.
+async fn new_visitors_each_get_their_own_first_page(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    // No cookie store: each request is a visitor new to us.
+    let new_visitor = || async {
+        let before = app.clock.now();
+        let res = reqwest::Client::new()
+            .get(app.url("/q/growth"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let header = |name: &str| res.headers()[name].to_str().unwrap().to_string();
+        let nonce = header("content-security-policy")
+            .split("'nonce-")
+            .nth(1)
+            .unwrap()
+            .split('\'')
+            .next()
+            .unwrap()
+            .to_string();
+        let visitor = header("set-cookie")
+            .strip_prefix("qf_vid=")
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let body = res.text().await.unwrap();
+        let scripts = body.matches("<script").count();
+        assert!(scripts > 0);
+        assert_eq!(
+            body.matches(&format!("nonce=\"{nonce}\"")).count(),
+            scripts,
+            "every script carries this response's nonce: {body}"
+        );
+        let started: i64 = body
+            .split("name=\"started\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((before..=app.clock.now()).contains(&started), "{started}");
+        assert!(
+            body.contains(&format!("\\\"started\\\":{started}")),
+            "{body}"
+        );
+        (nonce, visitor, body)
+    };
+    let mut nonces = std::collections::BTreeSet::new();
+    let mut visitors = Vec::new();
+    for _ in 0..3 {
+        let (nonce, visitor, body) = new_visitor().await;
+        assert!(body.contains("Where is your business today?"));
+        nonces.insert(nonce);
+        visitors.push(visitor);
+        app.clock.advance(1_000);
+    }
+    assert_eq!(nonces.len(), 3);
+    let stored = format!(
+        "SELECT count(DISTINCT contact_id) FROM contact_visitors WHERE visitor_id IN ('{}')",
+        visitors.join("', '")
+    );
+    count_reaches(&app, &stored, 3).await;
+
+    let id = app.store.quiz_id_by_slug("growth").await.unwrap().unwrap();
+    let quiz = app.store.quiz(id).await.unwrap();
+    let mut draft = quiz.draft.clone();
+    draft.title = "Growth, revised".into();
+    let now = app.clock.now();
+    let revision = app
+        .store
+        .save_draft(id, "growth", &draft, quiz.draft_revision, now)
+        .await
+        .unwrap();
+    // `app.store` is another instance: the server sees it within a second.
+    app.store.publish_draft(id, revision, now).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !new_visitor().await.2.contains("Growth, revised") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "new visitors never saw the published change"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 crate::on_both_backends!(
     a_first_view_is_stored_after_the_page_once_with_its_query,
+    new_visitors_each_get_their_own_first_page,
     an_answer_before_its_view_is_stored_keeps_the_views_query,
     respondent_without_javascript_completes_and_sees_the_outcome_they_earned,
     replayed_and_double_clicked_steps_store_nothing_twice,
