@@ -18,8 +18,10 @@ pub struct AppContext {
 }
 
 /// Where quiz views wait to be stored in batches, off the page's path: a
-/// first view then takes no turn at the database's writer. Without a
-/// queue (or when it is full or closed) a view is stored at once.
+/// first view then takes no turn at the database's writer. When the queue
+/// is full the page waits for room, as a batch stores views far faster
+/// than pages each storing their own would; without a queue (or once it
+/// is closed) a view is stored at once.
 #[derive(Clone, Default)]
 pub struct ViewQueue(Option<tokio::sync::mpsc::Sender<QuizView>>);
 
@@ -35,12 +37,9 @@ impl ViewQueue {
     /// never the page's error.
     pub async fn record(&self, store: &dyn Store, view: QuizView, now: i64) {
         let view = match &self.0 {
-            Some(queue) => match queue.try_send(view) {
+            Some(queue) => match queue.send(view).await {
                 Ok(()) => return,
-                Err(
-                    tokio::sync::mpsc::error::TrySendError::Full(view)
-                    | tokio::sync::mpsc::error::TrySendError::Closed(view),
-                ) => view,
+                Err(tokio::sync::mpsc::error::SendError(view)) => view,
             },
             None => view,
         };
