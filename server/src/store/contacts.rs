@@ -234,16 +234,29 @@ impl From<SettingsRow> for TrackingSettings {
 /// Event properties are TEXT in SQLite and JSONB in Postgres; an
 /// idempotency key makes a replayed event (or quiz step) store nothing.
 pub(super) fn insert_event_sql(db: &Db) -> &'static str {
+    use std::sync::LazyLock;
+    static SQLITE: LazyLock<String> = LazyLock::new(|| insert_event_at(false, [1, 2, 3, 4, 5]));
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| insert_event_at(true, [1, 2, 3, 4, 5]));
     match db {
-        Db::Sqlite(_) => {
-            "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING"
-        }
-        Db::Postgres(_) => {
-            "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
-             VALUES ($1, $2, CAST($3 AS JSONB), $4, $5) ON CONFLICT (idempotency_key) DO NOTHING"
-        }
+        Db::Sqlite(_) => &SQLITE,
+        Db::Postgres(_) => &POSTGRES,
     }
+}
+
+/// The event insert with the contact, name, properties, time and key at
+/// these placeholders, for statements that bind other values first.
+pub(super) fn insert_event_at(postgres: bool, at: [usize; 5]) -> String {
+    let [contact, name, properties, occurred_at, key] = at;
+    let properties = if postgres {
+        format!("CAST(${properties} AS JSONB)")
+    } else {
+        format!("${properties}")
+    };
+    format!(
+        "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
+         VALUES (${contact}, ${name}, {properties}, ${occurred_at}, ${key}) \
+         ON CONFLICT (idempotency_key) DO NOTHING"
+    )
 }
 
 /// One page of a contact's timeline, newest first, before a cursor; public

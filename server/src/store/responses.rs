@@ -244,12 +244,9 @@ impl ResponseStore for SqlStore {
                 let script = [
                     Some(DELETE_ANSWER.to_string()),
                     insert_answers.clone(),
-                    Some(format!(
-                        "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
-                         VALUES (${next}, ${}, ${}, $3, ${}) ON CONFLICT (idempotency_key) DO NOTHING",
-                        next + 1,
-                        next + 2,
-                        next + 3
+                    Some(super::contacts::insert_event_at(
+                        false,
+                        [next, next + 1, next + 2, 3, next + 3],
                     )),
                 ]
                 .into_iter()
