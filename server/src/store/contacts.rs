@@ -1,7 +1,7 @@
 //! Contacts, identity and events.
 
 use super::segments::{Changed, Recheck};
-use super::sql::{BeginWrite, db_err, with_pool};
+use super::sql::{BeginWrite, db_err, numbered_rows, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
 use quizfunnel::contact::{
@@ -65,6 +65,28 @@ macro_rules! visitor_contact {
                 }
             }
         }
+    }};
+}
+
+/// The contacts of those of `$visitors` who have one, inside transaction
+/// `$tx`, by visitor id.
+macro_rules! known_visitors {
+    ($tx:ident, $visitors:expr) => {{
+        let visitors: &[&str] = $visitors;
+        let sql = format!(
+            "SELECT visitor_id, contact_id FROM contact_visitors WHERE visitor_id IN ({})",
+            numbered_rows(visitors.len(), 1, |n| format!("${n}"))
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql).persistent(false);
+        for visitor in visitors {
+            query = query.bind(*visitor);
+        }
+        query
+            .fetch_all(&mut *$tx)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .collect::<HashMap<String, i64>>()
     }};
 }
 
@@ -246,18 +268,34 @@ pub(super) fn insert_event_sql(db: &Db) -> &'static str {
 /// The event insert with the contact, name, properties, time and key at
 /// these placeholders, for statements that bind other values first.
 pub(super) fn insert_event_at(postgres: bool, at: [usize; 5]) -> String {
-    let [contact, name, properties, occurred_at, key] = at;
-    let properties = if postgres {
-        format!("CAST(${properties} AS JSONB)")
-    } else {
-        format!("${properties}")
-    };
+    insert_events(postgres, &[at])
+}
+
+/// One insert of several events, each row's five values numbered as
+/// [`insert_event_at`] numbers one.
+fn insert_events(postgres: bool, rows: &[[usize; 5]]) -> String {
+    let rows: Vec<String> = rows
+        .iter()
+        .map(|&[contact, name, properties, occurred_at, key]| {
+            let properties = if postgres {
+                format!("CAST(${properties} AS JSONB)")
+            } else {
+                format!("${properties}")
+            };
+            format!("(${contact}, ${name}, {properties}, ${occurred_at}, ${key})")
+        })
+        .collect();
     format!(
         "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
-         VALUES (${contact}, ${name}, {properties}, ${occurred_at}, ${key}) \
-         ON CONFLICT (idempotency_key) DO NOTHING"
+         VALUES {} ON CONFLICT (idempotency_key) DO NOTHING",
+        rows.join(", ")
     )
 }
+
+/// Views stored per statement: a few statements per chunk instead of four
+/// per view, as each is a wait on the one writer, and far below either
+/// database's limit on bound values.
+const VIEW_ROWS: usize = 200;
 
 /// One page of a contact's timeline, newest first, before a cursor; public
 /// so the tests can check the plan walks the index instead of sorting.
@@ -354,37 +392,111 @@ impl ContactStore for SqlStore {
         if views.is_empty() {
             return Ok(());
         }
-        let insert = insert_event_sql(self.db());
+        let postgres = self.is_postgres();
         let names = std::collections::BTreeSet::from([QUIZ_VIEWED]);
         let recheck = self.batch_recheck_plan(Changed::Events(&names), now).await;
         let touched: Vec<i64> = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let mut touched = Vec::with_capacity(views.len());
-            for view in views {
-                let fields =
-                    serde_json::to_string(&view.first_visit_fields).unwrap_or_else(|_| "{}".into());
-                let contact = visitor_contact!(tx, view.visitor_id.as_str(), &fields, view.at);
-                if !view.first_visit_fields.is_empty() {
-                    sqlx::query(
-                        "UPDATE contacts SET hidden_fields = $2 WHERE id = $1 AND hidden_fields = '{}'",
-                    )
-                    .bind(contact)
-                    .bind(&fields)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+            for chunk in views.chunks(VIEW_ROWS) {
+                let fields: Vec<String> = chunk
+                    .iter()
+                    .map(|v| {
+                        serde_json::to_string(&v.first_visit_fields).unwrap_or_else(|_| "{}".into())
+                    })
+                    .collect();
+                // Each visitor's first view in the chunk, which creates
+                // their contact when they have none yet.
+                let mut first_view: HashMap<&str, usize> = HashMap::new();
+                for (i, view) in chunk.iter().enumerate() {
+                    first_view.entry(view.visitor_id.as_str()).or_insert(i);
                 }
-                let properties = serde_json::json!({ "quiz": view.slug }).to_string();
-                sqlx::query(insert)
-                    .bind(contact)
-                    .bind(QUIZ_VIEWED)
-                    .bind(properties)
-                    .bind(view.at)
-                    .bind(view.idempotency_key(contact))
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                touched.push(contact);
+                let visitors: Vec<&str> = first_view.keys().copied().collect();
+                let mut contact_of = known_visitors!(tx, &visitors);
+                let new: Vec<usize> = first_view
+                    .iter()
+                    .filter(|(v, _)| !contact_of.contains_key(**v))
+                    .map(|(_, &i)| i)
+                    .collect();
+                let mut created_by = std::collections::HashSet::new();
+                if !new.is_empty() {
+                    let sql = format!(
+                        "INSERT INTO contacts (visitor_id, hidden_fields, first_seen, last_seen) \
+                         VALUES {} ON CONFLICT (visitor_id) DO NOTHING RETURNING visitor_id, id",
+                        numbered_rows(new.len(), 3, |n| {
+                            format!("(${n}, ${}, ${at}, ${at})", n + 1, at = n + 2)
+                        })
+                    );
+                    let mut insert = sqlx::query_as::<_, (String, i64)>(&sql).persistent(false);
+                    for &i in &new {
+                        insert = insert
+                            .bind(chunk[i].visitor_id.as_str())
+                            .bind(&fields[i])
+                            .bind(chunk[i].at);
+                    }
+                    let created = insert.fetch_all(&mut *tx).await.map_err(db_err)?;
+                    if !created.is_empty() {
+                        let sql = format!(
+                            "INSERT INTO contact_visitors (visitor_id, contact_id, first_seen) VALUES {}",
+                            numbered_rows(created.len(), 3, |n| format!(
+                                "(${n}, ${}, ${})",
+                                n + 1,
+                                n + 2
+                            ))
+                        );
+                        let mut link = sqlx::query(&sql).persistent(false);
+                        for (visitor, contact) in &created {
+                            let at = chunk[first_view[visitor.as_str()]].at;
+                            link = link.bind(visitor).bind(contact).bind(at);
+                        }
+                        link.execute(&mut *tx).await.map_err(db_err)?;
+                    }
+                    for (visitor, contact) in created {
+                        created_by.insert(first_view[visitor.as_str()]);
+                        contact_of.insert(visitor, contact);
+                    }
+                    // Another instance created these a moment ago (Postgres).
+                    let raced: Vec<&str> = new
+                        .iter()
+                        .map(|&i| chunk[i].visitor_id.as_str())
+                        .filter(|v| !contact_of.contains_key(*v))
+                        .collect();
+                    if !raced.is_empty() {
+                        contact_of.extend(known_visitors!(tx, &raced));
+                    }
+                }
+                let mut rows = Vec::with_capacity(chunk.len());
+                for (i, view) in chunk.iter().enumerate() {
+                    let contact = *contact_of.get(view.visitor_id.as_str()).ok_or_else(|| {
+                        StoreError::Internal(format!("no contact for visitor {}", view.visitor_id))
+                    })?;
+                    if !view.first_visit_fields.is_empty() && !created_by.contains(&i) {
+                        sqlx::query(
+                            "UPDATE contacts SET hidden_fields = $2 WHERE id = $1 AND hidden_fields = '{}'",
+                        )
+                        .bind(contact)
+                        .bind(&fields[i])
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                    }
+                    rows.push(contact);
+                }
+                let numbers: Vec<[usize; 5]> = (0..chunk.len())
+                    .map(|i| [1, 2, 3, 4, 5].map(|c| 5 * i + c))
+                    .collect();
+                let sql = insert_events(postgres, &numbers);
+                let mut insert = sqlx::query(&sql).persistent(false);
+                for (view, &contact) in chunk.iter().zip(&rows) {
+                    insert = insert
+                        .bind(contact)
+                        .bind(QUIZ_VIEWED)
+                        .bind(serde_json::json!({ "quiz": view.slug }).to_string())
+                        .bind(view.at)
+                        .bind(view.idempotency_key(contact));
+                }
+                insert.execute(&mut *tx).await.map_err(db_err)?;
+                touched.extend(rows);
             }
             tx.commit_rechecked(self, &recheck, &touched, now).await?;
             Ok::<_, StoreError>(touched)

@@ -3,7 +3,7 @@
 
 use super::SqlStore;
 use super::contacts::like_pattern;
-use super::sql::{BeginWrite, bind_all, db_err, with_pool};
+use super::sql::{BeginWrite, bind_all, db_err, numbered_rows, with_pool};
 use async_trait::async_trait;
 use quizfunnel::lead::{Lead, LeadChange, LeadFilter, LeadSort, LeadStatus, OwnerFilter};
 use quizfunnel::rule::SqlParam;
@@ -167,11 +167,10 @@ impl SqlStore {
         let sessions: Vec<i64> = rows.iter().filter_map(|r| r.session_id).collect();
         let mut scores: Vec<(i64, String, f64)> = Vec::new();
         for chunk in sessions.chunks(500) {
-            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT session_id, category, score FROM session_category_scores \
                  WHERE session_id IN ({}) ORDER BY category",
-                marks.join(", ")
+                numbered_rows(chunk.len(), 1, |n| format!("${n}"))
             );
             let part: Vec<(i64, String, f64)> = with_pool!(self.db(), read, |pool| {
                 let mut q = sqlx::query_as(&sql);

@@ -3,7 +3,7 @@
 use super::SqlStore;
 use super::segments::{Changed, Recheck};
 use super::sql::bind_all;
-use super::sql::{BeginWrite, db_err, notify_changes, with_pool};
+use super::sql::{BeginWrite, db_err, notify_changes, numbered_rows, with_pool};
 use async_trait::async_trait;
 use quizfunnel::quiz::{Answers, Scores};
 use quizfunnel::rule::{Rule, compile};
@@ -54,13 +54,10 @@ const DELETE_ANSWER: &str = "DELETE FROM answers WHERE session_id = $1 AND quest
 /// One INSERT of an answer's `rows` rows: `$1` session, `$2` question, `$3`
 /// now, then each row's option and value. None for no rows.
 fn answer_rows_sql(rows: usize) -> Option<String> {
-    let values: Vec<String> = (0..rows)
-        .map(|i| format!("($1, $2, ${}, ${}, $3)", 4 + 2 * i, 5 + 2 * i))
-        .collect();
-    (!values.is_empty()).then(|| {
+    (rows > 0).then(|| {
         format!(
             "INSERT INTO answers (session_id, question_key, option_key, value_text, answered_at) VALUES {}",
-            values.join(", ")
+            numbered_rows(rows, 2, |n| format!("($1, $2, ${}, ${}, $3)", n + 3, n + 4))
         )
     })
 }
@@ -307,12 +304,11 @@ impl ResponseStore for SqlStore {
             if let Some((contact_id, quiz_id, version_id)) = finished {
                 // One statement for them all: each is a wait on the writer.
                 if !scores.categories.is_empty() {
-                    let values: Vec<String> = (0..scores.categories.len())
-                        .map(|i| format!("($1, ${}, ${})", 2 + 2 * i, 3 + 2 * i))
-                        .collect();
                     let sql = format!(
                         "INSERT INTO session_category_scores (session_id, category, score) VALUES {}",
-                        values.join(", ")
+                        numbered_rows(scores.categories.len(), 2, |n| {
+                            format!("($1, ${}, ${})", n + 1, n + 2)
+                        })
                     );
                     let mut insert = sqlx::query(&sql).bind(session_id);
                     for (category, points) in &scores.categories {

@@ -87,6 +87,15 @@ pub fn conflict_as(message: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     }
 }
 
+/// `count` rows of `width` placeholders numbered on from `$1`, as a
+/// multi-row VALUES list; `shape` writes one row from its first number.
+pub(crate) fn numbered_rows(count: usize, width: usize, shape: impl Fn(usize) -> String) -> String {
+    (0..count)
+        .map(|i| shape(1 + i * width))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Opens a write transaction. On SQLite it takes the write lock at `BEGIN`:
 /// a deferred transaction that reads first and then writes fails at once
 /// with "database is locked", busy timeout or not, when another process
@@ -107,5 +116,20 @@ impl BeginWrite for sqlx::PgPool {
     type Db = sqlx::Postgres;
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
         self.begin().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered_rows;
+
+    #[test]
+    fn numbered_rows_number_each_row_on_from_the_last() {
+        assert_eq!(numbered_rows(0, 3, |n| format!("${n}")), "");
+        assert_eq!(
+            numbered_rows(3, 2, |n| format!("($1, ${}, ${})", n + 1, n + 2)),
+            "($1, $2, $3), ($1, $4, $5), ($1, $6, $7)"
+        );
+        assert_eq!(numbered_rows(2, 1, |n| format!("${n}")), "$1, $2");
     }
 }

@@ -497,6 +497,83 @@ async fn an_answer_before_its_view_is_stored_keeps_the_views_query(backend: Back
     assert_eq!(count(&app, &views).await, 1, "counted once");
 }
 
+/// A batch of views larger than one statement's worth, with a visitor
+/// seen twice far apart and one already known, stores one contact per
+/// visitor, one view each, and the query each first brought.
+async fn a_large_batch_of_views_makes_one_contact_per_visitor(backend: Backend) {
+    use quizfunnel::contact::QuizView;
+    use quizfunnel::store::ContactStore;
+    let app = app_with_demo(backend).await;
+    let now = app.clock.now();
+    let known = app
+        .store
+        .contact_for_visitor("batch-known-0001", &Default::default(), now)
+        .await
+        .unwrap();
+    let quiz_id = app
+        .store
+        .published_quiz("growth")
+        .await
+        .unwrap()
+        .unwrap()
+        .quiz_id;
+    let view = |visitor: &str, at: i64, source: Option<&str>| QuizView {
+        visitor_id: visitor.into(),
+        first_visit_fields: source
+            .map(|s| [("utm_source".to_string(), s.to_string())].into())
+            .unwrap_or_default(),
+        quiz_id,
+        slug: "growth".into(),
+        at,
+    };
+    let mut views = vec![view("batch-twice-0001", now - 5, None)];
+    views.extend((0..450).map(|i| view(&format!("batch-new-{i:04}"), now - i, None)));
+    views.push(view("batch-known-0001", now, Some("partner")));
+    views.push(view("batch-twice-0001", now, Some("podcast")));
+    app.store.record_quiz_views(&views, now).await.unwrap();
+
+    let batch = "SELECT count(*) FROM contacts WHERE visitor_id LIKE 'batch-%'";
+    assert_eq!(count(&app, batch).await, 452, "one contact per visitor");
+    let linked = "SELECT count(*) FROM contact_visitors v JOIN contacts c ON c.id = v.contact_id \
+                  WHERE v.visitor_id LIKE 'batch-%' AND c.visitor_id = v.visitor_id";
+    assert_eq!(
+        count(&app, linked).await,
+        452,
+        "each visitor id leads to its contact"
+    );
+    let viewed = "SELECT count(*) FROM events e JOIN contacts c ON c.id = e.contact_id \
+                  WHERE e.name = 'quiz_viewed' AND c.visitor_id LIKE 'batch-%'";
+    assert_eq!(count(&app, viewed).await, 452, "one view per visitor");
+    let first_seen = format!(
+        "SELECT count(*) FROM contacts c JOIN contact_visitors v ON v.contact_id = c.id \
+         WHERE c.visitor_id = 'batch-new-0449' AND c.first_seen = {at} AND v.first_seen = {at}",
+        at = now - 449
+    );
+    assert_eq!(
+        count(&app, &first_seen).await,
+        1,
+        "seen first when they viewed"
+    );
+    let fields = |visitor: &str, source: &str| {
+        format!(
+            "SELECT count(*) FROM contacts WHERE visitor_id = '{visitor}' \
+             AND hidden_fields LIKE '%{source}%'"
+        )
+    };
+    assert_eq!(count(&app, &fields("batch-known-0001", "partner")).await, 1);
+    let known_row = format!("SELECT count(*) FROM contacts WHERE id = {known}");
+    assert_eq!(
+        count(&app, &known_row).await,
+        1,
+        "the known contact is kept"
+    );
+    assert_eq!(
+        count(&app, &fields("batch-twice-0001", "podcast")).await,
+        1,
+        "a later view's query fills a contact that had none"
+    );
+}
+
 /// Every visitor new to us gets the first step with their own script
 /// nonce (the one the page's policy allows), start time and visitor id,
 /// and their own view stored, though the page is rendered once per
@@ -594,6 +671,7 @@ crate::on_both_backends!(
     a_first_view_is_stored_after_the_page_once_with_its_query,
     new_visitors_each_get_their_own_first_page,
     an_answer_before_its_view_is_stored_keeps_the_views_query,
+    a_large_batch_of_views_makes_one_contact_per_visitor,
     respondent_without_javascript_completes_and_sees_the_outcome_they_earned,
     replayed_and_double_clicked_steps_store_nothing_twice,
     bad_answers_are_shown_again_with_the_message_and_nothing_is_stored,
