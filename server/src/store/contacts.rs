@@ -1,7 +1,7 @@
 //! Contacts, identity and events.
 
 use super::segments::{Changed, Recheck};
-use super::sql::{BeginWrite, db_err, numbered_rows, with_pool};
+use super::sql::{BeginWrite, db_err, value_rows, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
 use quizfunnel::contact::{
@@ -71,11 +71,11 @@ macro_rules! visitor_contact {
 /// The contacts of those of `$visitors` who have one, inside transaction
 /// `$tx`, by visitor id.
 macro_rules! known_visitors {
-    ($tx:ident, $visitors:expr) => {{
+    ($tx:ident, $postgres:expr, $visitors:expr) => {{
         let visitors: &[&str] = $visitors;
         let sql = format!(
             "SELECT visitor_id, contact_id FROM contact_visitors WHERE visitor_id IN ({})",
-            numbered_rows(visitors.len(), 1, |n| format!("${n}"))
+            value_rows($postgres, visitors.len(), 1, |m| m[0].clone())
         );
         let mut query = sqlx::query_as::<_, (String, i64)>(&sql).persistent(false);
         for visitor in visitors {
@@ -268,28 +268,27 @@ pub(super) fn insert_event_sql(db: &Db) -> &'static str {
 /// The event insert with the contact, name, properties, time and key at
 /// these placeholders, for statements that bind other values first.
 pub(super) fn insert_event_at(postgres: bool, at: [usize; 5]) -> String {
-    insert_events(postgres, &[at])
+    format!(
+        "{EVENT_INSERT}{}{EVENT_CONFLICT}",
+        event_row(postgres, &at.map(|n| format!("${n}")))
+    )
 }
 
-/// One insert of several events, each row's five values numbered as
-/// [`insert_event_at`] numbers one.
-fn insert_events(postgres: bool, rows: &[[usize; 5]]) -> String {
-    let rows: Vec<String> = rows
-        .iter()
-        .map(|&[contact, name, properties, occurred_at, key]| {
-            let properties = if postgres {
-                format!("CAST(${properties} AS JSONB)")
-            } else {
-                format!("${properties}")
-            };
-            format!("(${contact}, ${name}, {properties}, ${occurred_at}, ${key})")
-        })
-        .collect();
-    format!(
-        "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
-         VALUES {} ON CONFLICT (idempotency_key) DO NOTHING",
-        rows.join(", ")
-    )
+const EVENT_INSERT: &str =
+    "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) VALUES ";
+const EVENT_CONFLICT: &str = " ON CONFLICT (idempotency_key) DO NOTHING";
+
+/// One event's values from its placeholders for the contact, name,
+/// properties, time and key.
+fn event_row(postgres: bool, marks: &[String]) -> String {
+    let [contact, name, properties, occurred_at, key] = marks else {
+        unreachable!("an event row has five values")
+    };
+    if postgres {
+        format!("({contact}, {name}, CAST({properties} AS JSONB), {occurred_at}, {key})")
+    } else {
+        format!("({contact}, {name}, {properties}, {occurred_at}, {key})")
+    }
 }
 
 /// Views stored per statement: a few statements per chunk instead of four
@@ -412,7 +411,7 @@ impl ContactStore for SqlStore {
                     first_view.entry(view.visitor_id.as_str()).or_insert(i);
                 }
                 let visitors: Vec<&str> = first_view.keys().copied().collect();
-                let mut contact_of = known_visitors!(tx, &visitors);
+                let mut contact_of = known_visitors!(tx, postgres, &visitors);
                 let new: Vec<usize> = first_view
                     .iter()
                     .filter(|(v, _)| !contact_of.contains_key(**v))
@@ -423,25 +422,23 @@ impl ContactStore for SqlStore {
                     let sql = format!(
                         "INSERT INTO contacts (visitor_id, hidden_fields, first_seen, last_seen) \
                          VALUES {} ON CONFLICT (visitor_id) DO NOTHING RETURNING visitor_id, id",
-                        numbered_rows(new.len(), 3, |n| {
-                            format!("(${n}, ${}, ${at}, ${at})", n + 1, at = n + 2)
-                        })
+                        value_rows(postgres, new.len(), 4, |m| format!("({})", m.join(", ")))
                     );
                     let mut insert = sqlx::query_as::<_, (String, i64)>(&sql).persistent(false);
                     for &i in &new {
                         insert = insert
                             .bind(chunk[i].visitor_id.as_str())
                             .bind(&fields[i])
+                            .bind(chunk[i].at)
                             .bind(chunk[i].at);
                     }
                     let created = insert.fetch_all(&mut *tx).await.map_err(db_err)?;
                     if !created.is_empty() {
                         let sql = format!(
                             "INSERT INTO contact_visitors (visitor_id, contact_id, first_seen) VALUES {}",
-                            numbered_rows(created.len(), 3, |n| format!(
-                                "(${n}, ${}, ${})",
-                                n + 1,
-                                n + 2
+                            value_rows(postgres, created.len(), 3, |m| format!(
+                                "({})",
+                                m.join(", ")
                             ))
                         );
                         let mut link = sqlx::query(&sql).persistent(false);
@@ -462,7 +459,7 @@ impl ContactStore for SqlStore {
                         .filter(|v| !contact_of.contains_key(*v))
                         .collect();
                     if !raced.is_empty() {
-                        contact_of.extend(known_visitors!(tx, &raced));
+                        contact_of.extend(known_visitors!(tx, postgres, &raced));
                     }
                 }
                 let mut rows = Vec::with_capacity(chunk.len());
@@ -482,10 +479,10 @@ impl ContactStore for SqlStore {
                     }
                     rows.push(contact);
                 }
-                let numbers: Vec<[usize; 5]> = (0..chunk.len())
-                    .map(|i| [1, 2, 3, 4, 5].map(|c| 5 * i + c))
-                    .collect();
-                let sql = insert_events(postgres, &numbers);
+                let sql = format!(
+                    "{EVENT_INSERT}{}{EVENT_CONFLICT}",
+                    value_rows(postgres, chunk.len(), 5, |m| event_row(postgres, m))
+                );
                 let mut insert = sqlx::query(&sql).persistent(false);
                 for (view, &contact) in chunk.iter().zip(&rows) {
                     insert = insert

@@ -3,7 +3,7 @@
 
 use super::SqlStore;
 use super::contacts::like_pattern;
-use super::sql::{BeginWrite, bind_all, db_err, numbered_rows, with_pool};
+use super::sql::{BeginWrite, bind_all, db_err, value_rows, with_pool};
 use async_trait::async_trait;
 use quizfunnel::lead::{Lead, LeadChange, LeadFilter, LeadSort, LeadStatus, OwnerFilter};
 use quizfunnel::rule::SqlParam;
@@ -170,7 +170,7 @@ impl SqlStore {
             let sql = format!(
                 "SELECT session_id, category, score FROM session_category_scores \
                  WHERE session_id IN ({}) ORDER BY category",
-                numbered_rows(chunk.len(), 1, |n| format!("${n}"))
+                value_rows(self.is_postgres(), chunk.len(), 1, |m| m[0].clone())
             );
             let part: Vec<(i64, String, f64)> = with_pool!(self.db(), read, |pool| {
                 let mut q = sqlx::query_as(&sql);

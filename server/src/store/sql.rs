@@ -96,6 +96,34 @@ pub(crate) fn numbered_rows(count: usize, width: usize, shape: impl Fn(usize) ->
         .join(", ")
 }
 
+/// The placeholders of a statement with many values, `count` rows of
+/// `width`, as a multi-row VALUES or IN list: numbered on Postgres,
+/// anonymous on SQLite, bound in the order written. SQLite looks each
+/// `$N` up by name in a list when it prepares the statement and again as
+/// each value is bound, so a thousand of them take about a million
+/// compares; a `?` takes none. `shape` writes one row from its marks.
+pub(crate) fn value_rows(
+    postgres: bool,
+    count: usize,
+    width: usize,
+    shape: impl Fn(&[String]) -> String,
+) -> String {
+    let marks: Vec<String> = (1..=count * width)
+        .map(|n| {
+            if postgres {
+                format!("${n}")
+            } else {
+                "?".into()
+            }
+        })
+        .collect();
+    marks
+        .chunks(width.max(1))
+        .map(shape)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Opens a write transaction. On SQLite it takes the write lock at `BEGIN`:
 /// a deferred transaction that reads first and then writes fails at once
 /// with "database is locked", busy timeout or not, when another process
@@ -121,7 +149,7 @@ impl BeginWrite for sqlx::PgPool {
 
 #[cfg(test)]
 mod tests {
-    use super::numbered_rows;
+    use super::{numbered_rows, value_rows};
 
     #[test]
     fn numbered_rows_number_each_row_on_from_the_last() {
@@ -131,5 +159,13 @@ mod tests {
             "($1, $2, $3), ($1, $4, $5), ($1, $6, $7)"
         );
         assert_eq!(numbered_rows(2, 1, |n| format!("${n}")), "$1, $2");
+    }
+
+    #[test]
+    fn value_rows_are_numbered_on_postgres_and_anonymous_on_sqlite() {
+        let pair = |m: &[String]| format!("({}, {})", m[0], m[1]);
+        assert_eq!(value_rows(true, 2, 2, pair), "($1, $2), ($3, $4)");
+        assert_eq!(value_rows(false, 2, 2, pair), "(?, ?), (?, ?)");
+        assert_eq!(value_rows(true, 0, 1, |m| m[0].clone()), "");
     }
 }
