@@ -200,9 +200,10 @@ impl Application {
     }
 }
 
-/// Quiz views waiting to be stored; past this a view is stored at once.
+/// Quiz views waiting to be stored; past this a page waits for room.
 const VIEW_QUEUE: usize = 10_000;
-/// At most this many views in one transaction.
+/// At most this many views in one transaction. Room in a full queue comes
+/// a batch at a time, so a page waiting for it waits up to one batch.
 const VIEW_BATCH: usize = 500;
 
 /// Stores queued quiz views, as many as have gathered per transaction.
