@@ -7,6 +7,7 @@ pub mod action;
 pub mod contact;
 pub mod email;
 pub mod lead;
+pub mod net;
 pub mod quiz;
 pub mod rule;
 pub mod store;

@@ -36,6 +36,7 @@ async fn serve(
         sessions: Default::default(),
         spam: SpamPolicy { min_quiz_ms: 0 },
         quiz_posts_per_minute: 0,
+        trusted_proxies: Default::default(),
         clock: Default::default(),
         retention_every: None,
         shutdown_timeout: std::time::Duration::from_secs(10),

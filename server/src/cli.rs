@@ -4,6 +4,7 @@ use crate::config::{DEFAULT_DATABASE_URL, ServeConfig};
 use crate::error::StartupError;
 use crate::{accounts, startup, store, telemetry};
 use clap::{Parser, Subcommand};
+use quizfunnel::net::TrustedProxies;
 use quizfunnel_app::state::AppContext;
 use quizfunnel_app::state::{Clock, SessionPolicy, SpamPolicy};
 use std::path::PathBuf;
@@ -50,6 +51,11 @@ enum Command {
         /// Public quiz answers allowed per address per minute (0: no limit)
         #[arg(long, env = "QUIZFUNNEL_QUIZ_POSTS_PER_MINUTE", default_value_t = 120)]
         quiz_posts_per_minute: u32,
+        /// Proxies or load balancers, as addresses or networks separated by
+        /// commas (10.0.0.0/8,127.0.0.1), whose X-Forwarded-For names the
+        /// client for the per-address limits
+        #[arg(long, env = "QUIZFUNNEL_TRUSTED_PROXIES", default_value = "")]
+        trusted_proxies: TrustedProxies,
         /// Run the retention job (deleting idle anonymous visitors) this often; 0 turns it off
         #[arg(long, env = "QUIZFUNNEL_RETENTION_EVERY_MINUTES", default_value_t = 60)]
         retention_every_minutes: u64,
@@ -121,6 +127,7 @@ pub async fn run() -> Result<(), StartupError> {
             secure_cookies,
             min_quiz_seconds,
             quiz_posts_per_minute,
+            trusted_proxies,
             retention_every_minutes,
             shutdown_timeout_seconds,
         } => {
@@ -138,6 +145,7 @@ pub async fn run() -> Result<(), StartupError> {
                     min_quiz_ms: min_quiz_seconds.max(0) * 1000,
                 },
                 quiz_posts_per_minute,
+                trusted_proxies,
                 retention_every: (retention_every_minutes > 0)
                     .then(|| std::time::Duration::from_secs(retention_every_minutes * 60)),
                 shutdown_timeout: std::time::Duration::from_secs(shutdown_timeout_seconds),

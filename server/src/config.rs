@@ -16,6 +16,8 @@ pub struct ServeConfig {
     pub spam: SpamPolicy,
     /// Public quiz posts allowed per address per minute (0: no limit).
     pub quiz_posts_per_minute: u32,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: quizfunnel::net::TrustedProxies,
     /// Tests move this clock forward instead of sleeping.
     pub clock: Clock,
     /// How often the retention job deletes idle anonymous visitors;

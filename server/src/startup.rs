@@ -127,6 +127,7 @@ impl Application {
             addr,
             &config.site_root,
             config.quiz_posts_per_minute,
+            config.trusted_proxies,
             changes,
             stopping.subscribe(),
         );

@@ -1,9 +1,9 @@
 //! Sessions on every request, the admin gate, and the plain form posts for
 //! signing in and out, first-run setup and invitations.
 
-use super::AppState;
+use super::{AppState, ClientIp};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequest, Path, RawForm, Request, State};
+use axum::extract::{FromRequest, Path, RawForm, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
@@ -18,7 +18,6 @@ use quizfunnel_app::auth::ssr::{
 };
 use quizfunnel_app::state::AppContext;
 use std::collections::HashMap;
-use std::net::SocketAddr;
 
 /// Seen this recently, a session's last-seen time is not rewritten: saves a
 /// write per request at no cost to the 30-minute idle timeout.
@@ -209,7 +208,7 @@ async fn start_session(ctx: &AppContext, parts: &Parts, token: &str, to: &str) -
 
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     req: Request,
 ) -> Response {
     let (parts, body) = req.into_parts();
@@ -227,7 +226,7 @@ pub async fn login(
         );
         return page_with_feedback(&state, &parts, fb, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    match sign_in(&state.ctx, email, password, &peer.ip().to_string()).await {
+    match sign_in(&state.ctx, email, password, &client.to_string()).await {
         Ok((user, token)) => {
             tracing::info!(user = user.id, "signed in");
             start_session(&state.ctx, &parts, &token, &safe_next(f.get("next"))).await

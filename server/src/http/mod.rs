@@ -19,9 +19,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use quizfunnel::net::TrustedProxies;
 use quizfunnel_app::state::AppContext;
 use quizfunnel_app::{App, shell};
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -33,12 +34,40 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub ctx: AppContext,
     pub limiter: Arc<respond::PostLimiter>,
+    /// Whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Arc<TrustedProxies>,
     /// Told whenever counts may have changed.
     pub changes: tokio::sync::broadcast::Sender<()>,
     /// Turns true when the server begins to stop, so open live streams end
     /// instead of holding the shutdown up.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     pub first_pages: Arc<first_page::FirstPages>,
+}
+
+/// The visitor's address, for the per-address limits: the TCP peer, or
+/// behind a trusted proxy the address it forwarded.
+pub struct ClientIp(pub IpAddr);
+
+impl axum::extract::FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        // A line that is not text stops the walk at the proxy that sent it.
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|v| v.to_str().unwrap_or(""))
+            .collect();
+        Ok(ClientIp(state.trusted_proxies.client(peer, &forwarded)))
+    }
 }
 
 /// The page routes, worked out once per process. Working them out renders the
@@ -56,6 +85,7 @@ pub fn router(
     addr: SocketAddr,
     site_root: &Path,
     quiz_posts_per_minute: u32,
+    trusted_proxies: TrustedProxies,
     changes: tokio::sync::broadcast::Sender<()>,
     stopping: tokio::sync::watch::Receiver<bool>,
 ) -> Router {
@@ -69,6 +99,7 @@ pub fn router(
         leptos_options,
         ctx: ctx.clone(),
         limiter: Arc::new(respond::PostLimiter::new(quiz_posts_per_minute)),
+        trusted_proxies: Arc::new(trusted_proxies),
         changes,
         stopping,
         first_pages: Arc::default(),

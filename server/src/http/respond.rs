@@ -2,9 +2,9 @@
 //! post, then redirect to the next step (or the result); a refused answer
 //! renders the step again with its message and status 422.
 
-use super::AppState;
+use super::{AppState, ClientIp};
 use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRequest, Path, RawForm, Request, State};
+use axum::extract::{FromRequest, Path, RawForm, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -13,7 +13,7 @@ use quizfunnel_app::error::AppError;
 use quizfunnel_app::respond::PublicQuiz;
 use quizfunnel_app::respond::ssr::{Posted, PostedResult, send_result, submit, visitor_from};
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 /// Posts per address per minute on the public quiz; 0 turns the limit off.
@@ -55,10 +55,10 @@ impl PostLimiter {
 /// give instead.
 async fn read_post(
     state: &AppState,
-    peer: SocketAddr,
+    client: IpAddr,
     req: Request,
 ) -> Result<(Parts, Vec<(String, String)>), Response> {
-    if let Some(wait) = state.limiter.check(peer.ip(), state.ctx.clock.now()) {
+    if let Some(wait) = state.limiter.check(client, state.ctx.clock.now()) {
         let mut res = (
             StatusCode::TOO_MANY_REQUESTS,
             "Too many answers from this address; please wait a minute.",
@@ -103,10 +103,10 @@ fn error_response(e: AppError) -> Response {
 pub async fn post_step(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     req: Request,
 ) -> Response {
-    let (parts, fields) = match read_post(&state, peer, req).await {
+    let (parts, fields) = match read_post(&state, client, req).await {
         Ok(read) => read,
         Err(res) => return res,
     };
@@ -143,10 +143,10 @@ pub async fn post_step(
 pub async fn post_result(
     State(state): State<AppState>,
     Path(slug): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     req: Request,
 ) -> Response {
-    let (parts, fields) = match read_post(&state, peer, req).await {
+    let (parts, fields) = match read_post(&state, client, req).await {
         Ok(read) => read,
         Err(res) => return res,
     };

@@ -542,6 +542,7 @@ async fn sessions_survive_a_server_restart_and_end_after_the_absolute_timeout(ba
             sessions: Default::default(),
             spam: Default::default(),
             quiz_posts_per_minute: 0,
+            trusted_proxies: Default::default(),
             retention_every: None,
             clock: app.clock.clone(),
             shutdown_timeout: std::time::Duration::from_secs(10),

@@ -161,3 +161,20 @@ fn key_create_prints_the_key_once() {
         "1 to 100 characters",
     );
 }
+
+#[test]
+fn a_trusted_proxy_that_is_not_an_address_is_refused_before_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("q.db").display());
+    let out = quizfunnel(
+        &["serve", "--trusted-proxies", "10.0.0.0/8,lb.internal"],
+        &url,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("\"lb.internal\" is not an IP address or network"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("q.db").exists(), "nothing was set up");
+}

@@ -124,7 +124,7 @@ pub async fn second_instance(first: &TestApp) -> TestApp {
     start(
         first.database_url.clone(),
         tempfile::tempdir().expect("temp dir"),
-        None,
+        |_| {},
     )
     .await
 }
@@ -134,33 +134,44 @@ pub async fn spawn_app_with(
     backend: Backend,
     retention_every: Option<std::time::Duration>,
 ) -> TestApp {
+    spawn_app_configured(backend, |c| c.retention_every = retention_every).await
+}
+
+/// `spawn_app`, with what `configure` changes in the server's settings.
+pub async fn spawn_app_configured(
+    backend: Backend,
+    configure: impl FnOnce(&mut ServeConfig),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let database_url = match backend {
         Backend::Sqlite => format!("sqlite://{}", dir.path().join("test.db").display()),
         Backend::Postgres => fresh_postgres_database().await,
     };
-    start(database_url, dir, retention_every).await
+    start(database_url, dir, configure).await
 }
 
 async fn start(
     database_url: String,
     dir: tempfile::TempDir,
-    retention_every: Option<std::time::Duration>,
+    configure: impl FnOnce(&mut ServeConfig),
 ) -> TestApp {
     let clock = Clock::default();
-    let app = Application::build(ServeConfig {
+    let mut config = ServeConfig {
         database_url: database_url.clone(),
         addr: "127.0.0.1:0".into(),
         site_root: dir.path().join("site"),
         sessions: Default::default(),
         spam: Default::default(),
         quiz_posts_per_minute: 0,
+        trusted_proxies: Default::default(),
         clock: clock.clone(),
-        retention_every,
+        retention_every: None,
         shutdown_timeout: std::time::Duration::from_secs(10),
-    })
-    .await
-    .expect("test server starts");
+    };
+    configure(&mut config);
+    let app = Application::build(config)
+        .await
+        .expect("test server starts");
     app.first_sweep().await;
     let address = format!("http://{}", app.addr());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();

@@ -18,6 +18,7 @@ mod load;
 mod mixed;
 mod pages;
 mod process;
+mod proxies;
 mod quizzes;
 mod replays;
 mod respond;
