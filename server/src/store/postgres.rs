@@ -18,7 +18,7 @@ pub async fn connect(url: &str) -> Result<(PgPool, String), StartupError> {
     );
     let unavailable = |e: sqlx::Error| StartupError::PostgresUnavailable {
         target: target.clone(),
-        reason: e.to_string(),
+        reason: with_hint(e.to_string()),
     };
     // One direct attempt first: the pool only reports "timed out", while a
     // single connection says why (refused, bad password, no such database).
@@ -49,4 +49,17 @@ pub async fn connect(url: &str) -> Result<(PgPool, String), StartupError> {
         .await
         .map_err(unavailable)?;
     Ok((pool, target))
+}
+
+/// A refused certificate says what to add to the URL: managed services
+/// sign theirs with their own authority, which no built-in list holds.
+fn with_hint(reason: String) -> String {
+    if reason.contains("invalid peer certificate") {
+        format!(
+            "{reason} (the server's certificate is not trusted: give its authority's \
+             certificate as sslrootcert=/path/to/ca.pem in DATABASE_URL)"
+        )
+    } else {
+        reason
+    }
 }

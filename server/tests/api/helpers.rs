@@ -236,21 +236,113 @@ fn postgres_admin_url() -> &'static str {
     })
 }
 
-static CLUSTER_DIR: OnceLock<PathBuf> = OnceLock::new();
+/// The clusters this process started, stopped and removed at exit.
+static CLUSTERS: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
 
 fn start_throwaway_cluster() -> String {
+    let (port, _) = start_cluster("", "", |_| {});
+    format!("postgres://postgres@127.0.0.1:{port}/postgres")
+}
+
+/// A cluster that only takes TLS connections, with a certificate for
+/// 127.0.0.1 signed by a throwaway authority.
+pub struct TlsPostgres {
+    /// A superuser URL, without the TLS settings.
+    pub url: String,
+    /// The authority's certificate, for `sslrootcert`.
+    pub ca: PathBuf,
+}
+
+pub fn tls_postgres() -> &'static TlsPostgres {
+    static PG: OnceLock<TlsPostgres> = OnceLock::new();
+    PG.get_or_init(|| {
+        let opts = "-c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key";
+        let (port, dir) = start_cluster(".tls", opts, |data| {
+            let openssl = |args: &[&str]| run(Command::new("openssl").current_dir(data).args(args));
+            openssl(&[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=quizfunnel test authority",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+            ]);
+            openssl(&[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+            ]);
+            use std::os::unix::fs::PermissionsExt;
+            let key = std::fs::Permissions::from_mode(0o600);
+            std::fs::set_permissions(data.join("server.key"), key).unwrap();
+            std::fs::write(data.join("san.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+            openssl(&[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "san.ext",
+                "-out",
+                "server.crt",
+            ]);
+            // Plain connections are refused, so a test that connects knows
+            // it went over TLS.
+            std::fs::write(
+                data.join("pg_hba.conf"),
+                "local all all trust\nhostssl all all 127.0.0.1/32 trust\n",
+            )
+            .unwrap();
+        });
+        TlsPostgres {
+            url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+            ca: dir.join("data").join("ca.crt"),
+        }
+    })
+}
+
+/// Starts a cluster of this process in its own directory (`suffix` tells
+/// two apart) on a free loopback port with `options`; `prepare` may add
+/// to its data directory before it starts. Returns the port and directory.
+fn start_cluster(suffix: &str, options: &str, prepare: impl FnOnce(&Path)) -> (u16, PathBuf) {
     let root = std::env::temp_dir().join("quizfunnel-test-pg");
     std::fs::create_dir_all(&root).expect("cluster root");
     remove_abandoned_clusters(&root);
-    let dir = root.join(std::process::id().to_string());
+    let dir = root.join(format!("{}{suffix}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("cluster dir");
     let as_root = unsafe { libc::geteuid() } == 0;
-    if as_root {
+    let hand_over = |path: &Path| {
         // Postgres refuses to run as root; hand the directory to its user.
-        run(Command::new("chown")
-            .args(["-R", "postgres:postgres"])
-            .arg(&dir));
+        if as_root {
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(path));
+        }
+    };
+    hand_over(&dir);
+    if as_root {
         run(Command::new("chmod").arg("755").arg(&root));
     }
     let data = dir.join("data");
@@ -270,9 +362,11 @@ fn start_throwaway_cluster() -> String {
             "UTF8",
         ],
     ));
+    prepare(&data);
+    hand_over(&data);
     // Durability is pointless for a cluster thrown away after the run.
     let server_opts = format!(
-        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+        "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 {options}",
         dir.display()
     );
     run(&mut pg_command(
@@ -289,16 +383,21 @@ fn start_throwaway_cluster() -> String {
             "start",
         ],
     ));
-    CLUSTER_DIR.set(dir).expect("one cluster per process");
-    unsafe {
-        libc::atexit(stop_throwaway_cluster);
+    let mut clusters = CLUSTERS.lock().unwrap();
+    if clusters.is_empty() {
+        unsafe {
+            libc::atexit(stop_throwaway_clusters);
+        }
     }
-    format!("postgres://postgres@127.0.0.1:{port}/postgres")
+    clusters.push(dir.clone());
+    (port, dir)
 }
 
-extern "C" fn stop_throwaway_cluster() {
-    if let Some(dir) = CLUSTER_DIR.get() {
-        stop_cluster(dir);
+extern "C" fn stop_throwaway_clusters() {
+    if let Ok(clusters) = CLUSTERS.lock() {
+        for dir in clusters.iter() {
+            stop_cluster(dir);
+        }
     }
 }
 
@@ -325,7 +424,7 @@ fn remove_abandoned_clusters(root: &Path) {
         let Some(pid) = entry
             .file_name()
             .to_str()
-            .and_then(|s| s.parse::<i32>().ok())
+            .and_then(|s| s.split('.').next()?.parse::<i32>().ok())
         else {
             continue;
         };

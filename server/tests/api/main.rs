@@ -26,3 +26,4 @@ mod roles;
 mod scale_out;
 mod segments;
 mod shutdown;
+mod tls;
