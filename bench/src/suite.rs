@@ -234,6 +234,9 @@ pub struct PageWeight {
     /// Same-origin CSS and JavaScript the page names, with their size when
     /// the server had them.
     pub assets: Vec<(String, Option<usize>)>,
+    /// The WebAssembly the page loads next: its size, and its size as sent
+    /// gzipped (`None` when the server never sent it so).
+    pub wasm: Option<(usize, Option<usize>)>,
 }
 
 impl PageWeight {
@@ -281,6 +284,7 @@ pub async fn page_weight(base: &str) -> BenchResult<PageWeight> {
     let mut weight = PageWeight {
         html: html.len(),
         assets: Vec::new(),
+        wasm: None,
     };
     for path in assets_named(&html) {
         let res = client.get(format!("{base}{path}")).send().await?;
@@ -291,7 +295,44 @@ pub async fn page_weight(base: &str) -> BenchResult<PageWeight> {
         };
         weight.assets.push((path, size));
     }
+    let wasm = html
+        .split(['"', '\''])
+        .find(|p| p.starts_with("/pkg/") && p.ends_with(".wasm"));
+    if let Some(path) = wasm {
+        weight.wasm = wasm_weight(&client, &format!("{base}{path}")).await?;
+    }
     Ok(weight)
+}
+
+/// The server gzips a built file in the background after its first
+/// request and sends it as it is until then: waits (up to a minute) for
+/// the gzipped form.
+async fn wasm_weight(
+    client: &reqwest::Client,
+    url: &str,
+) -> BenchResult<Option<(usize, Option<usize>)>> {
+    let res = client.get(url).send().await?;
+    if !res.status().is_success() {
+        return Ok(None);
+    }
+    let raw = res.bytes().await?.len();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let res = client
+            .get(url)
+            .header(reqwest::header::ACCEPT_ENCODING, "gzip")
+            .send()
+            .await?;
+        let gzipped = res
+            .headers()
+            .get(reqwest::header::CONTENT_ENCODING)
+            .is_some();
+        let size = res.bytes().await?.len();
+        if gzipped || std::time::Instant::now() > deadline {
+            return Ok(Some((raw, gzipped.then_some(size))));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// An API key for the ingestion API, issued as `quizfunnel key create` does.
@@ -689,7 +730,17 @@ pub fn render(run: &SuiteRun) -> String {
                     s.map_or("missing".into(), |s| format!("{:.1} KB", s as f64 / 1024.0))
                 ))
                 .collect::<String>()
-        ),
+        ) + &match w.wasm {
+            Some((raw, gzip)) => format!(
+                "; then WebAssembly {:.2} MB, {} as sent",
+                raw as f64 / 1e6,
+                gzip.map_or("not gzipped".into(), |g| format!(
+                    "{:.2} MB gzipped",
+                    g as f64 / 1e6
+                ))
+            ),
+            None => String::new(),
+        },
         baseline: "—".into(),
         ratio: "—".into(),
         target: "≤ 60 KB".into(),

@@ -1,5 +1,6 @@
 //! The router: Leptos pages and server functions, plus the plain HTTP routes.
 
+mod assets;
 mod auth;
 mod embed;
 mod first_page;
@@ -42,6 +43,7 @@ pub struct AppState {
     /// instead of holding the shutdown up.
     pub stopping: tokio::sync::watch::Receiver<bool>,
     pub first_pages: Arc<first_page::FirstPages>,
+    pub assets: Arc<assets::Assets>,
 }
 
 /// The visitor's address, for the per-address limits: the TCP peer, or
@@ -103,6 +105,7 @@ pub fn router(
         changes,
         stopping,
         first_pages: Arc::default(),
+        assets: Arc::default(),
     };
     let routes = route_list();
     Router::new()
@@ -116,6 +119,7 @@ pub fn router(
         .route("/q/{slug}/result", post(respond::post_result))
         .route("/embed/{file}", get(embed::embed_script))
         .route("/embed-frame.js", get(embed::frame_script))
+        .route("/pkg/{file}", get(assets::pkg))
         .route("/admin/leads/export.csv", get(leads_export::export))
         .route("/admin/live", get(live::live))
         // Reads its own bodies, up to 1 MB, instead of the global limit.
