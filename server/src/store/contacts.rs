@@ -90,6 +90,81 @@ macro_rules! known_visitors {
     }};
 }
 
+/// A visitor who may need a contact: the hidden fields and time a new
+/// contact starts with.
+struct Visiting<'a> {
+    visitor: &'a str,
+    fields: &'a str,
+    at: i64,
+}
+
+/// The contacts of `$wanted` (distinct visitors) inside transaction `$tx`,
+/// those without one created, in a few statements per
+/// [`ROWS_PER_STATEMENT`] visitors. Evaluates to the contact by visitor id
+/// and the visitors whose contact was created here.
+macro_rules! visitor_contacts {
+    ($tx:ident, $postgres:expr, $wanted:expr) => {{
+        let postgres: bool = $postgres;
+        let mut contact_of: HashMap<String, i64> = HashMap::new();
+        let mut created_here: Vec<String> = Vec::new();
+        for wanted in $wanted.chunks(ROWS_PER_STATEMENT) {
+            let wanted: &[Visiting] = wanted;
+            let visitors: Vec<&str> = wanted.iter().map(|w| w.visitor).collect();
+            contact_of.extend(known_visitors!($tx, postgres, &visitors));
+            let new: Vec<&Visiting> = wanted
+                .iter()
+                .filter(|w| !contact_of.contains_key(w.visitor))
+                .collect();
+            if new.is_empty() {
+                continue;
+            }
+            let sql = format!(
+                "INSERT INTO contacts (visitor_id, hidden_fields, first_seen, last_seen) \
+                 VALUES {} ON CONFLICT (visitor_id) DO NOTHING RETURNING visitor_id, id",
+                value_rows(postgres, new.len(), 4, |m| format!("({})", m.join(", ")))
+            );
+            let mut insert = sqlx::query_as::<_, (String, i64)>(&sql).persistent(false);
+            for w in &new {
+                insert = insert.bind(w.visitor).bind(w.fields).bind(w.at).bind(w.at);
+            }
+            let created = insert.fetch_all(&mut *$tx).await.map_err(db_err)?;
+            if !created.is_empty() {
+                let sql = format!(
+                    "INSERT INTO contact_visitors (visitor_id, contact_id, first_seen) VALUES {}",
+                    value_rows(postgres, created.len(), 3, |m| format!(
+                        "({})",
+                        m.join(", ")
+                    ))
+                );
+                let first_seen: HashMap<&str, i64> =
+                    new.iter().map(|w| (w.visitor, w.at)).collect();
+                let mut link = sqlx::query(&sql).persistent(false);
+                for (visitor, contact) in &created {
+                    link = link
+                        .bind(visitor)
+                        .bind(contact)
+                        .bind(first_seen[visitor.as_str()]);
+                }
+                link.execute(&mut *$tx).await.map_err(db_err)?;
+            }
+            for (visitor, contact) in created {
+                created_here.push(visitor.clone());
+                contact_of.insert(visitor, contact);
+            }
+            // Another instance created these a moment ago (Postgres).
+            let raced: Vec<&str> = new
+                .iter()
+                .map(|w| w.visitor)
+                .filter(|v| !contact_of.contains_key(*v))
+                .collect();
+            if !raced.is_empty() {
+                contact_of.extend(known_visitors!($tx, postgres, &raced));
+            }
+        }
+        (contact_of, created_here)
+    }};
+}
+
 /// Moves everything of contact `$absorb` onto `$keep` and deletes it,
 /// inside transaction `$tx`.
 macro_rules! merge_into {
@@ -291,10 +366,10 @@ fn event_row(postgres: bool, marks: &[String]) -> String {
     }
 }
 
-/// Views stored per statement: a few statements per chunk instead of four
-/// per view, as each is a wait on the one writer, and far below either
-/// database's limit on bound values.
-const VIEW_ROWS: usize = 200;
+/// Rows written per statement where many are stored together: a few
+/// statements per chunk instead of several per row, as each is a wait on
+/// the one writer, and far below either database's limit on bound values.
+const ROWS_PER_STATEMENT: usize = 200;
 
 /// One page of a contact's timeline, newest first, before a cursor; public
 /// so the tests can check the plan walks the index instead of sorting.
@@ -397,7 +472,7 @@ impl ContactStore for SqlStore {
         let touched: Vec<i64> = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let mut touched = Vec::with_capacity(views.len());
-            for chunk in views.chunks(VIEW_ROWS) {
+            for chunk in views.chunks(ROWS_PER_STATEMENT) {
                 let fields: Vec<String> = chunk
                     .iter()
                     .map(|v| {
@@ -410,58 +485,17 @@ impl ContactStore for SqlStore {
                 for (i, view) in chunk.iter().enumerate() {
                     first_view.entry(view.visitor_id.as_str()).or_insert(i);
                 }
-                let visitors: Vec<&str> = first_view.keys().copied().collect();
-                let mut contact_of = known_visitors!(tx, postgres, &visitors);
-                let new: Vec<usize> = first_view
+                let wanted: Vec<Visiting> = first_view
                     .iter()
-                    .filter(|(v, _)| !contact_of.contains_key(**v))
-                    .map(|(_, &i)| i)
+                    .map(|(&visitor, &i)| Visiting {
+                        visitor,
+                        fields: &fields[i],
+                        at: chunk[i].at,
+                    })
                     .collect();
-                let mut created_by = std::collections::HashSet::new();
-                if !new.is_empty() {
-                    let sql = format!(
-                        "INSERT INTO contacts (visitor_id, hidden_fields, first_seen, last_seen) \
-                         VALUES {} ON CONFLICT (visitor_id) DO NOTHING RETURNING visitor_id, id",
-                        value_rows(postgres, new.len(), 4, |m| format!("({})", m.join(", ")))
-                    );
-                    let mut insert = sqlx::query_as::<_, (String, i64)>(&sql).persistent(false);
-                    for &i in &new {
-                        insert = insert
-                            .bind(chunk[i].visitor_id.as_str())
-                            .bind(&fields[i])
-                            .bind(chunk[i].at)
-                            .bind(chunk[i].at);
-                    }
-                    let created = insert.fetch_all(&mut *tx).await.map_err(db_err)?;
-                    if !created.is_empty() {
-                        let sql = format!(
-                            "INSERT INTO contact_visitors (visitor_id, contact_id, first_seen) VALUES {}",
-                            value_rows(postgres, created.len(), 3, |m| format!(
-                                "({})",
-                                m.join(", ")
-                            ))
-                        );
-                        let mut link = sqlx::query(&sql).persistent(false);
-                        for (visitor, contact) in &created {
-                            let at = chunk[first_view[visitor.as_str()]].at;
-                            link = link.bind(visitor).bind(contact).bind(at);
-                        }
-                        link.execute(&mut *tx).await.map_err(db_err)?;
-                    }
-                    for (visitor, contact) in created {
-                        created_by.insert(first_view[visitor.as_str()]);
-                        contact_of.insert(visitor, contact);
-                    }
-                    // Another instance created these a moment ago (Postgres).
-                    let raced: Vec<&str> = new
-                        .iter()
-                        .map(|&i| chunk[i].visitor_id.as_str())
-                        .filter(|v| !contact_of.contains_key(*v))
-                        .collect();
-                    if !raced.is_empty() {
-                        contact_of.extend(known_visitors!(tx, postgres, &raced));
-                    }
-                }
+                let (contact_of, created) = visitor_contacts!(tx, postgres, wanted);
+                let created_by: std::collections::HashSet<usize> =
+                    created.iter().map(|v| first_view[v.as_str()]).collect();
                 let mut rows = Vec::with_capacity(chunk.len());
                 for (i, view) in chunk.iter().enumerate() {
                     let contact = *contact_of.get(view.visitor_id.as_str()).ok_or_else(|| {
@@ -508,82 +542,120 @@ impl ContactStore for SqlStore {
         events: &[(usize, NewEvent)],
         now: i64,
     ) -> StoreResult<IngestReport> {
-        let insert = insert_event_sql(self.db());
+        let postgres = self.is_postgres();
         let mut report = IngestReport::default();
-        let mut contacts: HashMap<&Subject, Option<i64>> = HashMap::new();
         let names: std::collections::BTreeSet<&str> =
             events.iter().map(|(_, e)| e.name.as_str()).collect();
         let recheck = self.batch_recheck_plan(Changed::Events(&names), now).await;
+        let mut visitors: Vec<&str> = Vec::new();
+        let mut emails: Vec<&str> = Vec::new();
+        let mut ids: Vec<i64> = Vec::new();
+        for (_, event) in events {
+            match &event.subject {
+                Subject::Visitor(v) => visitors.push(v.as_str()),
+                Subject::Email(e) => emails.push(e.as_str()),
+                Subject::Contact(id) => ids.push(*id),
+            }
+        }
+        for list in [&mut visitors, &mut emails] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        ids.sort_unstable();
+        ids.dedup();
         let touched: Vec<i64> = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
+            let wanted: Vec<Visiting> = visitors
+                .iter()
+                .map(|&visitor| Visiting {
+                    visitor,
+                    fields: "{}",
+                    at: now,
+                })
+                .collect();
+            let (by_visitor, _) = visitor_contacts!(tx, postgres, wanted);
+            let mut by_email: HashMap<String, i64> = HashMap::new();
+            for chunk in emails.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO contacts (email, hidden_fields, first_seen, last_seen) VALUES {} \
+                     ON CONFLICT (email) DO UPDATE SET email = excluded.email RETURNING email, id",
+                    value_rows(postgres, chunk.len(), 3, |m| {
+                        format!("({}, '{{}}', {}, {})", m[0], m[1], m[2])
+                    })
+                );
+                let mut upsert = sqlx::query_as::<_, (String, i64)>(&sql).persistent(false);
+                for email in chunk {
+                    upsert = upsert.bind(*email).bind(now).bind(now);
+                }
+                by_email.extend(upsert.fetch_all(&mut *tx).await.map_err(db_err)?);
+            }
+            let mut known_ids = std::collections::HashSet::new();
+            for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "SELECT id FROM contacts WHERE id IN ({})",
+                    value_rows(postgres, chunk.len(), 1, |m| m[0].clone())
+                );
+                let mut query = sqlx::query_scalar::<_, i64>(&sql).persistent(false);
+                for id in chunk {
+                    query = query.bind(id);
+                }
+                known_ids.extend(query.fetch_all(&mut *tx).await.map_err(db_err)?);
+            }
+            let mut rows: Vec<(i64, &NewEvent)> = Vec::with_capacity(events.len());
             for (index, event) in events {
-                let contact = match contacts.get(&event.subject) {
-                    Some(c) => *c,
-                    None => {
-                        let c = match &event.subject {
-                            Subject::Visitor(v) => Some(visitor_contact!(tx, v.as_str(), "{}", now)),
-                            Subject::Email(e) => Some(
-                                sqlx::query_scalar(
-                                    "INSERT INTO contacts (email, hidden_fields, first_seen, last_seen) \
-                                     VALUES ($1, '{}', $2, $2) \
-                                     ON CONFLICT (email) DO UPDATE SET email = excluded.email \
-                                     RETURNING id",
-                                )
-                                .bind(e.as_str())
-                                .bind(now)
-                                .fetch_one(&mut *tx)
-                                .await
-                                .map_err(db_err)?,
-                            ),
-                            Subject::Contact(id) => {
-                                sqlx::query_scalar("SELECT id FROM contacts WHERE id = $1")
-                                    .bind(id)
-                                    .fetch_optional(&mut *tx)
-                                    .await
-                                    .map_err(db_err)?
-                            }
-                        };
-                        contacts.insert(&event.subject, c);
-                        c
-                    }
+                let contact = match &event.subject {
+                    Subject::Visitor(v) => by_visitor.get(v.as_str()).copied(),
+                    Subject::Email(e) => by_email.get(e.as_str()).copied(),
+                    Subject::Contact(id) => known_ids.contains(id).then_some(*id),
                 };
-                let Some(contact) = contact else {
-                    report.rejected.push(Rejection {
+                match contact {
+                    Some(contact) => rows.push((contact, event)),
+                    None => report.rejected.push(Rejection {
                         index: *index,
                         field: "contact_id".into(),
                         reason: "no contact has this id".into(),
-                    });
-                    continue;
-                };
-                let properties = serde_json::Value::Object(event.properties.clone()).to_string();
-                let inserted = sqlx::query(insert)
-                    .bind(contact)
-                    .bind(&event.name)
-                    .bind(properties)
-                    .bind(event.occurred_at)
-                    .bind(event.idempotency_key.as_deref())
+                    }),
+                }
+            }
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "{EVENT_INSERT}{}{EVENT_CONFLICT}",
+                    value_rows(postgres, chunk.len(), 5, |m| event_row(postgres, m))
+                );
+                let mut insert = sqlx::query(&sql).persistent(false);
+                for (contact, event) in chunk {
+                    insert = insert
+                        .bind(*contact)
+                        .bind(&event.name)
+                        .bind(serde_json::Value::Object(event.properties.clone()).to_string())
+                        .bind(event.occurred_at)
+                        .bind(event.idempotency_key.as_deref());
+                }
+                let inserted = insert
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?
                     .rows_affected();
-                if inserted == 0 {
-                    report.duplicates += 1;
-                } else {
-                    report.accepted += 1;
-                }
+                report.accepted += inserted as usize;
+                report.duplicates += chunk.len() - inserted as usize;
             }
-            // In id order: concurrent batches on Postgres then lock shared
-            // contacts in the same order and never deadlock.
-            let mut touched: Vec<i64> = contacts.values().flatten().copied().collect();
+            let mut touched: Vec<i64> = rows.iter().map(|(c, _)| *c).collect();
             touched.sort_unstable();
             touched.dedup();
-            for id in &touched {
-                sqlx::query("UPDATE contacts SET last_seen = $2 WHERE id = $1 AND last_seen < $2")
-                    .bind(id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+            // Through the primary key in id order: concurrent batches on
+            // Postgres lock shared contacts in the same order and never
+            // deadlock. `now` is a number of ours, written in place so the
+            // ids are the only values bound.
+            for chunk in touched.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "UPDATE contacts SET last_seen = {now} WHERE id IN ({}) AND last_seen < {now}",
+                    value_rows(postgres, chunk.len(), 1, |m| m[0].clone())
+                );
+                let mut update = sqlx::query(&sql).persistent(false);
+                for id in chunk {
+                    update = update.bind(id);
+                }
+                update.execute(&mut *tx).await.map_err(db_err)?;
             }
             tx.commit_rechecked(self, &recheck, &touched, now).await?;
             Ok::<_, StoreError>(touched)

@@ -111,6 +111,48 @@ async fn a_mixed_batch_stores_the_valid_events_and_names_the_rest(backend: Backe
     assert_eq!(events_stored(&app).await, 2);
 }
 
+/// A batch larger than one statement's worth, over many visitors, one
+/// email, an earlier contact's id and keys repeated inside it, stores each
+/// event once and counts each repeat as a duplicate.
+async fn a_large_batch_stores_each_event_once(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = api_key(&app).await;
+    let first = json!([{"name": "signed_up", "email": "earlier@example.com"}]);
+    let (status, _) = post(&app, "/api/v1/events", &key, first.to_string()).await;
+    assert_eq!(status, 202);
+    let earlier = count(
+        &app,
+        "SELECT id FROM contacts WHERE email = 'earlier@example.com'",
+    )
+    .await;
+    let mut batch: Vec<serde_json::Value> = (0..300)
+        .map(|i| json!({"name": "page_viewed", "visitor_id": format!("visitor-bulk-{i:04}")}))
+        .collect();
+    batch.extend((0..100).map(|_| json!({"name": "opened_report", "email": "bulk@example.com"})));
+    batch.extend((0..50).map(|i| {
+        json!({"name": "clicked", "visitor_id": "visitor-keys-01", "idempotency_key": format!("k{}", i % 25)})
+    }));
+    batch.push(json!({"name": "renewed", "contact_id": earlier}));
+    let (status, body) = post(&app, "/api/v1/events", &key, json!(batch).to_string()).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(
+        (body["accepted"].as_u64(), body["duplicates"].as_u64()),
+        (Some(426), Some(25)),
+        "{body}"
+    );
+    assert_eq!(events_stored(&app).await, 427);
+    let visitors = "SELECT count(*) FROM contacts c JOIN contact_visitors v \
+                    ON v.contact_id = c.id AND v.visitor_id = c.visitor_id \
+                    WHERE c.visitor_id LIKE 'visitor-%'";
+    assert_eq!(count(&app, visitors).await, 301, "one contact per visitor");
+    let bulk = "SELECT count(*) FROM events e JOIN contacts c ON c.id = e.contact_id \
+                WHERE c.email = 'bulk@example.com'";
+    assert_eq!(count(&app, bulk).await, 100, "one contact for the email");
+    let renewed =
+        format!("SELECT count(*) FROM events WHERE name = 'renewed' AND contact_id = {earlier}");
+    assert_eq!(count(&app, &renewed).await, 1);
+}
+
 async fn bad_input_gets_a_4xx_naming_the_problem_and_stores_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = api_key(&app).await;
@@ -610,6 +652,7 @@ async fn a_timeline_of_100k_events_pages_through_the_index(backend: Backend) {
 
 crate::on_both_backends!(
     a_mixed_batch_stores_the_valid_events_and_names_the_rest,
+    a_large_batch_stores_each_event_once,
     bad_input_gets_a_4xx_naming_the_problem_and_stores_nothing,
     browsers_send_with_the_site_key_only_from_allowed_origins,
     contacts_are_upserted_by_email_with_typed_attributes,
