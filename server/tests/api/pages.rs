@@ -100,24 +100,19 @@ async fn built_files_are_gzipped_revalidated_and_confined_to_pkg() {
     assert_eq!(res.bytes().await.unwrap().as_ref(), wasm.as_slice());
 
     // Unchanged: 304 with nothing to download.
-    let res = c
-        .get(app.url("/pkg/quizfunnel.wasm"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let revalidate = || {
+        c.get(app.url("/pkg/quizfunnel.wasm"))
+            .header("if-none-match", &etag)
+            .send()
+    };
+    let res = revalidate().await.unwrap();
     assert_eq!(res.status(), 304);
     assert!(res.bytes().await.unwrap().is_empty());
 
     // A rebuild: new content under a new ETag, and the old one is stale.
     let rebuilt = vec![7u8; 5_000];
     std::fs::write(pkg.join("quizfunnel.wasm"), &rebuilt).unwrap();
-    let res = c
-        .get(app.url("/pkg/quizfunnel.wasm"))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let res = revalidate().await.unwrap();
     assert_eq!(res.status(), 200);
     assert_ne!(res.headers()["etag"].to_str().unwrap(), etag);
     assert_eq!(res.bytes().await.unwrap().as_ref(), rebuilt.as_slice());

@@ -457,16 +457,14 @@ async fn a_first_view_is_stored_after_the_page_once_with_its_query(backend: Back
     assert_eq!(count(&app, all_views).await, 1);
 }
 
-/// A first answer can reach the database before the view that preceded
-/// it; the contact it made still gets the view's query, and both count.
-async fn an_answer_before_its_view_is_stored_keeps_the_views_query(backend: Backend) {
-    use quizfunnel::contact::QuizView;
+/// A contact already known by `visitor` (made as an answer makes one),
+/// and the published `growth` quiz's id, for storing views directly.
+async fn known_visitor_and_quiz(app: &crate::helpers::TestApp, visitor: &str) -> (i64, i64) {
     use quizfunnel::store::ContactStore;
-    let app = app_with_demo(backend).await;
     let now = app.clock.now();
     let contact = app
         .store
-        .contact_for_visitor("early-answer-0001", &Default::default(), now)
+        .contact_for_visitor(visitor, &Default::default(), now)
         .await
         .unwrap();
     let quiz_id = app
@@ -476,6 +474,17 @@ async fn an_answer_before_its_view_is_stored_keeps_the_views_query(backend: Back
         .unwrap()
         .unwrap()
         .quiz_id;
+    (contact, quiz_id)
+}
+
+/// A first answer can reach the database before the view that preceded
+/// it; the contact it made still gets the view's query, and both count.
+async fn an_answer_before_its_view_is_stored_keeps_the_views_query(backend: Backend) {
+    use quizfunnel::contact::QuizView;
+    use quizfunnel::store::ContactStore;
+    let app = app_with_demo(backend).await;
+    let now = app.clock.now();
+    let (contact, quiz_id) = known_visitor_and_quiz(&app, "early-answer-0001").await;
     let view = QuizView {
         visitor_id: "early-answer-0001".into(),
         first_visit_fields: [("utm_source".to_string(), "podcast".to_string())].into(),
@@ -505,18 +514,7 @@ async fn a_large_batch_of_views_makes_one_contact_per_visitor(backend: Backend) 
     use quizfunnel::store::ContactStore;
     let app = app_with_demo(backend).await;
     let now = app.clock.now();
-    let known = app
-        .store
-        .contact_for_visitor("batch-known-0001", &Default::default(), now)
-        .await
-        .unwrap();
-    let quiz_id = app
-        .store
-        .published_quiz("growth")
-        .await
-        .unwrap()
-        .unwrap()
-        .quiz_id;
+    let (known, quiz_id) = known_visitor_and_quiz(&app, "batch-known-0001").await;
     let view = |visitor: &str, at: i64, source: Option<&str>| QuizView {
         visitor_id: visitor.into(),
         first_visit_fields: source
