@@ -136,15 +136,17 @@ impl SqlStore {
     }
 
     /// [`Self::contact_changed`] for several contacts (an event batch on
-    /// Postgres): one plan, then a short transaction per range of them. One
-    /// for the batch would hold the count rows its stays change (kept by
-    /// triggers) until the whole batch is done, and other writers would
-    /// queue behind it. (SQLite re-checks a batch inside its transaction:
-    /// see [`Recheck`].)
+    /// Postgres): one plan, then a short transaction per range of them, or
+    /// one for them all when they are scattered. Not inside the batch's
+    /// own transaction, which would hold the stays it changes until the
+    /// whole batch is done. (SQLite re-checks a batch inside its
+    /// transaction: see [`Recheck`].)
     pub(super) async fn contacts_changed(&self, contacts: &[i64], what: Changed<'_>, now: i64) {
         let work = self.recheck_plan(what, now).await;
-        for range in id_runs(contacts, RUN_GAP) {
-            if let Err(e) = self.sync_range(&work, range, now).await {
+        let (listed, ranges) = recheck_ranges(&work, contacts);
+        let work = listed.as_deref().unwrap_or(&work);
+        for range in ranges {
+            if let Err(e) = self.sync_range(work, range, now).await {
                 tracing::warn!(error = %e, ?range, "segment memberships not updated; the sweep will");
             }
         }
@@ -228,6 +230,7 @@ impl SqlStore {
                     statements,
                     rule_params: predicate.params,
                     handoff: has(ActionKind::Handoff).then(|| segment.name.clone()),
+                    listed: false,
                 });
                 synced.insert(&segment.slug);
             }
@@ -537,6 +540,71 @@ pub(super) struct SyncStep {
     rule_params: Vec<quizfunnel::rule::SqlParam>,
     /// The segment's name, when it hands its new contacts to sales.
     handoff: Option<String>,
+    /// Narrowed to a list of contacts written into the statements (see
+    /// [`SyncStep::for_ids`]): text that changes with each batch, so not
+    /// kept among the connection's prepared statements.
+    listed: bool,
+}
+
+impl SyncStep {
+    /// This step for the contacts in `ids` (comma-separated) only, run over
+    /// the range from the first to the last: each test of the range also
+    /// asks for the list. The ids are numbers of ours, so written in place.
+    fn for_ids(&self, ids: &str) -> SyncStep {
+        SyncStep {
+            segment_id: self.segment_id,
+            statements: self
+                .statements
+                .iter()
+                .map(|(sql, with_rule)| (narrowed_to(sql, ids), *with_rule))
+                .collect(),
+            rule_params: self.rule_params.clone(),
+            handoff: self.handoff.clone(),
+            listed: true,
+        }
+    }
+}
+
+/// `sql` with each `<column> BETWEEN $3 AND $4` also requiring the column
+/// to be one of `ids`.
+fn narrowed_to(sql: &str, ids: &str) -> String {
+    const RANGE: &str = " BETWEEN $3 AND $4";
+    let mut out = String::with_capacity(sql.len() + 2 * ids.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find(RANGE) {
+        let before = &rest[..at];
+        let column = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .map_or(before, |i| &before[i + 1..]);
+        out.push_str(before);
+        out.push_str(RANGE);
+        out.push_str(&format!(" AND {column} IN ({ids})"));
+        rest = &rest[at + RANGE.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Past this many runs of neighbouring ids, contacts are re-checked as one
+/// list instead of run by run: a batch of 100 contacts spread over the
+/// whole table was 100 passes of every statement of every segment.
+const RUNS_AS_LIST: usize = 4;
+
+/// How to re-check `contacts` with `work`: the ranges, and when the
+/// contacts are scattered, the steps narrowed to them over one range.
+fn recheck_ranges(work: &[SyncStep], contacts: &[i64]) -> (Option<Vec<SyncStep>>, Vec<(i64, i64)>) {
+    let runs = id_runs(contacts, RUN_GAP);
+    match (runs.first(), runs.last()) {
+        (Some(&(first, _)), Some(&(_, last))) if runs.len() > RUNS_AS_LIST => {
+            let mut ids = contacts.to_vec();
+            ids.sort_unstable();
+            ids.dedup();
+            let ids = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+            let listed = work.iter().map(|step| step.for_ids(&ids)).collect();
+            (Some(listed), vec![(first, last)])
+        }
+        _ => (None, runs),
+    }
 }
 
 /// A segment as re-checks need it: its rule and the kinds of action it
@@ -645,6 +713,7 @@ macro_rules! run_steps {
                         if *with_rule { &step.rule_params } else { &[] };
                     changed += bind_all!(
                         sqlx::query(sql)
+                            .persistent(!step.listed)
                             .bind(step.segment_id)
                             .bind(now)
                             .bind(from)
@@ -697,7 +766,8 @@ macro_rules! impl_recheck {
                 if work.is_empty() || contacts.is_empty() {
                     return Ok(0);
                 }
-                let ranges = id_runs(contacts, RUN_GAP);
+                let (listed, ranges) = recheck_ranges(work, contacts);
+                let work = listed.as_deref().unwrap_or(work);
                 let mut savepoint = sqlx::Acquire::begin(&mut *self).await.map_err(db_err)?;
                 let done: StoreResult<u64> =
                     async { Ok(run_steps!(savepoint, work, &ranges, now)) }.await;
@@ -1235,6 +1305,43 @@ impl SegmentStore for SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_list_narrows_every_range_test_to_its_column() {
+        let sql = "UPDATE m SET x = 1 WHERE contact_id BETWEEN $3 AND $4 AND y; \
+                   SELECT c.id FROM c WHERE (c.id BETWEEN $3 AND $4) AND $5";
+        assert_eq!(
+            narrowed_to(sql, "3,70"),
+            "UPDATE m SET x = 1 WHERE contact_id BETWEEN $3 AND $4 AND contact_id IN (3,70) AND y; \
+             SELECT c.id FROM c WHERE (c.id BETWEEN $3 AND $4 AND c.id IN (3,70)) AND $5"
+        );
+        assert_eq!(narrowed_to("SELECT 1", "3"), "SELECT 1");
+    }
+
+    #[test]
+    fn scattered_contacts_are_rechecked_as_one_list() {
+        let step = SyncStep {
+            segment_id: 1,
+            statements: vec![("SELECT 1 WHERE c.id BETWEEN $3 AND $4".into(), true)],
+            rule_params: Vec::new(),
+            handoff: None,
+            listed: false,
+        };
+        let work = [step];
+        let (listed, ranges) = recheck_ranges(&work, &[5, 6, 7]);
+        assert!(listed.is_none());
+        assert_eq!(ranges, vec![(5, 7)]);
+        let scattered = [900, 100, 300, 500, 700, 100];
+        let (listed, ranges) = recheck_ranges(&work, &scattered);
+        assert_eq!(ranges, vec![(100, 900)]);
+        let listed = listed.expect("narrowed");
+        assert!(listed[0].listed);
+        assert!(
+            listed[0].statements[0]
+                .0
+                .ends_with("c.id IN (100,300,500,700,900)")
+        );
+    }
 
     #[test]
     fn id_runs_join_near_neighbours_only() {

@@ -443,6 +443,73 @@ fn open(slug: &str) -> String {
     )
 }
 
+/// A batch whose contacts are spread over many others is re-checked as
+/// one list of them: exactly its contacts enter and leave, and the
+/// contacts between them, which match too, are not touched.
+async fn a_scattered_batch_moves_exactly_its_contacts(backend: Backend) {
+    use crate::contacts::{batch, event, visitor};
+    use quizfunnel::contact::Subject;
+    let app = spawn_app(backend).await;
+    let now = app.clock.now();
+    let who = |i: usize| Subject::Visitor(visitor(&format!("scatter-visitor-{i:04}")));
+    // 200 contacts numbered in a row, all of them "readers" from the start.
+    let everyone = batch(
+        (0..200)
+            .map(|i| event(who(i), "page_viewed", now, None))
+            .collect(),
+    );
+    app.store.ingest_events(&everyone, now).await.unwrap();
+    let buyers_rule = Rule::parse("event(purchased, count >= 1)").unwrap();
+    let unpaid = Rule::parse("all(event(page_viewed, count >= 1), never(purchased))").unwrap();
+    app.store
+        .create_segment("buyers", "Buyers", "", &buyers_rule, now)
+        .await
+        .unwrap();
+    app.store
+        .create_segment("unpaid", "Unpaid readers", "", &unpaid, now)
+        .await
+        .unwrap();
+    app.store.sync_memberships(None, now).await.unwrap();
+    assert_eq!(count(&app, &open("unpaid")).await, 200);
+
+    // Every 25th contact buys: eight runs of one, far apart.
+    let later = now + 1_000;
+    let purchases = batch(
+        (0..200)
+            .step_by(25)
+            .map(|i| event(who(i), "purchased", later, None))
+            .collect(),
+    );
+    app.store.ingest_events(&purchases, later).await.unwrap();
+    assert_eq!(count(&app, &open("buyers")).await, 8);
+    assert_eq!(count(&app, &open("unpaid")).await, 192);
+    let stays_of = |i: usize, slug: &str| {
+        format!(
+            "SELECT count(*) FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id \
+             JOIN segments g ON g.id = m.segment_id \
+             WHERE c.visitor_id = 'scatter-visitor-{i:04}' AND g.slug = '{slug}' AND m.exited_at IS NULL"
+        )
+    };
+    for (i, bought) in [(0, true), (1, false), (175, true), (199, false)] {
+        let b = i64::from(bought);
+        assert_eq!(
+            count(&app, &stays_of(i, "buyers")).await,
+            b,
+            "{i} in buyers"
+        );
+        assert_eq!(
+            count(&app, &stays_of(i, "unpaid")).await,
+            1 - b,
+            "{i} in unpaid"
+        );
+    }
+    // Only the buyers' stays moved: eight entries, eight exits.
+    let moved = format!(
+        "SELECT count(*) FROM segment_memberships WHERE entered_at = {later} OR exited_at = {later}"
+    );
+    assert_eq!(count(&app, &moved).await, 16);
+}
+
 async fn memberships_follow_events_at_once_and_expire_with_their_window(backend: Backend) {
     use crate::contacts::{batch, event, visitor};
     use quizfunnel::contact::Subject;
@@ -917,6 +984,7 @@ crate::on_both_backends!(
     the_rule_builder_offers_what_exists_to_marketers,
     the_contact_page_says_why_a_contact_is_in_each_segment_or_not,
     memberships_follow_events_at_once_and_expire_with_their_window,
+    a_scattered_batch_moves_exactly_its_contacts,
     a_failing_recheck_loses_no_completion,
     a_later_save_stops_the_rebuild_before_it,
     the_minute_sweep_rechecks_time_windows_and_new_contacts,
