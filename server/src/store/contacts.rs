@@ -111,13 +111,17 @@ macro_rules! visitor_contacts {
             let wanted: &[Visiting] = wanted;
             let visitors: Vec<&str> = wanted.iter().map(|w| w.visitor).collect();
             contact_of.extend(known_visitors!($tx, postgres, &visitors));
-            let new: Vec<&Visiting> = wanted
+            let mut new: Vec<&Visiting> = wanted
                 .iter()
                 .filter(|w| !contact_of.contains_key(w.visitor))
                 .collect();
             if new.is_empty() {
                 continue;
             }
+            // In one order everywhere: two instances inserting the same new
+            // visitors (Postgres) then wait on each other instead of
+            // deadlocking.
+            new.sort_unstable_by_key(|w| w.visitor);
             let sql = format!(
                 "INSERT INTO contacts (visitor_id, hidden_fields, first_seen, last_seen) \
                  VALUES {} ON CONFLICT (visitor_id) DO NOTHING RETURNING visitor_id, id",
