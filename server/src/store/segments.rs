@@ -566,7 +566,7 @@ impl SyncStep {
 }
 
 /// `sql` with each `<column> BETWEEN $3 AND $4` also requiring the column
-/// to be one of `ids`.
+/// to be one of `ids`, which the index is then searched by.
 fn narrowed_to(sql: &str, ids: &str) -> String {
     const RANGE: &str = " BETWEEN $3 AND $4";
     let mut out = String::with_capacity(sql.len() + 2 * ids.len());
@@ -576,9 +576,11 @@ fn narrowed_to(sql: &str, ids: &str) -> String {
         let column = before
             .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
             .map_or(before, |i| &before[i + 1..]);
-        out.push_str(before);
-        out.push_str(RANGE);
-        out.push_str(&format!(" AND {column} IN ({ids})"));
+        // The unary plus keeps the range from choosing the index: SQLite
+        // otherwise walked a segment's whole range of stays for a handful
+        // of listed contacts.
+        out.push_str(&before[..before.len() - column.len()]);
+        out.push_str(&format!("+{column}{RANGE} AND {column} IN ({ids})"));
         rest = &rest[at + RANGE.len()..];
     }
     out.push_str(rest);
@@ -1312,8 +1314,8 @@ mod tests {
                    SELECT c.id FROM c WHERE (c.id BETWEEN $3 AND $4) AND $5";
         assert_eq!(
             narrowed_to(sql, "3,70"),
-            "UPDATE m SET x = 1 WHERE contact_id BETWEEN $3 AND $4 AND contact_id IN (3,70) AND y; \
-             SELECT c.id FROM c WHERE (c.id BETWEEN $3 AND $4 AND c.id IN (3,70)) AND $5"
+            "UPDATE m SET x = 1 WHERE +contact_id BETWEEN $3 AND $4 AND contact_id IN (3,70) AND y; \
+             SELECT c.id FROM c WHERE (+c.id BETWEEN $3 AND $4 AND c.id IN (3,70)) AND $5"
         );
         assert_eq!(narrowed_to("SELECT 1", "3"), "SELECT 1");
     }
