@@ -370,6 +370,14 @@ fn event_row(postgres: bool, marks: &[String]) -> String {
     }
 }
 
+/// One insert of `rows` events, each bound as [`insert_event_at`] binds one.
+fn insert_events_sql(postgres: bool, rows: usize) -> String {
+    format!(
+        "{EVENT_INSERT}{}{EVENT_CONFLICT}",
+        value_rows(postgres, rows, 5, |m| event_row(postgres, m))
+    )
+}
+
 /// Rows written per statement where many are stored together: a few
 /// statements per chunk instead of several per row, as each is a wait on
 /// the one writer, and far below either database's limit on bound values.
@@ -517,10 +525,7 @@ impl ContactStore for SqlStore {
                     }
                     rows.push(contact);
                 }
-                let sql = format!(
-                    "{EVENT_INSERT}{}{EVENT_CONFLICT}",
-                    value_rows(postgres, chunk.len(), 5, |m| event_row(postgres, m))
-                );
+                let sql = insert_events_sql(postgres, chunk.len());
                 let mut insert = sqlx::query(&sql).persistent(false);
                 for (view, &contact) in chunk.iter().zip(&rows) {
                     insert = insert
@@ -622,10 +627,7 @@ impl ContactStore for SqlStore {
                 }
             }
             for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-                let sql = format!(
-                    "{EVENT_INSERT}{}{EVENT_CONFLICT}",
-                    value_rows(postgres, chunk.len(), 5, |m| event_row(postgres, m))
-                );
+                let sql = insert_events_sql(postgres, chunk.len());
                 let mut insert = sqlx::query(&sql).persistent(false);
                 for (contact, event) in chunk {
                     insert = insert
