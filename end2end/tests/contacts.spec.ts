@@ -61,10 +61,15 @@ test("a visitor browses the marketer's site, is identified, and the contact page
   const visitor = await (await browser.newContext()).newPage();
   const errors: string[] = [];
   visitor.on("pageerror", (e) => errors.push(e.message));
+  const opened = Date.now();
   await visitor.goto(`${shop}/pricing?utm_source=newsletter`);
   await expect.poll(() => visitor.evaluate(() => (window as any).quizfunnel.loaded === true)).toBe(true);
   const visitorId = await visitor.evaluate(() => (window as any).quizfunnel.visitorId());
-  expect(visitorId).toMatch(/^[A-Za-z0-9_-]{8,64}$/);
+  expect(visitorId).toMatch(/^[0-9a-f]{12}[A-Za-z0-9_-]{8,52}$/);
+  // It starts with the time it was made, so later visitors sort later.
+  const made = parseInt(visitorId.slice(0, 12), 16);
+  expect(made).toBeGreaterThanOrEqual(opened);
+  expect(made).toBeLessThanOrEqual(Date.now());
   // The visitor id is first-party: a cookie on the shop's own origin.
   expect((await visitor.context().cookies(shop)).find((c) => c.name === "qf_vid")?.value).toBe(visitorId);
 

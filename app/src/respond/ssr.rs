@@ -83,7 +83,7 @@ pub fn visitor_from(headers: &HeaderMap, uri: &Uri) -> (Visitor, Option<HeaderVa
             None,
         ),
         (_, None) => {
-            let id = crate::auth::ssr::new_token();
+            let id = crate::auth::ssr::new_visitor_id();
             let header = set_cookie(&id);
             let fresh = true;
             (Visitor { id, query, fresh }, header)
@@ -96,7 +96,7 @@ pub fn visitor() -> Visitor {
     use leptos::prelude::use_context;
     let Some(parts) = use_context::<axum::http::request::Parts>() else {
         return Visitor {
-            id: crate::auth::ssr::new_token(),
+            id: crate::auth::ssr::new_visitor_id(),
             query: BTreeMap::new(),
             fresh: true,
         };

@@ -140,7 +140,7 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
     let values = Values {
         nonce: leptos::nonce::Nonce::new().to_string(),
         started: now.to_string(),
-        visitor: quizfunnel_app::auth::ssr::new_token(),
+        visitor: quizfunnel_app::auth::ssr::new_visitor_id(),
     };
     let view = QuizView {
         visitor_id: values.visitor.clone(),

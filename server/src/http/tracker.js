@@ -15,10 +15,13 @@
       var s = w.localStorage && localStorage.getItem(NAME);
       vid = (p && OK.test(p) && p) || (m && m[1]) || (s && OK.test(s) && s) || null;
     } catch (e) {}
+    // Ids and keys start with the time, so the server files new ones at
+    // the end of its indexes instead of on random pages.
+    var hex = function (t) { return ("00000000000" + t.toString(16)).slice(-12); };
     if (!vid) {
       var a = new Uint8Array(16);
       crypto.getRandomValues(a);
-      vid = Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+      vid = hex(Date.now()) + Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
     }
     try {
       d.cookie = NAME + "=" + vid + "; path=/; max-age=63072000; samesite=lax" +
@@ -38,7 +41,7 @@
     var track = function (name, props) {
       send("/api/v1/events", [{
         name: String(name), visitor_id: vid, properties: obj(props),
-        idempotency_key: vid + "-" + Date.now() + "-" + (n++) + "-" + Math.random().toString(36).slice(2, 8)
+        idempotency_key: hex(Date.now()) + "-" + vid + "-" + (n++) + "-" + Math.random().toString(36).slice(2, 8)
       }]);
     };
     var identify = function (email, attrs) {

@@ -627,8 +627,15 @@ async fn new_visitors_each_get_their_own_first_page(backend: Backend) {
         );
         (nonce, visitor, body)
     };
+    let wall = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64
+    };
     let mut nonces = std::collections::BTreeSet::new();
     let mut visitors = Vec::new();
+    let first_asked = wall();
     for _ in 0..3 {
         let (nonce, visitor, body) = new_visitor().await;
         assert!(body.contains("Where is your business today?"));
@@ -637,6 +644,17 @@ async fn new_visitors_each_get_their_own_first_page(backend: Backend) {
         app.clock.advance(1_000);
     }
     assert_eq!(nonces.len(), 3);
+    // An id begins with when it was made, in hex milliseconds, so each
+    // new visitor sorts after the ones before.
+    let made = |v: &str| i64::from_str_radix(&v[..12], 16).unwrap();
+    assert!(
+        (first_asked..=wall()).contains(&made(&visitors[0])),
+        "{visitors:?}"
+    );
+    assert!(
+        visitors.windows(2).all(|w| made(&w[0]) <= made(&w[1])),
+        "{visitors:?}"
+    );
     let stored = format!(
         "SELECT count(DISTINCT contact_id) FROM contact_visitors WHERE visitor_id IN ('{}')",
         visitors.join("', '")
