@@ -6,7 +6,7 @@
 //! this test may create a scratch schema in (it drops it afterwards).
 
 use super::agreement_fixtures::{NOW, contacts, expected_members, fixture_statements, rule};
-use super::{ContactFacts, DAY_MS, Dialect, Rule, SqlParam, compile};
+use super::{ContactFacts, DAY_MS, Dialect, Rule, SqlParam, compile, compile_in_range};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use serde_json::json;
@@ -295,13 +295,37 @@ async fn check_postgres(
             .await
             .map_err(|e| fail(&sql, e))?;
         let got: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let expected = expected_members(contacts, rule, NOW);
         prop_assert_eq!(
             &got,
-            &expected_members(contacts, rule, NOW),
+            &expected,
             "rule {} compiled to {}",
             rule,
             predicate.sql
         );
+
+        // Counted over a range of contacts, as the rule builder does, the
+        // range each leaf repeats keeps exactly the members inside it.
+        let (lo, hi) = (2, 4);
+        let ranged = compile_in_range(rule, Dialect::Postgres, NOW, 3, ("$1", "$2"));
+        let sql = format!(
+            "SELECT c.id FROM contacts c WHERE c.id BETWEEN $1 AND $2 AND {} ORDER BY c.id",
+            ranged.sql
+        );
+        let params: Vec<SqlParam> = [SqlParam::Int(lo), SqlParam::Int(hi)]
+            .into_iter()
+            .chain(ranged.params.iter().cloned())
+            .collect();
+        let rows = postgres_query(&sql, &params)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(|e| fail(&sql, e))?;
+        let got: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        let inside: Vec<i64> = expected
+            .into_iter()
+            .filter(|id| (lo..=hi).contains(id))
+            .collect();
+        prop_assert_eq!(&got, &inside, "rule {} compiled to {}", rule, ranged.sql);
     }
     tx.rollback().await.map_err(|e| fail("rollback", e))?;
     Ok(())

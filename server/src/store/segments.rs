@@ -8,6 +8,7 @@ use quizfunnel::action::ActionKind;
 use quizfunnel::contact::ContactSummary;
 use quizfunnel::rule::{
     AttrValue, ContactFacts, Dialect, EventFact, Rule, SessionFact, SqlPredicate, compile,
+    compile_in_range,
 };
 use quizfunnel::store::{
     Rebuild, SegmentStore, SegmentSummary, Stay, StoreError, StoreResult, Tier, TierSummary,
@@ -952,7 +953,7 @@ impl SegmentStore for SqlStore {
     /// than cores measured slower on Postgres, where each range plans (and
     /// may scan) the rule's leaves anew.
     async fn count_matching(&self, rule: &Rule, now: i64) -> StoreResult<i64> {
-        let predicate = compile(rule, self.dialect(), now, 3);
+        let predicate = compile_in_range(rule, self.dialect(), now, 3, ("$1", "$2"));
         let sql = format!(
             "SELECT count(*) FROM contacts c WHERE c.id BETWEEN $1 AND $2 AND ({})",
             predicate.sql
