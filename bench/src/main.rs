@@ -47,6 +47,27 @@ enum Command {
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
     },
+    /// Only the quiz page and its baseline, on a data set `generate` wrote
+    /// (each run adds the visitors it makes: give each server compared a
+    /// copy)
+    Page {
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// Seconds per load run (closed, then open loop)
+        #[arg(long, default_value_t = 15)]
+        duration: u64,
+        #[arg(long, default_value_t = 50)]
+        connections: usize,
+        /// Where the server's log goes
+        #[arg(long, default_value = "target/bench")]
+        work_dir: PathBuf,
+        /// The `quizfunnel` binary (default: beside this one)
+        #[arg(long)]
+        server_bin: Option<PathBuf>,
+        /// The built site (`cargo leptos build --release`)
+        #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+        site_root: PathBuf,
+    },
     /// Generate, measure every figure against its baseline, print the table
     Suite {
         #[arg(long, value_enum, default_value_t = Size::Small)]
@@ -130,6 +151,31 @@ async fn run(cli: Cli) -> BenchResult<()> {
                 .await?;
             let f = segments::measure(&database_url, now_ms()).await?;
             println!("{f:#?}");
+        }
+        Command::Page {
+            database_url,
+            duration,
+            connections,
+            work_dir,
+            server_bin,
+            site_root,
+        } => {
+            let config = SuiteConfig {
+                contacts: 0,
+                events: 0,
+                seed: 0,
+                duration: Duration::from_secs(duration),
+                connections,
+                max_jobs: u64::MAX,
+                work_dir,
+                server_bin: server_bin.unwrap_or_else(suite::default_server_bin),
+                site_root,
+                postgres_admin_url: None,
+                progress: true,
+            };
+            suite::require_file(&config.server_bin, "the quizfunnel binary")?;
+            let figures = suite::page_only(&config, &database_url).await?;
+            println!("{}", suite::render_page(&config, &figures));
         }
         Command::Suite {
             size,

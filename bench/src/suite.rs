@@ -388,11 +388,17 @@ pub struct BackendRun {
     pub live: Result<LiveFigures, String>,
 }
 
-pub struct SuiteRun {
-    pub config: SuiteConfig,
+/// The public quiz page under load beside a bare handler answering as many
+/// bytes, measured one after the other.
+pub struct PageFigures {
     pub page: (LoadReport, LoadReport),
     pub baseline: (LoadReport, LoadReport),
     pub weight: PageWeight,
+}
+
+pub struct SuiteRun {
+    pub config: SuiteConfig,
+    pub page: PageFigures,
     pub site_built: bool,
     pub sqlite: BackendRun,
     pub postgres: Option<BackendRun>,
@@ -418,7 +424,7 @@ pub async fn run(config: SuiteConfig) -> BenchResult<SuiteRun> {
 
     // The page and its baseline first, on a fresh seeded server.
     say(&config, "generating the SQLite data set");
-    let (sqlite, page, baseline, weight) = {
+    let (sqlite, page) = {
         let generated = generate_into(&config, &sqlite_url).await?;
         say(&config, "segment figures on SQLite");
         let segments = segments::measure(&sqlite_url, now_ms()).await?;
@@ -426,24 +432,7 @@ pub async fn run(config: SuiteConfig) -> BenchResult<SuiteRun> {
         let raw_inserts = writes::raw_inserts(&sqlite_url, &config.load(Pace::Closed)).await?;
         let key = issue_key(&sqlite_url).await?;
         let contacts = generated_contacts(&sqlite_url).await?;
-
-        // The page's size decides the baseline's, so look once first.
-        let probe =
-            server::start_quizfunnel(&config.server_bin, &sqlite_url, &config.site_root, &log)
-                .await?;
-        let weight = page_weight(&probe.url("")).await?;
-        probe.stop().await;
-        say(&config, "baseline: a bare axum handler");
-        let base = server::start_baseline(weight.html).await?;
-        let baseline = page_load(&base.url(""), &config.load(Pace::Closed)).await;
-        base.stop().await;
-
-        let app =
-            server::start_quizfunnel(&config.server_bin, &sqlite_url, &config.site_root, &log)
-                .await?;
-        warm_up(&app).await;
-        say(&config, "the public quiz page on SQLite");
-        let page = page_load(&app.url(""), &config.load(Pace::Closed)).await;
+        let (page, app) = page_figures(&config, &sqlite_url, &log).await?;
         let (completions, ingest, peak_rss_kib, live) =
             server_loads(&config, app, "SQLite", &sqlite_url, &key, contacts).await;
         (
@@ -458,8 +447,6 @@ pub async fn run(config: SuiteConfig) -> BenchResult<SuiteRun> {
                 live,
             },
             page,
-            baseline,
-            weight,
         )
     };
 
@@ -486,12 +473,52 @@ pub async fn run(config: SuiteConfig) -> BenchResult<SuiteRun> {
         site_built: config.site_root.join("pkg").exists(),
         config,
         page,
-        baseline,
-        weight,
         sqlite,
         postgres,
         postgres_error,
     })
+}
+
+/// The page's weight, the bare handler answering that many bytes, then
+/// the page under load on a server started for it on `url`, which is
+/// handed back for the loads after it.
+async fn page_figures(
+    config: &SuiteConfig,
+    url: &str,
+    log: &Path,
+) -> BenchResult<(PageFigures, ServerProcess)> {
+    // The page's size decides the baseline's, so look once first.
+    let probe = server::start_quizfunnel(&config.server_bin, url, &config.site_root, log).await?;
+    let weight = page_weight(&probe.url("")).await?;
+    probe.stop().await;
+    say(config, "baseline: a bare axum handler");
+    let base = server::start_baseline(weight.html).await?;
+    let baseline = page_load(&base.url(""), &config.load(Pace::Closed)).await;
+    base.stop().await;
+
+    let app = server::start_quizfunnel(&config.server_bin, url, &config.site_root, log).await?;
+    warm_up(&app).await;
+    say(config, "the public quiz page");
+    let page = page_load(&app.url(""), &config.load(Pace::Closed)).await;
+    Ok((
+        PageFigures {
+            page,
+            baseline,
+            weight,
+        },
+        app,
+    ))
+}
+
+/// Only the page and its baseline, on a data set already generated at
+/// `url`. Every run adds the new visitors it makes, so servers compared
+/// should each start from a copy.
+pub async fn page_only(config: &SuiteConfig, url: &str) -> BenchResult<PageFigures> {
+    std::fs::create_dir_all(&config.work_dir)?;
+    let log = config.work_dir.join("server-page.log");
+    let (figures, app) = page_figures(config, url, &log).await?;
+    app.stop().await;
+    Ok(figures)
 }
 
 async fn postgres_run(config: &SuiteConfig, url: &str) -> BenchResult<BackendRun> {
@@ -572,32 +599,7 @@ async fn warm_up(app: &ServerProcess) {
 pub fn render(run: &SuiteRun) -> String {
     let c = &run.config;
     let mut rows = Vec::new();
-    let (page, page_open) = &run.page;
-    let (base, base_open) = &run.baseline;
-    let share = page.requests_per_second() / base.requests_per_second().max(1e-9);
-    rows.push(Row {
-        what: format!(
-            "public quiz page SSR, `GET /q/growth` ({} connections)",
-            c.connections
-        ),
-        measured: format!(
-            "{} req/s; p99 {} (open loop at {}/s: p99 {})",
-            rate(page.requests_per_second()),
-            ms(page.request_latency.p99),
-            rate(page.jobs_per_second() * OPEN_SHARE),
-            ms(page_open.job_latency.p99)
-        ),
-        baseline: format!(
-            "bare axum, same {} bytes: {} req/s; p99 {} (open: p99 {})",
-            run.weight.html,
-            rate(base.requests_per_second()),
-            ms(base.request_latency.p99),
-            ms(base_open.job_latency.p99)
-        ),
-        ratio: percent(share),
-        target: "≥ 50%; p99 ≤ 10 ms".into(),
-        met: yes(share >= 0.5 && page.request_latency.p99 <= Duration::from_millis(10)),
-    });
+    rows.push(page_row(c, &run.page));
     for b in std::iter::once(&run.sqlite).chain(run.postgres.as_ref()) {
         let (done, done_open) = &b.completions;
         let per_second = done.jobs_per_second();
@@ -708,7 +710,7 @@ pub fn render(run: &SuiteRun) -> String {
             met: rss.map_or("—".into(), |mb| yes(mb <= 150.0)),
         });
     }
-    let w = &run.weight;
+    let w = &run.page.weight;
     let missing = w.missing();
     let weight_note = if !run.site_built {
         " (site not built: HTML alone)".to_string()
@@ -762,12 +764,7 @@ pub fn render(run: &SuiteRun) -> String {
         ));
     }
     out.push_str("\n### Details\n\n");
-    let mut lines = vec![
-        report::describe("baseline page, closed", base),
-        report::describe("baseline page, open", base_open),
-        report::describe("quiz page, closed", page),
-        report::describe("quiz page, open", page_open),
-    ];
+    let mut lines = page_details(&run.page);
     for b in std::iter::once(&run.sqlite).chain(run.postgres.as_ref()) {
         let g = &b.generated;
         lines.push(format!(
@@ -820,6 +817,53 @@ pub fn render(run: &SuiteRun) -> String {
     out.push_str(&lines.join("\n"));
     out.push('\n');
     out
+}
+
+fn page_row(c: &SuiteConfig, p: &PageFigures) -> Row {
+    let (page, page_open) = &p.page;
+    let (base, base_open) = &p.baseline;
+    let share = page.requests_per_second() / base.requests_per_second().max(1e-9);
+    Row {
+        what: format!(
+            "public quiz page SSR, `GET /q/growth` ({} connections)",
+            c.connections
+        ),
+        measured: format!(
+            "{} req/s; p99 {} (open loop at {}/s: p99 {})",
+            rate(page.requests_per_second()),
+            ms(page.request_latency.p99),
+            rate(page.jobs_per_second() * OPEN_SHARE),
+            ms(page_open.job_latency.p99)
+        ),
+        baseline: format!(
+            "bare axum, same {} bytes: {} req/s; p99 {} (open: p99 {})",
+            p.weight.html,
+            rate(base.requests_per_second()),
+            ms(base.request_latency.p99),
+            ms(base_open.job_latency.p99)
+        ),
+        ratio: percent(share),
+        target: "≥ 50%; p99 ≤ 10 ms".into(),
+        met: yes(share >= 0.5 && page.request_latency.p99 <= Duration::from_millis(10)),
+    }
+}
+
+fn page_details(p: &PageFigures) -> Vec<String> {
+    vec![
+        report::describe("baseline page, closed", &p.baseline.0),
+        report::describe("baseline page, open", &p.baseline.1),
+        report::describe("quiz page, closed", &p.page.0),
+        report::describe("quiz page, open", &p.page.1),
+    ]
+}
+
+/// The page's row and its details, as the suite prints them.
+pub fn render_page(config: &SuiteConfig, p: &PageFigures) -> String {
+    format!(
+        "{}\n{}\n",
+        report::table(&[page_row(config, p)]),
+        page_details(p).join("\n")
+    )
 }
 
 /// Where the server binary is: beside this one when built together.

@@ -9,7 +9,7 @@
 use quizfunnel_app::state::SpamPolicy;
 use quizfunnel_bench::generate::{self, Plan};
 use quizfunnel_bench::load::{LoadConfig, Pace};
-use quizfunnel_bench::suite::{self, BackendRun, SuiteConfig, SuiteRun};
+use quizfunnel_bench::suite::{self, BackendRun, PageFigures, SuiteConfig, SuiteRun};
 use quizfunnel_bench::{live, now_ms, segments, server, writes};
 use quizfunnel_server::config::ServeConfig;
 use quizfunnel_server::startup::Application;
@@ -166,9 +166,11 @@ async fn every_figure_of_the_suite_is_produced_at_a_tiny_size() {
             postgres_admin_url: None,
             progress: false,
         },
-        page,
-        baseline,
-        weight,
+        page: PageFigures {
+            page,
+            baseline,
+            weight,
+        },
         site_built: false,
         sqlite,
         postgres,
@@ -176,6 +178,12 @@ async fn every_figure_of_the_suite_is_produced_at_a_tiny_size() {
     };
     let table = suite::render(&run);
     assert!(table.contains("public quiz page SSR"), "{table}");
+    let page_alone = suite::render_page(&run.config, &run.page);
+    assert!(
+        page_alone.contains("| public quiz page SSR"),
+        "{page_alone}"
+    );
+    assert!(page_alone.contains("**quiz page, open**"), "{page_alone}");
     for b in std::iter::once(&run.sqlite).chain(run.postgres.as_ref()) {
         let row = format!("| completion → SSE count update on {} ", b.name);
         let line = table.lines().find(|l| l.starts_with(&row));
