@@ -111,6 +111,46 @@ async fn ready(mut child: Child, addr: SocketAddr, path: &str) -> BenchResult<Se
     Err(fail(format!("{url} did not answer within 120 s")))
 }
 
+/// Waits, for at most `limit`, until the machine's CPUs have been nearly
+/// idle for a whole second, and says how long that took (None: never).
+/// A server starts by re-checking every segment for every contact: tens
+/// of seconds at a million contacts, in the server or in Postgres, on the
+/// writer the loads need. Their figures are of a server past that.
+pub async fn quiet(limit: Duration) -> Option<Duration> {
+    let since = Instant::now();
+    let mut last = cpu_ticks()?;
+    while since.elapsed() < limit {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now = cpu_ticks()?;
+        let (busy, all) = (now.0 - last.0, now.1 - last.1);
+        if busy * 20 <= all {
+            return Some(since.elapsed());
+        }
+        last = now;
+    }
+    None
+}
+
+/// Busy and total clock ticks of all CPUs since boot.
+fn cpu_ticks() -> Option<(u64, u64)> {
+    busy_and_all(&std::fs::read_to_string("/proc/stat").ok()?)
+}
+
+/// Busy and total ticks from the `cpu` line of `/proc/stat`.
+fn busy_and_all(stat: &str) -> Option<(u64, u64)> {
+    let ticks: Vec<u64> = stat
+        .lines()
+        .next()?
+        .strip_prefix("cpu ")?
+        .split_whitespace()
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal …
+    let idle = ticks.get(3)? + ticks.get(4)?;
+    let all: u64 = ticks.iter().take(8).sum();
+    Some((all - idle, all))
+}
+
 /// VmHWM of a process, in KiB.
 pub fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -137,4 +177,16 @@ pub async fn serve_baseline(addr: SocketAddr, bytes: usize) -> BenchResult<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     axum::serve(listener, baseline_router(bytes)).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_time_leaves_out_idle_and_waiting_for_disk() {
+        let stat = "cpu  100 5 50 1000 20 3 2 1 0 0\ncpu0 50 2 25 500 10 1 1 0 0 0\n";
+        assert_eq!(busy_and_all(stat), Some((161, 1181)));
+        assert_eq!(busy_and_all("intr 1 2 3"), None);
+    }
 }

@@ -497,7 +497,7 @@ async fn page_figures(
     base.stop().await;
 
     let app = server::start_quizfunnel(&config.server_bin, url, &config.site_root, log).await?;
-    warm_up(&app).await;
+    warm_up(config, &app).await;
     say(config, "the public quiz page");
     let page = page_load(&app.url(""), &config.load(Pace::Closed)).await;
     Ok((
@@ -531,7 +531,7 @@ async fn postgres_run(config: &SuiteConfig, url: &str) -> BenchResult<BackendRun
     let contacts = generated_contacts(url).await?;
     let log = config.work_dir.join("server-postgres.log");
     let app = server::start_quizfunnel(&config.server_bin, url, &config.site_root, &log).await?;
-    warm_up(&app).await;
+    warm_up(config, &app).await;
     let (completions, ingest, peak_rss_kib, live) =
         server_loads(config, app, "Postgres", url, &key, contacts).await;
     Ok(BackendRun {
@@ -586,13 +586,20 @@ async fn generate_into(config: &SuiteConfig, url: &str) -> BenchResult<Generated
 }
 
 /// One respondent and one page view before measuring, so connection
-/// set-up and the first statements' preparation are not in the figures.
-/// On start the server also re-checks every segment once; on SQLite this
-/// respondent waits for that to finish.
-async fn warm_up(app: &ServerProcess) {
+/// set-up and the first statements' preparation are not in the figures;
+/// then a wait for the re-check of every segment the server runs at
+/// start (see [`server::quiet`]).
+async fn warm_up(config: &SuiteConfig, app: &ServerProcess) {
     let client = load::client(1);
     let _ = respondent(&client, &app.url(""), now_ms() as u64, u64::MAX / 2).await;
     let _ = client.get(app.url("/q/growth")).send().await;
+    match server::quiet(Duration::from_secs(600)).await {
+        Some(took) => say(
+            config,
+            &format!("the server settled after {:.0} s", took.as_secs_f64()),
+        ),
+        None => say(config, "the server did not settle within 10 minutes"),
+    }
 }
 
 /// The markdown table and the details under it.
