@@ -15,59 +15,6 @@ use quizfunnel::rule::number_in_text;
 use quizfunnel::store::{ContactStore, StoreError, StoreResult};
 use std::collections::{BTreeMap, HashMap};
 
-/// The contact behind a visitor id inside transaction `$tx`: found through
-/// `contact_visitors`, or created with `$fields` as its hidden fields.
-/// Evaluates to the contact id; `?` leaves the enclosing function.
-macro_rules! visitor_contact {
-    ($tx:ident, $visitor:expr, $fields:expr, $now:expr) => {{
-        let visitor: &str = $visitor;
-        let found: Option<i64> =
-            sqlx::query_scalar("SELECT contact_id FROM contact_visitors WHERE visitor_id = $1")
-                .bind(visitor)
-                .fetch_optional(&mut *$tx)
-                .await
-                .map_err(db_err)?;
-        match found {
-            Some(id) => id,
-            None => {
-                let created: Option<i64> = sqlx::query_scalar(
-                    "INSERT INTO contacts (visitor_id, hidden_fields, first_seen, last_seen) \
-                     VALUES ($1, $2, $3, $3) ON CONFLICT (visitor_id) DO NOTHING RETURNING id",
-                )
-                .bind(visitor)
-                .bind($fields)
-                .bind($now)
-                .fetch_optional(&mut *$tx)
-                .await
-                .map_err(db_err)?;
-                match created {
-                    Some(id) => {
-                        sqlx::query(
-                            "INSERT INTO contact_visitors (visitor_id, contact_id, first_seen) \
-                             VALUES ($1, $2, $3)",
-                        )
-                        .bind(visitor)
-                        .bind(id)
-                        .bind($now)
-                        .execute(&mut *$tx)
-                        .await
-                        .map_err(db_err)?;
-                        id
-                    }
-                    // Another instance created it a moment ago (Postgres).
-                    None => sqlx::query_scalar(
-                        "SELECT contact_id FROM contact_visitors WHERE visitor_id = $1",
-                    )
-                    .bind(visitor)
-                    .fetch_one(&mut *$tx)
-                    .await
-                    .map_err(db_err)?,
-                }
-            }
-        }
-    }};
-}
-
 /// The contacts of those of `$visitors` who have one, inside transaction
 /// `$tx`, by visitor id.
 macro_rules! known_visitors {
@@ -460,9 +407,18 @@ impl ContactStore for SqlStore {
             return Ok(id);
         }
         let fields = serde_json::to_string(first_visit_fields).unwrap_or_else(|_| "{}".into());
+        let postgres = self.is_postgres();
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
-            let id = visitor_contact!(tx, visitor_id, &fields, now);
+            let wanted = [Visiting {
+                visitor: visitor_id,
+                fields: &fields,
+                at: now,
+            }];
+            let (contact_of, _) = visitor_contacts!(tx, postgres, wanted);
+            let id = *contact_of.get(visitor_id).ok_or_else(|| {
+                StoreError::Internal(format!("no contact for visitor {visitor_id}"))
+            })?;
             sqlx::query("UPDATE contacts SET last_seen = $2 WHERE id = $1 AND last_seen < $2")
                 .bind(id)
                 .bind(now)
