@@ -1,6 +1,6 @@
 //! `quizfunnel-bench`: generate data, or run the suite and print its table.
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use quizfunnel_bench::generate::{self, Plan};
 use quizfunnel_bench::segments;
 use quizfunnel_bench::suite::{self, SuiteConfig};
@@ -25,6 +25,20 @@ enum Size {
     Small,
     /// 1,000,000 contacts, 10,000,000 events, 15 s per load run
     Full,
+}
+
+/// The server under load, and where its files go.
+#[derive(Debug, Args)]
+struct Served {
+    /// Where the server's log (and the suite's SQLite database) goes
+    #[arg(long, default_value = "target/bench")]
+    work_dir: PathBuf,
+    /// The `quizfunnel` binary (default: beside this one)
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+    /// The built site (`cargo leptos build --release`)
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    site_root: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -58,15 +72,8 @@ enum Command {
         duration: u64,
         #[arg(long, default_value_t = 50)]
         connections: usize,
-        /// Where the server's log goes
-        #[arg(long, default_value = "target/bench")]
-        work_dir: PathBuf,
-        /// The `quizfunnel` binary (default: beside this one)
-        #[arg(long)]
-        server_bin: Option<PathBuf>,
-        /// The built site (`cargo leptos build --release`)
-        #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
-        site_root: PathBuf,
+        #[command(flatten)]
+        served: Served,
     },
     /// Generate, measure every figure against its baseline, print the table
     Suite {
@@ -88,15 +95,8 @@ enum Command {
         /// Stop a load run after this many jobs even if time is left
         #[arg(long, default_value_t = 2_000_000)]
         max_jobs: u64,
-        /// Where the SQLite database and server logs go
-        #[arg(long, default_value = "target/bench")]
-        work_dir: PathBuf,
-        /// The `quizfunnel` binary (default: beside this one)
-        #[arg(long)]
-        server_bin: Option<PathBuf>,
-        /// The built site (`cargo leptos build --release`)
-        #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
-        site_root: PathBuf,
+        #[command(flatten)]
+        served: Served,
         /// A Postgres URL that may create databases; the Postgres rows need it
         #[arg(long, env = "BENCH_POSTGRES_URL")]
         postgres_url: Option<String>,
@@ -156,9 +156,7 @@ async fn run(cli: Cli) -> BenchResult<()> {
             database_url,
             duration,
             connections,
-            work_dir,
-            server_bin,
-            site_root,
+            served,
         } => {
             let config = SuiteConfig {
                 contacts: 0,
@@ -167,9 +165,9 @@ async fn run(cli: Cli) -> BenchResult<()> {
                 duration: Duration::from_secs(duration),
                 connections,
                 max_jobs: u64::MAX,
-                work_dir,
-                server_bin: server_bin.unwrap_or_else(suite::default_server_bin),
-                site_root,
+                work_dir: served.work_dir,
+                server_bin: served.server_bin.unwrap_or_else(suite::default_server_bin),
+                site_root: served.site_root,
                 postgres_admin_url: None,
                 progress: true,
             };
@@ -185,9 +183,7 @@ async fn run(cli: Cli) -> BenchResult<()> {
             duration,
             connections,
             max_jobs,
-            work_dir,
-            server_bin,
-            site_root,
+            served,
             postgres_url,
         } => {
             let (c, e, d) = match size {
@@ -201,9 +197,9 @@ async fn run(cli: Cli) -> BenchResult<()> {
                 duration: Duration::from_secs(duration.unwrap_or(d)),
                 connections,
                 max_jobs,
-                work_dir,
-                server_bin: server_bin.unwrap_or_else(suite::default_server_bin),
-                site_root,
+                work_dir: served.work_dir,
+                server_bin: served.server_bin.unwrap_or_else(suite::default_server_bin),
+                site_root: served.site_root,
                 postgres_admin_url: postgres_url.filter(|u| !u.is_empty()),
                 progress: true,
             };
