@@ -41,6 +41,18 @@ struct Served {
     site_root: PathBuf,
 }
 
+impl Served {
+    /// The server binary, which must exist.
+    fn server_bin(&self) -> BenchResult<PathBuf> {
+        let bin = self
+            .server_bin
+            .clone()
+            .unwrap_or_else(suite::default_server_bin);
+        suite::require_file(&bin, "the quizfunnel binary")?;
+        Ok(bin)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Write generated contacts, quiz sessions and events into a database
@@ -165,13 +177,12 @@ async fn run(cli: Cli) -> BenchResult<()> {
                 duration: Duration::from_secs(duration),
                 connections,
                 max_jobs: u64::MAX,
+                server_bin: served.server_bin()?,
                 work_dir: served.work_dir,
-                server_bin: served.server_bin.unwrap_or_else(suite::default_server_bin),
                 site_root: served.site_root,
                 postgres_admin_url: None,
                 progress: true,
             };
-            suite::require_file(&config.server_bin, "the quizfunnel binary")?;
             let figures = suite::page_only(&config, &database_url).await?;
             println!("{}", suite::render_page(&config, &figures));
         }
@@ -197,13 +208,12 @@ async fn run(cli: Cli) -> BenchResult<()> {
                 duration: Duration::from_secs(duration.unwrap_or(d)),
                 connections,
                 max_jobs,
+                server_bin: served.server_bin()?,
                 work_dir: served.work_dir,
-                server_bin: served.server_bin.unwrap_or_else(suite::default_server_bin),
                 site_root: served.site_root,
                 postgres_admin_url: postgres_url.filter(|u| !u.is_empty()),
                 progress: true,
             };
-            suite::require_file(&config.server_bin, "the quizfunnel binary")?;
             let run = suite::run(config).await?;
             println!("{}", suite::render(&run));
         }

@@ -627,12 +627,8 @@ async fn new_visitors_each_get_their_own_first_page(backend: Backend) {
         );
         (nonce, visitor, body)
     };
-    let wall = || {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64
-    };
+    // The ids carry the wall clock's time, not the server's moved one.
+    let wall = || quizfunnel_app::state::Clock::default().now();
     let mut nonces = std::collections::BTreeSet::new();
     let mut visitors = Vec::new();
     let first_asked = wall();
