@@ -274,16 +274,17 @@ impl SqlStore {
     }
 
     /// Syncs the planned segments for everyone, a slice of contacts per
-    /// transaction so other writers get their turn; `progress` hears how
-    /// many contact ids of how many are done.
+    /// transaction so other writers get their turn, at `pace`; `progress`
+    /// hears how many contact ids of how many are done.
     async fn sync_everyone(
         &self,
         work: &[SyncStep],
         now: i64,
+        pace: Pace,
         progress: impl AsyncProgress,
     ) -> StoreResult<()> {
         let last = self.last_contact_id().await?;
-        self.sync_from(work, (0, last), now, progress).await
+        self.sync_from(work, (0, last), now, pace, progress).await
     }
 
     async fn last_contact_id(&self) -> StoreResult<i64> {
@@ -296,26 +297,52 @@ impl SqlStore {
         Ok(last.unwrap_or(0))
     }
 
-    /// [`Self::sync_everyone`] for the contact ids in `range`.
+    /// [`Self::sync_everyone`] for the contact ids in `range`. Slices in
+    /// other lanes are other transactions: a rule reads only its own
+    /// contact's stays, so they cannot see each other's half-done work.
     async fn sync_from(
         &self,
         work: &[SyncStep],
-        (mut from, last): (i64, i64),
+        (from, last): (i64, i64),
         now: i64,
+        pace: Pace,
         mut progress: impl AsyncProgress,
     ) -> StoreResult<()> {
+        use futures_util::StreamExt;
         if work.is_empty() {
             return Ok(());
         }
+        let mut sizer = SliceSizer::new(pace.budget);
+        // In order, so progress only moves forward; a slice still running
+        // when the sync stops is rolled back, and the sync that stopped it
+        // covers its contacts.
+        let mut synced = futures_util::stream::FuturesOrdered::new();
+        let mut next = Some(from);
         let mut changed = 0;
         loop {
-            let to = from.saturating_add(SYNC_SLICE - 1);
-            changed += self.sync_range(work, (from, to), now).await?;
-            if !progress.report(to.min(last), last).await || to >= last {
+            while synced.len() < pace.lanes.max(1)
+                && let Some(start) = next
+            {
+                let size = sizer.size();
+                let end = start.saturating_add(size - 1);
+                next = end.checked_add(1).filter(|_| end < last);
+                synced.push_back(async move {
+                    let started = std::time::Instant::now();
+                    let n = self.sync_range(work, (start, end), now).await?;
+                    Ok::<_, StoreError>((end, size, started.elapsed(), n))
+                });
+            }
+            let Some(slice) = synced.next().await else {
+                break;
+            };
+            let (end, size, took, n) = slice?;
+            sizer.took(size, took);
+            changed += n;
+            if !progress.report(end.min(last), last).await {
                 break;
             }
-            from = to + 1;
         }
+        drop(synced);
         // Planner statistics taken while the table was nearly empty would
         // mislead the plans of the syncs after this one (the per-contact
         // re-checks on every answer); autovacuum gets there minutes later.
@@ -465,10 +492,25 @@ struct RebuildProgress<'a> {
     store: &'a SqlStore,
     segment_id: i64,
     started_at: i64,
+    /// When progress was last written; none yet, so the first slice
+    /// already learns whether a later save replaced this rebuild.
+    written_at: Option<std::time::Instant>,
 }
+
+/// How often a rebuild writes its progress (and learns whether it was
+/// replaced): on SQLite each write is a turn at the one writer, and a
+/// slice takes a few milliseconds.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
 
 impl AsyncProgress for RebuildProgress<'_> {
     async fn report(&mut self, done: i64, total: i64) -> bool {
+        let due = self
+            .written_at
+            .is_none_or(|at| at.elapsed() >= PROGRESS_EVERY);
+        if !due && done < total {
+            return true;
+        }
+        self.written_at = Some(std::time::Instant::now());
         let written = with_pool!(self.store.db(), write, |pool| {
             sqlx::query(
                 "UPDATE segment_rebuilds SET done = $2, total = $3 \
@@ -495,6 +537,14 @@ impl AsyncProgress for RebuildProgress<'_> {
 /// The most ranges of contacts a rule's count runs as at once.
 const MAX_COUNT_PARTS: i64 = 4;
 
+/// How many ranges of contacts one piece of work runs as at once: the
+/// machine's cores, up to [`MAX_COUNT_PARTS`].
+fn parallel_parts() -> i64 {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get() as i64)
+        .clamp(1, MAX_COUNT_PARTS)
+}
+
 /// `first..=last` cut into at most `parts` ranges that cover it exactly.
 fn id_ranges(first: i64, last: i64, parts: i64) -> impl Iterator<Item = (i64, i64)> {
     let span = (last - first) / parts + 1;
@@ -504,8 +554,73 @@ fn id_ranges(first: i64, last: i64, parts: i64) -> impl Iterator<Item = (i64, i6
         .map(move |from| (from, from.saturating_add(span - 1).min(last)))
 }
 
-/// Contacts synced per transaction when everyone is synced.
+/// Contacts synced per transaction when everyone is synced, and the
+/// fewest a slice takes.
 const SYNC_SLICE: i64 = 1_000;
+/// The most contacts a slice grows to.
+const MAX_SYNC_SLICE: i64 = 128_000;
+/// How long a rebuild's slice may take on Postgres. A slice of a simple
+/// rule takes milliseconds, and each one costs a plan, a commit and a
+/// progress check besides; a transaction there holds no one else up for
+/// long but the segment's count row, which it takes as it finishes.
+const REBUILD_SLICE_BUDGET: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// How a sync goes through everyone: slices at once, and how long one may
+/// take (none: [`SYNC_SLICE`] contacts each).
+#[derive(Clone, Copy, Debug)]
+struct Pace {
+    lanes: usize,
+    budget: Option<std::time::Duration>,
+}
+
+impl Pace {
+    /// Background syncs, beside served traffic: on SQLite each slice holds
+    /// the one writer that page views wait for.
+    const STEADY: Pace = Pace {
+        lanes: 1,
+        budget: None,
+    };
+}
+
+/// How many contacts a sync's next slice takes. With a budget, slices
+/// double while one takes under half of it and halve when one overruns
+/// it; a size that overran is not tried again, as past some size a rule's
+/// plan can turn from index lookups to reading whole tables.
+#[derive(Debug)]
+struct SliceSizer {
+    size: i64,
+    budget: Option<std::time::Duration>,
+    /// The smallest size that overran.
+    ceiling: i64,
+}
+
+impl SliceSizer {
+    fn new(budget: Option<std::time::Duration>) -> Self {
+        Self {
+            size: SYNC_SLICE,
+            budget,
+            ceiling: i64::MAX,
+        }
+    }
+
+    fn size(&self) -> i64 {
+        self.size
+    }
+
+    /// A slice of `size` contacts took `took`. Slices started before the
+    /// last resize report the old size and are heard only if they overran.
+    fn took(&mut self, size: i64, took: std::time::Duration) {
+        let Some(budget) = self.budget else {
+            return;
+        };
+        if took > budget {
+            self.ceiling = self.ceiling.min(size);
+            self.size = (size / 2).clamp(SYNC_SLICE, self.size);
+        } else if took < budget / 2 && size == self.size && size * 2 < self.ceiling {
+            self.size = (size * 2).min(MAX_SYNC_SLICE);
+        }
+    }
+}
 /// Stays opened or closed by one sync past which Postgres is asked to
 /// re-read the table's statistics.
 const ANALYZE_AFTER: u64 = 50_000;
@@ -967,10 +1082,7 @@ impl SegmentStore for SqlStore {
             let (Some(first), Some(last)) = (first, last) else {
                 return Ok(0);
             };
-            let parts = std::thread::available_parallelism()
-                .map_or(1, |n| n.get() as i64)
-                .clamp(1, MAX_COUNT_PARTS);
-            let counts = id_ranges(first, last, parts).map(|(from, to)| {
+            let counts = id_ranges(first, last, parallel_parts()).map(|(from, to)| {
                 bind_all!(
                     sqlx::query_scalar::<_, i64>(&sql).bind(from).bind(to),
                     &predicate.params
@@ -1093,12 +1205,24 @@ impl SegmentStore for SqlStore {
             return Ok(last);
         }
         let windows = self.sync_plan(now, |s| s.rule.has_time_window()).await?;
-        self.sync_from(&windows, (0, checked_up_to.min(last)), now, Quietly)
-            .await?;
+        self.sync_from(
+            &windows,
+            (0, checked_up_to.min(last)),
+            now,
+            Pace::STEADY,
+            Quietly,
+        )
+        .await?;
         if last > checked_up_to {
             let everything = self.sync_plan(now, |_| true).await?;
-            self.sync_from(&everything, (checked_up_to + 1, last), now, Quietly)
-                .await?;
+            self.sync_from(
+                &everything,
+                (checked_up_to + 1, last),
+                now,
+                Pace::STEADY,
+                Quietly,
+            )
+            .await?;
         }
         Ok(last)
     }
@@ -1108,7 +1232,8 @@ impl SegmentStore for SqlStore {
         match contact {
             Some(c) => self.sync_range(&work, (c, c), now).await.map(|_| ()),
             None => {
-                self.sync_everyone(&work, now, Quietly).await?;
+                self.sync_everyone(&work, now, Pace::STEADY, Quietly)
+                    .await?;
                 // Everyone is current: a rebuild a stopped server left
                 // unfinished is done too.
                 self.finish_abandoned_rebuilds(now).await
@@ -1122,8 +1247,20 @@ impl SegmentStore for SqlStore {
             store: self,
             segment_id,
             started_at: now,
+            written_at: None,
         };
-        let outcome = self.sync_everyone(&work, now, progress).await;
+        // Someone waits on a rebuild. On Postgres slices run side by side,
+        // as a count's ranges do, and grow while they are quick; SQLite's
+        // one writer would only queue them, and page views wait behind it.
+        let pace = if self.is_postgres() {
+            Pace {
+                lanes: parallel_parts() as usize,
+                budget: Some(REBUILD_SLICE_BUDGET),
+            }
+        } else {
+            Pace::STEADY
+        };
+        let outcome = self.sync_everyone(&work, now, pace, progress).await;
         self.end_rebuild(segment_id, now, outcome.as_ref().err())
             .await?;
         outcome
@@ -1308,6 +1445,32 @@ impl SegmentStore for SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slices_grow_while_quick_and_never_back_to_a_size_that_overran() {
+        let ms = std::time::Duration::from_millis;
+        let mut steady = SliceSizer::new(None);
+        steady.took(SYNC_SLICE, ms(1));
+        assert_eq!(steady.size(), SYNC_SLICE, "no budget, no growth");
+
+        let mut sizer = SliceSizer::new(Some(ms(200)));
+        let mut sizes = vec![sizer.size()];
+        for took in [20, 40, 80, 160, 320, 20, 20] {
+            sizer.took(sizer.size(), ms(took));
+            sizes.push(sizer.size());
+        }
+        assert_eq!(
+            sizes,
+            [1_000, 2_000, 4_000, 8_000, 8_000, 4_000, 4_000, 4_000]
+        );
+        // A slice started before the last resize: heard only if it overran.
+        let mut sizer = SliceSizer::new(Some(ms(200)));
+        sizer.took(SYNC_SLICE, ms(10));
+        sizer.took(SYNC_SLICE, ms(10));
+        assert_eq!(sizer.size(), 2 * SYNC_SLICE);
+        sizer.took(SYNC_SLICE, ms(900));
+        assert_eq!(sizer.size(), SYNC_SLICE, "never below the steady size");
+    }
 
     #[test]
     fn a_list_narrows_every_range_test_to_its_column() {

@@ -39,6 +39,11 @@ impl SqliteDb {
             std::fs::create_dir_all(dir)
                 .map_err(|e| unavailable(format!("cannot create {}: {e}", dir.display())))?;
         }
+        // A connection here is a thread in this process, not a socket that
+        // can drop, so the pool's ping before each use (one more hand-over
+        // to that thread, and every write waits behind the writer's) buys
+        // nothing.
+        //
         // Every write goes through this one connection, so its page cache
         // is the one that holds the indexes each answer and re-check
         // touch; SQLite's default of 2 MB sends most of them back to the
@@ -46,6 +51,7 @@ impl SqliteDb {
         // are eight of them.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone().pragma("cache_size", WRITER_CACHE_KIB))
             .await
@@ -57,6 +63,7 @@ impl SqliteDb {
             .map_err(|e| unavailable(e.to_string()))?;
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
+            .test_before_acquire(false)
             .connect_with(options.read_only(true))
             .await
             .map_err(|e| unavailable(e.to_string()))?;
