@@ -58,7 +58,7 @@ pub fn compile_in_range(
     first_param: usize,
     (lo, hi): (&str, &str),
 ) -> SqlPredicate {
-    let range = (dialect == Dialect::Postgres).then(|| (lo.to_string(), hi.to_string()));
+    let range = (dialect == Dialect::Postgres).then_some((lo, hi));
     compile_with(rule, dialect, now_ms, first_param, range)
 }
 
@@ -67,7 +67,7 @@ fn compile_with(
     dialect: Dialect,
     now_ms: i64,
     first_param: usize,
-    range: Option<(String, String)>,
+    range: Option<(&str, &str)>,
 ) -> SqlPredicate {
     let mut compiler = Compiler {
         dialect,
@@ -88,19 +88,19 @@ fn compile_with(
 const TRUE: &str = "(1 = 1)";
 const FALSE: &str = "(1 = 0)";
 
-pub(super) struct Compiler {
+pub(super) struct Compiler<'a> {
     pub(super) dialect: Dialect,
     now_ms: i64,
     first_param: usize,
     /// Placeholders of the contact range each leaf repeats, if any.
-    range: Option<(String, String)>,
+    range: Option<(&'a str, &'a str)>,
     /// The placeholder of `now`, once bound.
     now: Option<String>,
     sql: String,
     params: Vec<SqlParam>,
 }
 
-impl Compiler {
+impl Compiler<'_> {
     fn rule(&mut self, rule: &Rule) {
         match rule {
             Rule::All { rules } => self.join(rules, " AND ", TRUE),

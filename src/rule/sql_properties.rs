@@ -7,7 +7,7 @@ use super::print::is_bare_name;
 use super::sql::{Compiler, Dialect, WRITE_TO_STRING};
 use std::fmt::Write;
 
-impl Compiler {
+impl Compiler<'_> {
     /// The condition on the event row `e` for one filter.
     pub(super) fn property_filter(&mut self, filter: &PropFilter) -> String {
         let PropFilter { prop, value } = filter;

@@ -45,6 +45,15 @@ struct Visiting<'a> {
     at: i64,
 }
 
+/// The contact [`visitor_contacts!`] found or made for `visitor`: it makes
+/// one for every visitor asked, so a miss is a bug, not bad input.
+fn visitor_contact(contact_of: &HashMap<String, i64>, visitor: &str) -> StoreResult<i64> {
+    contact_of
+        .get(visitor)
+        .copied()
+        .ok_or_else(|| StoreError::Internal(format!("no contact for visitor {visitor}")))
+}
+
 /// The contacts of `$wanted` (distinct visitors) inside transaction `$tx`,
 /// those without one created, in a few statements per
 /// [`ROWS_PER_STATEMENT`] visitors. Evaluates to the contact by visitor id
@@ -416,9 +425,7 @@ impl ContactStore for SqlStore {
                 at: now,
             }];
             let (contact_of, _) = visitor_contacts!(tx, postgres, wanted);
-            let id = *contact_of.get(visitor_id).ok_or_else(|| {
-                StoreError::Internal(format!("no contact for visitor {visitor_id}"))
-            })?;
+            let id = visitor_contact(&contact_of, visitor_id)?;
             sqlx::query("UPDATE contacts SET last_seen = $2 WHERE id = $1 AND last_seen < $2")
                 .bind(id)
                 .bind(now)
@@ -466,9 +473,7 @@ impl ContactStore for SqlStore {
                     created.iter().map(|v| first_view[v.as_str()]).collect();
                 let mut rows = Vec::with_capacity(chunk.len());
                 for (i, view) in chunk.iter().enumerate() {
-                    let contact = *contact_of.get(view.visitor_id.as_str()).ok_or_else(|| {
-                        StoreError::Internal(format!("no contact for visitor {}", view.visitor_id))
-                    })?;
+                    let contact = visitor_contact(&contact_of, &view.visitor_id)?;
                     if !view.first_visit_fields.is_empty() && !created_by.contains(&i) {
                         sqlx::query(
                             "UPDATE contacts SET hidden_fields = $2 WHERE id = $1 AND hidden_fields = '{}'",
