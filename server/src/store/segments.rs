@@ -15,6 +15,7 @@ use quizfunnel::store::{
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 #[derive(sqlx::FromRow)]
 struct SegmentRow {
@@ -327,7 +328,7 @@ impl SqlStore {
                 let end = start.saturating_add(size - 1);
                 next = end.checked_add(1).filter(|_| end < last);
                 synced.push_back(async move {
-                    let started = std::time::Instant::now();
+                    let started = Instant::now();
                     let n = self.sync_range(work, (start, end), now).await?;
                     Ok::<_, StoreError>((end, size, started.elapsed(), n))
                 });
@@ -494,13 +495,13 @@ struct RebuildProgress<'a> {
     started_at: i64,
     /// When progress was last written; none yet, so the first slice
     /// already learns whether a later save replaced this rebuild.
-    written_at: Option<std::time::Instant>,
+    written_at: Option<Instant>,
 }
 
 /// How often a rebuild writes its progress (and learns whether it was
 /// replaced): on SQLite each write is a turn at the one writer, and a
 /// slice takes a few milliseconds.
-const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+const PROGRESS_EVERY: Duration = Duration::from_millis(200);
 
 impl AsyncProgress for RebuildProgress<'_> {
     async fn report(&mut self, done: i64, total: i64) -> bool {
@@ -510,7 +511,7 @@ impl AsyncProgress for RebuildProgress<'_> {
         if !due && done < total {
             return true;
         }
-        self.written_at = Some(std::time::Instant::now());
+        self.written_at = Some(Instant::now());
         let written = with_pool!(self.store.db(), write, |pool| {
             sqlx::query(
                 "UPDATE segment_rebuilds SET done = $2, total = $3 \
@@ -563,14 +564,14 @@ const MAX_SYNC_SLICE: i64 = 128_000;
 /// rule takes milliseconds, and each one costs a plan, a commit and a
 /// progress check besides; a transaction there holds no one else up for
 /// long but the segment's count row, which it takes as it finishes.
-const REBUILD_SLICE_BUDGET: std::time::Duration = std::time::Duration::from_millis(200);
+const REBUILD_SLICE_BUDGET: Duration = Duration::from_millis(200);
 
 /// How a sync goes through everyone: slices at once, and how long one may
 /// take (none: [`SYNC_SLICE`] contacts each).
 #[derive(Clone, Copy, Debug)]
 struct Pace {
     lanes: usize,
-    budget: Option<std::time::Duration>,
+    budget: Option<Duration>,
 }
 
 impl Pace {
@@ -589,13 +590,13 @@ impl Pace {
 #[derive(Debug)]
 struct SliceSizer {
     size: i64,
-    budget: Option<std::time::Duration>,
+    budget: Option<Duration>,
     /// The smallest size that overran.
     ceiling: i64,
 }
 
 impl SliceSizer {
-    fn new(budget: Option<std::time::Duration>) -> Self {
+    fn new(budget: Option<Duration>) -> Self {
         Self {
             size: SYNC_SLICE,
             budget,
@@ -609,7 +610,7 @@ impl SliceSizer {
 
     /// A slice of `size` contacts took `took`. Slices started before the
     /// last resize report the old size and are heard only if they overran.
-    fn took(&mut self, size: i64, took: std::time::Duration) {
+    fn took(&mut self, size: i64, took: Duration) {
         let Some(budget) = self.budget else {
             return;
         };
@@ -1448,7 +1449,7 @@ mod tests {
 
     #[test]
     fn slices_grow_while_quick_and_never_back_to_a_size_that_overran() {
-        let ms = std::time::Duration::from_millis;
+        let ms = Duration::from_millis;
         let mut steady = SliceSizer::new(None);
         steady.took(SYNC_SLICE, ms(1));
         assert_eq!(steady.size(), SYNC_SLICE, "no budget, no growth");
