@@ -13,6 +13,9 @@ use serde_json::json;
 use sqlx::{Connection, PgConnection, Row, SqliteConnection};
 
 const SQLITE_SCHEMA: &str = include_str!("../../migrations/sqlite/0001_core.sql");
+/// The attributes' table as it is now on SQLite, in its key's order.
+const SQLITE_ATTRIBUTES: &str =
+    include_str!("../../migrations/sqlite/0015_attributes_by_contact.sql");
 const POSTGRES_SCHEMA: &str = include_str!("../../migrations/postgres/0001_core.sql");
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -62,6 +65,10 @@ async fn check_sqlite(contacts: &[ContactFacts], rules: &[Rule]) -> Result<(), T
         .await
         .map_err(|e| fail("open sqlite", e))?;
     sqlx::raw_sql(SQLITE_SCHEMA)
+        .execute(&mut db)
+        .await
+        .map_err(|e| fail("schema", e))?;
+    sqlx::raw_sql(SQLITE_ATTRIBUTES)
         .execute(&mut db)
         .await
         .map_err(|e| fail("schema", e))?;

@@ -56,7 +56,22 @@ fn at_least_once_is_an_exists_and_never_is_a_not_exists() {
     assert!(
         sqlite("event(x, count >= 3)")
             .sql
-            .contains("LIMIT $3) t) >= $4")
+            .starts_with("EXISTS (SELECT 1 FROM events e")
+    );
+    assert!(
+        sqlite("event(x, count >= 3)")
+            .sql
+            .ends_with("LIMIT 1 OFFSET $3)")
+    );
+    assert!(
+        sqlite("event(x, count <= 2)")
+            .sql
+            .starts_with("NOT EXISTS (SELECT 1 FROM events e")
+    );
+    assert!(
+        sqlite("event(x, count = 3)")
+            .sql
+            .contains("LIMIT $3) t) = $4")
     );
 }
 
