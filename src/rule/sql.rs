@@ -262,10 +262,9 @@ impl Compiler<'_> {
         };
         match shape {
             Shape::AtLeast(k) | Shape::FewerThan(k) => {
-                let not = if matches!(shape, Shape::FewerThan(_)) {
-                    "NOT "
-                } else {
-                    ""
+                let not = match shape {
+                    Shape::FewerThan(_) => "NOT ",
+                    _ => "",
                 };
                 // Whether a k-th event exists, rather than a count of up
                 // to k: no count to build per contact (a fifth less time
