@@ -2,8 +2,8 @@
 -- table of row numbers with that key as a separate index: a rule's
 -- attribute test then reads one B-tree instead of two (the index, then
 -- the row for its value). At a million contacts that halved an attribute
--- test over all of them. Postgres keeps its table: its rows are found
--- through the key's index either way.
+-- test over all of them. Postgres has no such kind of table; its table
+-- stays as it was.
 CREATE TABLE contact_attributes_by_contact (
     contact_id BIGINT NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
     key TEXT NOT NULL,
