@@ -581,6 +581,21 @@ impl Pace {
         lanes: 1,
         budget: None,
     };
+
+    /// A rebuild, which someone waits on. On Postgres slices run side by
+    /// side, as a count's ranges do, and grow while they are quick;
+    /// SQLite's one writer would only queue them, and page views wait
+    /// behind it.
+    fn rebuild(postgres: bool) -> Pace {
+        if postgres {
+            Pace {
+                lanes: parallel_parts() as usize,
+                budget: Some(REBUILD_SLICE_BUDGET),
+            }
+        } else {
+            Pace::STEADY
+        }
+    }
 }
 
 /// How many contacts a sync's next slice takes. With a budget, slices
@@ -622,6 +637,7 @@ impl SliceSizer {
         }
     }
 }
+
 /// Stays opened or closed by one sync past which Postgres is asked to
 /// re-read the table's statistics.
 const ANALYZE_AFTER: u64 = 50_000;
@@ -1250,17 +1266,7 @@ impl SegmentStore for SqlStore {
             started_at: now,
             written_at: None,
         };
-        // Someone waits on a rebuild. On Postgres slices run side by side,
-        // as a count's ranges do, and grow while they are quick; SQLite's
-        // one writer would only queue them, and page views wait behind it.
-        let pace = if self.is_postgres() {
-            Pace {
-                lanes: parallel_parts() as usize,
-                budget: Some(REBUILD_SLICE_BUDGET),
-            }
-        } else {
-            Pace::STEADY
-        };
+        let pace = Pace::rebuild(self.is_postgres());
         let outcome = self.sync_everyone(&work, now, pace, progress).await;
         self.end_rebuild(segment_id, now, outcome.as_ref().err())
             .await?;
