@@ -1118,12 +1118,12 @@ impl SegmentStore for SqlStore {
                         return count.fetch_one(pool).await;
                     }
                     let mut tx = pool.begin().await?;
-                    for setting in [
-                        "SET LOCAL max_parallel_workers_per_gather = 0",
-                        "SET LOCAL enable_memoize = off",
-                    ] {
-                        sqlx::query(setting).execute(&mut *tx).await?;
-                    }
+                    sqlx::query(
+                        "SELECT set_config('max_parallel_workers_per_gather', '0', true), \
+                                set_config('enable_memoize', 'off', true)",
+                    )
+                    .execute(&mut *tx)
+                    .await?;
                     let n = count.fetch_one(&mut *tx).await?;
                     tx.commit().await?;
                     Ok(n)
