@@ -31,7 +31,7 @@ pub use eval::{AttrValue, ContactFacts, EventFact, SessionFact, evaluate, number
 pub use explain::{Explanation, explain};
 pub use parse::{MAX_DEPTH, ParseError, parse_rule};
 pub use print::is_bare_name;
-pub use sql::{Dialect, SqlParam, SqlPredicate, compile, compile_in_range};
+pub use sql::{Dialect, SqlParam, SqlPredicate, compile, select_in_range};
 pub use validate::{
     Catalog, CatalogQuestion, CatalogQuiz, InvalidRule, MAX_WINDOW_DAYS, QuestionKind, RuleProblem,
     validate,

@@ -98,3 +98,50 @@ fn postgres_placeholders_carry_their_types() {
     assert!(predicate.sql.contains("$2::bigint"));
     assert!(predicate.sql.contains("s.score >= $3::double precision"));
 }
+
+#[test]
+fn postgres_counts_a_required_attribute_from_its_rows() {
+    let from = |dialect, text: &str| {
+        let query = select_in_range(
+            &parse_rule(text).unwrap(),
+            dialect,
+            0,
+            3,
+            ("$1", "$2"),
+            "count(*)",
+        );
+        let from = query.sql.split_once(" FROM ").unwrap().1;
+        from.split_whitespace()
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let attribute_rows = "(SELECT a.contact_id";
+    for required in [
+        r#"attr(country) in ["US", "CA"]"#,
+        r#"all(never(x), all(completed(growth), attr(plan) contains "pro"))"#,
+        "all(attr(size) between 1 and 9, not(attr(size) = 5))",
+    ] {
+        assert_eq!(
+            from(Dialect::Postgres, required),
+            attribute_rows,
+            "{required}"
+        );
+        assert_eq!(from(Dialect::Sqlite, required), "contacts c", "{required}");
+    }
+    // Each of these can hold for a contact without the attribute.
+    for optional in [
+        r#"any(attr(plan) = "trial", never(x))"#,
+        r#"not(attr(plan) = "trial")"#,
+        r#"attr(plan) != "trial""#,
+        r#"attr(plan) not in ["trial"]"#,
+        "attr(plan) in []",
+        "completed(growth)",
+    ] {
+        assert_eq!(
+            from(Dialect::Postgres, optional),
+            "contacts c",
+            "{optional}"
+        );
+    }
+}

@@ -8,7 +8,7 @@ use quizfunnel::action::ActionKind;
 use quizfunnel::contact::ContactSummary;
 use quizfunnel::rule::{
     AttrValue, ContactFacts, Dialect, EventFact, Rule, SessionFact, SqlPredicate, compile,
-    compile_in_range,
+    select_in_range,
 };
 use quizfunnel::store::{
     Rebuild, SegmentStore, SegmentSummary, Stay, StoreError, StoreResult, Tier, TierSummary,
@@ -1093,11 +1093,7 @@ impl SegmentStore for SqlStore {
     /// cache probes (Memoize): a range's contacts each come once, so the
     /// cache only misses, and evicts as it fills.
     async fn count_matching(&self, rule: &Rule, now: i64) -> StoreResult<i64> {
-        let predicate = compile_in_range(rule, self.dialect(), now, 3, ("$1", "$2"));
-        let sql = format!(
-            "SELECT count(*) FROM contacts c WHERE c.id BETWEEN $1 AND $2 AND ({})",
-            predicate.sql
-        );
+        let query = select_in_range(rule, self.dialect(), now, 3, ("$1", "$2"), "count(*)");
         let pg = self.is_postgres();
         with_pool!(self.db(), read, |pool| {
             let (first, last): (Option<i64>, Option<i64>) =
@@ -1110,8 +1106,8 @@ impl SegmentStore for SqlStore {
             };
             let counts = id_ranges(first, last, parallel_parts()).map(|(from, to)| {
                 let count = bind_all!(
-                    sqlx::query_scalar::<_, i64>(&sql).bind(from).bind(to),
-                    &predicate.params
+                    sqlx::query_scalar::<_, i64>(&query.sql).bind(from).bind(to),
+                    &query.params
                 );
                 async move {
                     if !pg {
