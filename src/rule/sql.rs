@@ -60,11 +60,12 @@ pub fn compile(rule: &Rule, dialect: Dialect, now_ms: i64, first_param: usize) -
 /// `contact_id = c.id` already, and a second test on that column could
 /// only lead it to a worse index.
 ///
-/// Also on Postgres, a rule that requires an attribute test (at its top
-/// or in nested `all`s) is counted over that test's attribute rows rather
-/// than over `contacts`: the attributes' key holds at most one row per
-/// contact and key, and each row's contact exists, so the rows stand for
-/// the contacts, and a candidate costs no probe of the contacts' key.
+/// A rule that requires an attribute test (at its top or in nested
+/// `all`s) is counted over that test's attribute rows rather than over
+/// `contacts`: the attributes' key holds at most one row per contact and
+/// key, and each row's contact exists, so the rows stand for the
+/// contacts. Only the rows that pass the test go on to the rest of the
+/// rule, and on Postgres a candidate costs no probe of the contacts' key.
 pub fn select_in_range(
     rule: &Rule,
     dialect: Dialect,
@@ -75,7 +76,7 @@ pub fn select_in_range(
 ) -> SqlPredicate {
     let postgres = dialect == Dialect::Postgres;
     let mut compiler = Compiler::new(dialect, now_ms, first_param, postgres.then_some((lo, hi)));
-    let from = match required_attr(rule).filter(|_| postgres) {
+    let from = match required_attr(rule) {
         Some((key, test, rest)) => {
             let rows = compiler.attr_rows(key, test);
             compiler.rule(&rest);
