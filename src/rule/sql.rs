@@ -74,8 +74,9 @@ pub fn select_in_range(
     (lo, hi): (&str, &str),
     columns: &str,
 ) -> SqlPredicate {
-    let postgres = dialect == Dialect::Postgres;
-    let mut compiler = Compiler::new(dialect, now_ms, first_param, postgres.then_some((lo, hi)));
+    // Only Postgres needs the range repeated in each leaf (above).
+    let leaf_range = (dialect == Dialect::Postgres).then_some((lo, hi));
+    let mut compiler = Compiler::new(dialect, now_ms, first_param, leaf_range);
     let from = match required_attr(rule) {
         Some((key, test, rest)) => {
             let rows = compiler.attr_rows(key, test);
