@@ -77,23 +77,27 @@ pub fn select_in_range(
     // Only Postgres needs the range repeated in each leaf (above).
     let leaf_range = (dialect == Dialect::Postgres).then_some((lo, hi));
     let mut compiler = Compiler::new(dialect, now_ms, first_param, leaf_range);
-    let from = match required_attr(rule) {
+    let (from, in_range) = match required_attr(rule) {
         Some((key, test, rest)) => {
             let rows = compiler.attr_rows(key, test);
             compiler.rule(&rest);
-            format!(
+            let from = format!(
                 "(SELECT a.contact_id AS id FROM contact_attributes a \
                  WHERE a.contact_id BETWEEN {lo} AND {hi} AND {rows}) c"
-            )
+            );
+            (from, String::new())
         }
         None => {
-            compiler.sql = format!("c.id BETWEEN {lo} AND {hi} AND ");
             compiler.rule(rule);
-            "contacts c".to_string()
+            let in_range = format!("c.id BETWEEN {lo} AND {hi} AND ");
+            ("contacts c".to_string(), in_range)
         }
     };
     SqlPredicate {
-        sql: format!("SELECT {columns} FROM {from} WHERE {}", compiler.sql),
+        sql: format!(
+            "SELECT {columns} FROM {from} WHERE {in_range}{}",
+            compiler.sql
+        ),
         params: compiler.params,
     }
 }
