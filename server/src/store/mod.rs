@@ -3,6 +3,7 @@
 
 mod accounts;
 mod actions;
+mod answer_batch;
 mod contacts;
 mod dashboard;
 mod leads;
@@ -41,6 +42,8 @@ pub struct SqlStore {
     plans: segments::PlanCache,
     /// Published quizzes, the read behind every public quiz page.
     published: quizzes::PublishedCache,
+    /// SQLite's answers waiting for the writer, stored together.
+    answers: answer_batch::AnswerQueue,
 }
 
 /// The Postgres channel instances tell each other about count changes on.
@@ -68,6 +71,7 @@ impl SqlStore {
             changes,
             plans: segments::PlanCache::default(),
             published: quizzes::PublishedCache::default(),
+            answers: answer_batch::AnswerQueue::default(),
         })
     }
 

@@ -1,6 +1,7 @@
 //! Respondents' sessions: each step, the completion, the lead details.
 
 use super::SqlStore;
+use super::answer_batch::AnswerWrite;
 use super::segments::{Changed, Recheck};
 use super::sql::bind_all;
 use super::sql::{BeginWrite, db_err, notify_changes, numbered_rows, with_pool};
@@ -44,6 +45,10 @@ impl SessionRow {
 }
 
 const SESSION_COLUMNS: &str = "id, contact_id, quiz_id, version_id, started_at, completed_at, current_question, answers, score";
+
+fn finished_already() -> StoreError {
+    StoreError::Conflict("this quiz was finished already".into())
+}
 
 fn answers_json(answers: &Answers) -> StoreResult<String> {
     serde_json::to_string(answers).map_err(|e| StoreError::Internal(e.to_string()))
@@ -187,81 +192,73 @@ impl ResponseStore for SqlStore {
 
     async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<QuizSession> {
         let json = answers_json(step.answers)?;
-        let pg = self.is_postgres();
         let rows = step.answer.rows();
-        let insert_answers = answer_rows_sql(rows.len());
         let recheck = self.recheck_plan(Changed::Answer, step.now).await;
-        with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin_write().await.map_err(db_err)?;
-            let (contact_id, quiz_id, version_id): (i64, i64, i64) = sqlx::query_as(
-                "UPDATE quiz_sessions SET answers = $1, current_question = $2 \
-                 WHERE id = $3 AND completed_at IS NULL RETURNING contact_id, quiz_id, version_id",
-            )
-            .bind(&json)
-            .bind(step.next_question)
-            .bind(step.session_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .ok_or_else(|| StoreError::Conflict("this quiz was finished already".into()))?;
-            let props = serde_json::json!({
-                "quiz_id": quiz_id,
-                "version_id": version_id,
-                "session_id": step.session_id,
-                "question": step.question,
-                "options": step.answer.options(),
-            })
-            .to_string();
-            if pg {
-                sqlx::query(DELETE_ANSWER)
-                    .bind(step.session_id)
-                    .bind(step.question)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-                if let Some(insert) = &insert_answers {
-                    bind_answer_rows!(sqlx::query(insert), &rows, step)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_err)?;
-                }
-                sqlx::query(super::contacts::insert_event_sql(self.db()))
-                    .bind(contact_id)
-                    .bind("question_answered")
-                    .bind(&props)
-                    .bind(step.now)
-                    .bind(step.event_key)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
-            } else {
-                // One script, one hand-over to SQLite's connection thread
-                // (see `SyncStep`); its values are numbered through.
-                let next = 4 + 2 * rows.len();
-                let script = [
-                    Some(DELETE_ANSWER.to_string()),
-                    insert_answers.clone(),
-                    Some(super::contacts::insert_event_at(
-                        false,
-                        [next, next + 1, next + 2, 3, next + 3],
-                    )),
-                ]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(";\n");
-                bind_answer_rows!(sqlx::query(&script), &rows, step)
-                    .bind(contact_id)
-                    .bind("question_answered")
-                    .bind(&props)
-                    .bind(step.event_key)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db_err)?;
+        let pool = match self.db() {
+            super::Db::Postgres(pool) => pool,
+            super::Db::Sqlite(_) => {
+                let options_json = serde_json::to_string(step.answer.options())
+                    .map_err(|e| StoreError::Internal(e.to_string()))?;
+                self.queue_answer(AnswerWrite {
+                    session_id: step.session_id,
+                    question: step.question.to_string(),
+                    rows,
+                    answers_json: json,
+                    next_question: step.next_question.map(str::to_string),
+                    options_json,
+                    event_key: step.event_key.to_string(),
+                    now: step.now,
+                    recheck,
+                })
+                .await?
+                .ok_or_else(finished_already)?;
+                return self.session_by_id(step.session_id).await;
             }
-            tx.commit_rechecked(self, &recheck, &[contact_id], step.now)
+        };
+        let insert_answers = answer_rows_sql(rows.len());
+        let mut tx = pool.begin_write().await.map_err(db_err)?;
+        let (contact_id, quiz_id, version_id): (i64, i64, i64) = sqlx::query_as(
+            "UPDATE quiz_sessions SET answers = $1, current_question = $2 \
+             WHERE id = $3 AND completed_at IS NULL RETURNING contact_id, quiz_id, version_id",
+        )
+        .bind(&json)
+        .bind(step.next_question)
+        .bind(step.session_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or_else(finished_already)?;
+        let props = serde_json::json!({
+            "quiz_id": quiz_id,
+            "version_id": version_id,
+            "session_id": step.session_id,
+            "question": step.question,
+            "options": step.answer.options(),
+        })
+        .to_string();
+        sqlx::query(DELETE_ANSWER)
+            .bind(step.session_id)
+            .bind(step.question)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if let Some(insert) = &insert_answers {
+            bind_answer_rows!(sqlx::query(insert), &rows, step)
+                .execute(&mut *tx)
                 .await
-        })?;
+                .map_err(db_err)?;
+        }
+        sqlx::query(super::contacts::insert_event_sql(self.db()))
+            .bind(contact_id)
+            .bind("question_answered")
+            .bind(&props)
+            .bind(step.now)
+            .bind(step.event_key)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit_rechecked(self, &recheck, &[contact_id], step.now)
+            .await?;
         self.session_by_id(step.session_id).await
     }
 

@@ -679,7 +679,102 @@ async fn new_visitors_each_get_their_own_first_page(backend: Backend) {
     }
 }
 
+/// Respondents answering at the same moment (on SQLite their answers share
+/// the writer's transactions): each answer lands in its own session, with
+/// its own rows and its own event.
+async fn respondents_answering_at_once_each_keep_their_own_answers(backend: Backend) {
+    const RESPONDENTS: usize = 24;
+    let app = std::sync::Arc::new(app_with_demo(backend).await);
+    // The demo's own respondents stay out of the counts.
+    let before = count(&app, "SELECT COALESCE(max(id), 0) FROM quiz_sessions").await;
+    let mut answering = tokio::task::JoinSet::new();
+    for i in 0..RESPONDENTS {
+        let app = app.clone();
+        answering.spawn(async move {
+            let c = client();
+            crate::helpers::open_quiz(&app, &c, "/q/growth").await;
+            let budget = ["low", "mid", "high"][i % 3];
+            let channel = ["ads", "seo"][i % 2];
+            let urgency = (i % 5 + 1).to_string();
+            let steps: [&[(&str, &str)]; 4] = [
+                &[("question", "stage"), ("answer", "scaling")],
+                &[("question", "budget"), ("answer", budget)],
+                &[("question", "urgency"), ("answer", &urgency)],
+                &[
+                    ("question", "channels"),
+                    ("answer", "email"),
+                    ("answer", channel),
+                ],
+            ];
+            for step in steps {
+                assert_eq!(answer(&app, &c, step).await, (303, "/q/growth".into()));
+            }
+        });
+    }
+    while let Some(done) = answering.join_next().await {
+        done.unwrap();
+    }
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM quiz_sessions WHERE id > {before} \
+                 AND current_question = 'blocker'"
+            )
+        )
+        .await,
+        RESPONDENTS as i64
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM answers WHERE session_id > {before} \
+                 AND question_key = 'budget' AND option_key = 'high'"
+            )
+        )
+        .await,
+        (RESPONDENTS / 3) as i64
+    );
+    // Every chosen option twice over, the same: as a row and in the event.
+    let rows: std::collections::BTreeSet<String> = crate::load::strings(
+        &app.store,
+        &format!(
+            "SELECT a.session_id || ':' || a.question_key || ':' || a.option_key FROM answers a \
+             WHERE a.session_id > {before} AND a.option_key <> ''"
+        ),
+    )
+    .await
+    .into_iter()
+    .collect();
+    let (mut from_events, mut answered) = (std::collections::BTreeSet::new(), 0);
+    let events = crate::load::strings(
+        &app.store,
+        "SELECT CAST(properties AS TEXT) FROM events WHERE name = 'question_answered'",
+    )
+    .await;
+    for props in events {
+        let props: serde_json::Value = serde_json::from_str(&props).unwrap();
+        if props["session_id"].as_i64().unwrap() <= before {
+            continue;
+        }
+        answered += 1;
+        for option in props["options"].as_array().unwrap() {
+            from_events.insert(format!(
+                "{}:{}:{}",
+                props["session_id"],
+                props["question"].as_str().unwrap(),
+                option.as_str().unwrap()
+            ));
+        }
+    }
+    assert_eq!(answered, 4 * RESPONDENTS);
+    assert_eq!(rows.len(), 4 * RESPONDENTS, "{rows:?}");
+    assert_eq!(rows, from_events);
+}
+
 crate::on_both_backends!(
+    respondents_answering_at_once_each_keep_their_own_answers,
     a_first_view_is_stored_after_the_page_once_with_its_query,
     new_visitors_each_get_their_own_first_page,
     an_answer_before_its_view_is_stored_keeps_the_views_query,
