@@ -66,15 +66,23 @@ impl AnswerQueue {
     }
 }
 
-/// Clears the queue's `draining` when its task ends, however it ends, and
-/// then fails whatever still waits (only a panic leaves any), so no answer
-/// waits for a task that is gone.
-struct DrainGuard(AnswerQueue);
+/// Fails whatever still waits when a draining task ends other than by
+/// finding the queue empty (a panic, or the runtime shutting down), and
+/// lets the next answer start a new task, so no answer waits for a task
+/// that is gone.
+struct DrainGuard {
+    queue: AnswerQueue,
+    /// Cleared once the task has handed the queue back itself.
+    armed: bool,
+}
 
 impl Drop for DrainGuard {
     fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
         let abandoned = {
-            let mut state = self.0.state();
+            let mut state = self.queue.state();
             state.draining = false;
             std::mem::take(&mut state.pending)
         };
@@ -143,16 +151,23 @@ impl SqlStore {
     }
 
     async fn drain_answers(&self) {
-        let _guard = DrainGuard(self.answers.clone());
+        let mut guard = DrainGuard {
+            queue: self.answers.clone(),
+            armed: true,
+        };
         loop {
             let batch: Vec<Pending> = {
                 let mut state = self.answers.state();
+                // Under the same lock as the check, so an answer queued
+                // after it finds no task and starts one.
+                if state.pending.is_empty() {
+                    state.draining = false;
+                    guard.armed = false;
+                    return;
+                }
                 let take = state.pending.len().min(MOST_PER_BATCH);
                 state.pending.drain(..take).collect()
             };
-            if batch.is_empty() {
-                return;
-            }
             let writes: Vec<&AnswerWrite> = batch.iter().map(|p| &p.write).collect();
             let stored = self.store_batch(&writes).await;
             for (pending, stored) in batch.into_iter().zip(stored) {
