@@ -24,7 +24,7 @@ pub use segments::{Rebuild, SegmentStore, SegmentSummary, Stay, Tier, TierSummar
 
 use async_trait::async_trait;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness rule was broken; the message names what clashed.
     #[error("{0}")]

@@ -128,6 +128,21 @@ fn answer_script(rows: usize) -> String {
     script
 }
 
+/// Why a batch was not stored: one answer's script failed (the others may
+/// be fine alone), or the transaction around them did.
+enum Failed {
+    Answer(StoreError),
+    Batch(StoreError),
+}
+
+impl Failed {
+    fn into_inner(self) -> StoreError {
+        match self {
+            Failed::Answer(e) | Failed::Batch(e) => e,
+        }
+    }
+}
+
 impl SqlStore {
     /// Stores an answer on SQLite with the others waiting for the writer.
     pub(super) async fn queue_answer(&self, write: AnswerWrite) -> Stored {
@@ -140,8 +155,14 @@ impl SqlStore {
         if start {
             // A task of its own, not the request's: a respondent who
             // leaves mid-batch does not take the others' answers along.
+            // The guard is made here, so a task dropped before it first
+            // runs still hands the queue back.
+            let guard = DrainGuard {
+                queue: self.answers.clone(),
+                armed: true,
+            };
             let store = self.clone();
-            tokio::spawn(async move { store.drain_answers().await });
+            tokio::spawn(async move { store.drain_answers(guard).await });
         }
         stored.await.unwrap_or_else(|_| {
             Err(StoreError::Internal(
@@ -150,11 +171,7 @@ impl SqlStore {
         })
     }
 
-    async fn drain_answers(&self) {
-        let mut guard = DrainGuard {
-            queue: self.answers.clone(),
-            armed: true,
-        };
+    async fn drain_answers(&self, mut guard: DrainGuard) {
         loop {
             let batch: Vec<Pending> = {
                 let mut state = self.answers.state();
@@ -176,35 +193,44 @@ impl SqlStore {
         }
     }
 
-    /// Stores `writes` together; when that fails, each alone, so one
-    /// answer's failure does not cost the others theirs. A result each.
+    /// Stores `writes` together. When one of their scripts fails, each
+    /// alone, so one answer's failure does not cost the others theirs;
+    /// when the transaction itself fails (the writer busy past its
+    /// timeout, say), all of them, at once. A result each.
     async fn store_batch(&self, writes: &[&AnswerWrite]) -> Vec<Stored> {
         match self.write_answers(writes).await {
             Ok(stored) => stored.into_iter().map(Ok).collect(),
-            Err(e) if writes.len() == 1 => vec![Err(e)],
-            Err(_) => {
+            Err(Failed::Answer(_)) if writes.len() > 1 => {
                 let mut each = Vec::with_capacity(writes.len());
                 for &write in writes {
+                    let alone = self.write_answers(&[write]).await;
                     each.push(
-                        self.write_answers(&[write])
-                            .await
-                            .map(|s| s.into_iter().next().flatten()),
+                        alone
+                            .map(|s| s.into_iter().next().flatten())
+                            .map_err(Failed::into_inner),
                     );
                 }
                 each
+            }
+            Err(failed) => {
+                let e = failed.into_inner();
+                writes.iter().map(|_| Err(e.clone())).collect()
             }
         }
     }
 
     /// One transaction for `writes`, their contacts re-checked at its end
-    /// with the newest answer's plan; all stored, or none.
-    async fn write_answers(&self, writes: &[&AnswerWrite]) -> StoreResult<Vec<Option<i64>>> {
+    /// with the newest answer's plan (an answer's plan differs from
+    /// another's only in its time); all stored, or none. A re-check that
+    /// fails leaves the batch's contacts to the sweep, as it would one.
+    async fn write_answers(&self, writes: &[&AnswerWrite]) -> Result<Vec<Option<i64>>, Failed> {
         let super::Db::Sqlite(sqlite) = self.db() else {
-            return Err(StoreError::Internal(
+            return Err(Failed::Batch(StoreError::Internal(
                 "answers are queued on SQLite only".into(),
-            ));
+            )));
         };
-        let mut tx = sqlite.writer().begin_write().await.map_err(db_err)?;
+        let batch = |e| Failed::Batch(db_err(e));
+        let mut tx = sqlite.writer().begin_write().await.map_err(batch)?;
         let mut stored = Vec::with_capacity(writes.len());
         for w in writes {
             let script = answer_script(w.rows.len());
@@ -220,16 +246,19 @@ impl SqlStore {
                 query = query.bind(option).bind(value);
             }
             // Not `fetch_optional`: it stops the script at the first row.
-            let contact = query.fetch_all(&mut *tx).await.map_err(db_err)?;
+            let contact = query
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(|e| Failed::Answer(db_err(e)))?;
             stored.push(contact.first().copied());
         }
         let contacts: Vec<i64> = stored.iter().flatten().copied().collect();
         match writes.iter().max_by_key(|w| w.now) {
-            Some(newest) => {
-                tx.commit_rechecked(self, &newest.recheck, &contacts, newest.now)
-                    .await?
-            }
-            None => tx.commit().await.map_err(db_err)?,
+            Some(newest) => tx
+                .commit_rechecked(self, &newest.recheck, &contacts, newest.now)
+                .await
+                .map_err(Failed::Batch)?,
+            None => tx.commit().await.map_err(batch)?,
         }
         Ok(stored)
     }
@@ -258,22 +287,9 @@ mod tests {
         }
     }
 
-    async fn scalar(store: &SqlStore, sql: &str, session: i64) -> i64 {
-        let super::super::Db::Sqlite(db) = store.db() else {
-            panic!("a SQLite store")
-        };
-        sqlx::query_scalar(sql)
-            .bind(session)
-            .fetch_one(db.reader())
-            .await
-            .unwrap()
-    }
-
-    /// An answer the database refuses, in a batch with others: they are
-    /// stored, it gets its error, and nothing of it is half-written. A
-    /// finished session takes nothing and says so.
-    #[tokio::test]
-    async fn one_refused_answer_costs_the_others_nothing() {
+    /// A migrated SQLite store with the demo quiz and `n` respondents
+    /// at its `blocker` question: their (session, contact) pairs.
+    async fn respondents(n: usize) -> (tempfile::TempDir, SqlStore, Vec<(i64, i64)>) {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("batch.db").display());
         let store = SqlStore::connect(&url).await.unwrap();
@@ -281,9 +297,9 @@ mod tests {
         crate::demo::seed(&store, NOW).await.unwrap();
         let quiz = store.published_quiz("growth").await.unwrap().unwrap();
         let mut sessions = Vec::new();
-        for visitor in ["v1", "v2", "v3", "v4"] {
+        for i in 0..n {
             let contact = store
-                .contact_for_visitor(visitor, &BTreeMap::new(), NOW)
+                .contact_for_visitor(&format!("visitor-{i}"), &BTreeMap::new(), NOW)
                 .await
                 .unwrap();
             let session = store
@@ -299,6 +315,67 @@ mod tests {
                 .unwrap();
             sessions.push((session.id, contact));
         }
+        (dir, store, sessions)
+    }
+
+    async fn scalar(store: &SqlStore, sql: &str, session: i64) -> i64 {
+        let super::super::Db::Sqlite(db) = store.db() else {
+            panic!("a SQLite store")
+        };
+        sqlx::query_scalar(sql)
+            .bind(session)
+            .fetch_one(db.reader())
+            .await
+            .unwrap()
+    }
+
+    const ROWS: &str = "SELECT count(*) FROM answers WHERE session_id = $1";
+    const MOVED: &str =
+        "SELECT count(*) FROM quiz_sessions WHERE id = $1 AND current_question = 'team'";
+    /// The session's answer events whose quiz and version are the session's.
+    const EVENTS: &str = "SELECT count(*) FROM events e JOIN quiz_sessions s \
+        ON s.id = json_extract(e.properties, '$.session_id') \
+        WHERE e.name = 'question_answered' AND s.id = $1 AND e.contact_id = s.contact_id \
+        AND json_extract(e.properties, '$.quiz_id') = s.quiz_id \
+        AND json_extract(e.properties, '$.version_id') = s.version_id \
+        AND json_extract(e.properties, '$.question') = 'blocker'";
+
+    /// Several answers in one transaction: each lands in its own session,
+    /// with its rows and an event that names its session's quiz.
+    #[tokio::test]
+    async fn a_batch_stores_each_answer_in_its_own_session() {
+        let (_dir, store, sessions) = respondents(3).await;
+        let writes: Vec<AnswerWrite> = sessions
+            .iter()
+            .map(|&(session, _)| answer(session, "No pipeline"))
+            .collect();
+        let stored = store
+            .write_answers(&writes.iter().collect::<Vec<_>>())
+            .await
+            .ok();
+        let contacts: Vec<Option<i64>> = sessions.iter().map(|&(_, c)| Some(c)).collect();
+        assert_eq!(stored, Some(contacts));
+        for &(session, _) in &sessions {
+            assert_eq!(
+                scalar(&store, ROWS, session).await,
+                1,
+                "answers of {session}"
+            );
+            assert_eq!(
+                scalar(&store, EVENTS, session).await,
+                1,
+                "events of {session}"
+            );
+            assert_eq!(scalar(&store, MOVED, session).await, 1, "session {session}");
+        }
+    }
+
+    /// An answer the database refuses, in a batch with others: they are
+    /// stored, it gets its error, and nothing of it is half-written. A
+    /// finished session takes nothing and says so.
+    #[tokio::test]
+    async fn one_refused_answer_costs_the_others_nothing() {
+        let (_dir, store, sessions) = respondents(4).await;
         let finished = sessions[3].0;
         store
             .complete_session(finished, &Scores::default(), NOW)
@@ -331,11 +408,6 @@ mod tests {
         );
         assert_eq!(stored[2].as_ref().ok(), Some(&Some(sessions[2].1)));
         assert_eq!(stored[3].as_ref().ok(), Some(&None));
-        let rows = "SELECT count(*) FROM answers WHERE session_id = $1";
-        let events = "SELECT count(*) FROM events WHERE name = 'question_answered' \
-                      AND json_extract(properties, '$.session_id') = $1";
-        let moved =
-            "SELECT count(*) FROM quiz_sessions WHERE id = $1 AND current_question = 'team'";
         for (session, kept) in [
             (sessions[0].0, 1),
             (sessions[1].0, 0),
@@ -343,19 +415,53 @@ mod tests {
             (finished, 0),
         ] {
             assert_eq!(
-                scalar(&store, rows, session).await,
+                scalar(&store, ROWS, session).await,
                 kept,
                 "answers of {session}"
             );
             assert_eq!(
-                scalar(&store, events, session).await,
+                scalar(&store, EVENTS, session).await,
                 kept,
                 "events of {session}"
             );
             assert_eq!(
-                scalar(&store, moved, session).await,
+                scalar(&store, MOVED, session).await,
                 kept,
                 "session {session}"
+            );
+        }
+    }
+
+    /// Answers queued from many threads at once, wave after wave, so
+    /// drains end and start beside new answers: every one is stored and
+    /// answered, none waits for a drain that is gone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn answers_queued_from_many_threads_are_each_stored() {
+        let (_dir, store, sessions) = respondents(60).await;
+        for wave in sessions.chunks(12) {
+            let mut queued = tokio::task::JoinSet::new();
+            for &(session, contact) in wave {
+                let store = store.clone();
+                queued.spawn(async move {
+                    (
+                        contact,
+                        store.queue_answer(answer(session, "No pipeline")).await,
+                    )
+                });
+            }
+            let waited = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+                while let Some(done) = queued.join_next().await {
+                    let (contact, stored) = done.unwrap();
+                    assert_eq!(stored.ok(), Some(Some(contact)));
+                }
+            });
+            waited.await.expect("every queued answer is answered");
+        }
+        for &(session, _) in &sessions {
+            assert_eq!(
+                scalar(&store, EVENTS, session).await,
+                1,
+                "events of {session}"
             );
         }
     }
