@@ -117,7 +117,7 @@ fn answer_script(rows: usize) -> String {
              SELECT $1, $2, v.column1, v.column2, $3 FROM (VALUES {values}) v WHERE {OPEN};\n"
         ));
     }
-    // The keys in the order the other events' properties have them.
+    // Keys sorted, as serde_json writes every other event's properties.
     script.push_str(
         "INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
          SELECT s.contact_id, 'question_answered', json_object('options', json($6), \
