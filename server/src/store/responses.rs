@@ -56,7 +56,7 @@ fn answers_json(answers: &Answers) -> StoreResult<String> {
 
 const DELETE_ANSWER: &str = "DELETE FROM answers WHERE session_id = $1 AND question_key = $2";
 
-/// One INSERT of an answer's `rows` rows: `$1` session, `$2` question, `$3`
+/// On Postgres, one INSERT of an answer's `rows` rows: `$1` session, `$2` question, `$3`
 /// now, then each row's option and value. None for no rows.
 fn answer_rows_sql(rows: usize) -> Option<String> {
     (rows > 0).then(|| {
@@ -65,20 +65,6 @@ fn answer_rows_sql(rows: usize) -> Option<String> {
             numbered_rows(rows, 2, |n| format!("($1, $2, ${}, ${}, $3)", n + 3, n + 4))
         )
     })
-}
-
-/// Binds what [`answer_rows_sql`] numbers, from an `AnsweredStep`.
-macro_rules! bind_answer_rows {
-    ($query:expr, $rows:expr, $step:expr) => {{
-        let mut query = $query
-            .bind($step.session_id)
-            .bind($step.question)
-            .bind($step.now);
-        for (option, value) in $rows {
-            query = query.bind(option).bind(value);
-        }
-        query
-    }};
 }
 
 impl SqlStore {
@@ -243,10 +229,14 @@ impl ResponseStore for SqlStore {
             .await
             .map_err(db_err)?;
         if let Some(insert) = &insert_answers {
-            bind_answer_rows!(sqlx::query(insert), &rows, step)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
+            let mut query = sqlx::query(insert)
+                .bind(step.session_id)
+                .bind(step.question)
+                .bind(step.now);
+            for (option, value) in &rows {
+                query = query.bind(option).bind(value);
+            }
+            query.execute(&mut *tx).await.map_err(db_err)?;
         }
         sqlx::query(super::contacts::insert_event_sql(self.db()))
             .bind(contact_id)
