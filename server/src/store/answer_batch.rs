@@ -66,6 +66,11 @@ impl AnswerQueue {
     }
 }
 
+/// For an answer whose drain ended before it was tried.
+fn not_stored() -> StoreError {
+    StoreError::Internal("the answer could not be stored".into())
+}
+
 /// Fails whatever still waits when a draining task ends other than by
 /// finding the queue empty (a panic, or the runtime shutting down), and
 /// lets the next answer start a new task, so no answer waits for a task
@@ -87,9 +92,7 @@ impl Drop for DrainGuard {
             std::mem::take(&mut state.pending)
         };
         for p in abandoned {
-            let _ = p.done.send(Err(StoreError::Internal(
-                "the answer could not be stored".into(),
-            )));
+            let _ = p.done.send(Err(not_stored()));
         }
     }
 }
@@ -164,11 +167,7 @@ impl SqlStore {
             let store = self.clone();
             tokio::spawn(async move { store.drain_answers(guard).await });
         }
-        stored.await.unwrap_or_else(|_| {
-            Err(StoreError::Internal(
-                "the answer could not be stored".into(),
-            ))
-        })
+        stored.await.unwrap_or_else(|_| Err(not_stored()))
     }
 
     async fn drain_answers(&self, mut guard: DrainGuard) {
