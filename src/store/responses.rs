@@ -66,7 +66,10 @@ pub trait ResponseStore: Send + Sync {
         now: i64,
     ) -> StoreResult<QuizSession>;
 
-    async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<QuizSession>;
+    /// Stores the step's answer, with the session's answers and next
+    /// question as the step gives them. A finished session refuses it
+    /// (`Conflict`) and nothing is stored.
+    async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<()>;
 
     /// Moves the respondent to another question (back), answers kept.
     async fn move_to(&self, session_id: i64, question: &str) -> StoreResult<()>;
@@ -75,12 +78,8 @@ pub trait ResponseStore: Send + Sync {
     /// in one transaction; a second call changes nothing.
     /// Also places the contact in the first tier of the playbook whose
     /// segment they match, in the same transaction.
-    async fn complete_session(
-        &self,
-        session_id: i64,
-        scores: &Scores,
-        now: i64,
-    ) -> StoreResult<QuizSession>;
+    async fn complete_session(&self, session_id: i64, scores: &Scores, now: i64)
+    -> StoreResult<()>;
 
     /// The tier a completed session was placed in, if any matched.
     async fn placement(&self, session_id: i64) -> StoreResult<Option<Placement>>;

@@ -375,8 +375,7 @@ pub async fn submit(
         current,
         answer_hash(&answer)
     );
-    let session = ctx
-        .store
+    ctx.store
         .save_answer(AnsweredStep {
             session_id: session.id,
             question: &current,

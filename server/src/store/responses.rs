@@ -117,7 +117,7 @@ impl ResponseStore for SqlStore {
         now: i64,
     ) -> StoreResult<QuizSession> {
         let event_sql = super::contacts::insert_event_sql(self.db());
-        let id: i64 = with_pool!(self.db(), write, |pool| {
+        let started: Result<QuizSession, i64> = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             // Two copies of a first answer (a double click) both find no
             // session and both start one. Taking the contact's row lock
@@ -140,7 +140,7 @@ impl ResponseStore for SqlStore {
             .map_err(db_err)?;
             if let Some(id) = open {
                 tx.commit().await.map_err(db_err)?;
-                Ok::<_, StoreError>(id)
+                Ok::<_, StoreError>(Err(id))
             } else {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO quiz_sessions (contact_id, quiz_id, version_id, started_at, current_question) \
@@ -170,13 +170,28 @@ impl ResponseStore for SqlStore {
                     .await
                     .map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
-                Ok::<_, StoreError>(id)
+                // Everything it holds was just written: no need to read it.
+                Ok::<_, StoreError>(Ok(QuizSession {
+                    id,
+                    contact_id,
+                    quiz_id,
+                    version_id,
+                    started_at: now,
+                    completed_at: None,
+                    current_question: first_question.map(str::to_string),
+                    answers: Default::default(),
+                    score: None,
+                }))
             }
         })?;
-        self.session_by_id(id).await
+        match started {
+            Ok(session) => Ok(session),
+            // A double click's second copy continues the first's session.
+            Err(open) => self.session_by_id(open).await,
+        }
     }
 
-    async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<QuizSession> {
+    async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<()> {
         let json = answers_json(step.answers)?;
         let rows = step.answer.rows();
         let recheck = self.recheck_plan(Changed::Answer, step.now).await;
@@ -198,7 +213,7 @@ impl ResponseStore for SqlStore {
                 })
                 .await?
                 .ok_or_else(finished_already)?;
-                return self.session_by_id(step.session_id).await;
+                return Ok(());
             }
         };
         let insert_answers = answer_rows_sql(rows.len());
@@ -248,8 +263,7 @@ impl ResponseStore for SqlStore {
             .await
             .map_err(db_err)?;
         tx.commit_rechecked(self, &recheck, &[contact_id], step.now)
-            .await?;
-        self.session_by_id(step.session_id).await
+            .await
     }
 
     async fn move_to(&self, session_id: i64, question: &str) -> StoreResult<()> {
@@ -271,7 +285,7 @@ impl ResponseStore for SqlStore {
         session_id: i64,
         scores: &Scores,
         now: i64,
-    ) -> StoreResult<QuizSession> {
+    ) -> StoreResult<()> {
         let event_sql = super::contacts::insert_event_sql(self.db());
         let dialect = self.dialect();
         let pg = self.is_postgres();
@@ -395,7 +409,7 @@ impl ResponseStore for SqlStore {
         })?;
         // A completion places a lead in a tier: the dashboard counts it.
         self.counts_changed();
-        self.session_by_id(session_id).await
+        Ok(())
     }
 
     async fn placement(&self, session_id: i64) -> StoreResult<Option<Placement>> {

@@ -2,7 +2,7 @@
 //! posts), on both databases.
 
 use crate::helpers::{Backend, TestApp, client, count, count_reaches, post_form, spawn_app};
-use quizfunnel::store::QuizStore;
+use quizfunnel::store::{ContactStore, QuizStore, ResponseStore};
 use quizfunnel_server::demo;
 
 async fn app_with_demo(backend: Backend) -> TestApp {
@@ -773,8 +773,40 @@ async fn respondents_answering_at_once_each_keep_their_own_answers(backend: Back
     assert_eq!(rows, from_events);
 }
 
+/// The session `start_session` hands back, made without reading it again,
+/// is the one stored; a second start while it is open (a double click)
+/// hands back that same session.
+async fn a_started_session_is_the_one_stored(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let store = &app.store;
+    let quiz = store.published_quiz("growth").await.unwrap().unwrap();
+    let now = app.clock.now();
+    let contact = store
+        .contact_for_visitor("started-session", &Default::default(), now)
+        .await
+        .unwrap();
+    let hidden = [("utm_source".to_string(), "news".to_string())].into();
+    let start = |at| {
+        store.start_session(
+            contact,
+            quiz.quiz_id,
+            quiz.version_id,
+            Some("stage"),
+            &hidden,
+            at,
+        )
+    };
+    let started = start(now).await.unwrap();
+    assert_eq!(started.started_at, now);
+    assert_eq!(started.current_question.as_deref(), Some("stage"));
+    let stored = store.latest_session(contact, quiz.quiz_id).await.unwrap();
+    assert_eq!(stored.as_ref(), Some(&started));
+    assert_eq!(start(now + 1_000).await.unwrap(), started);
+}
+
 crate::on_both_backends!(
     respondents_answering_at_once_each_keep_their_own_answers,
+    a_started_session_is_the_one_stored,
     a_first_view_is_stored_after_the_page_once_with_its_query,
     new_visitors_each_get_their_own_first_page,
     an_answer_before_its_view_is_stored_keeps_the_views_query,
