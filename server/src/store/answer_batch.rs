@@ -8,7 +8,7 @@
 //! one transaction: one script each, one `BEGIN` and one `COMMIT` for all.
 
 use super::SqlStore;
-use super::segments::{Recheck, SyncStep};
+use super::segments::{Changed, Recheck};
 use super::sql::{BeginWrite, db_err};
 use quizfunnel::store::{StoreError, StoreResult};
 use std::sync::{Arc, Mutex};
@@ -30,8 +30,6 @@ pub(super) struct AnswerWrite {
     pub options_json: String,
     pub event_key: String,
     pub now: i64,
-    /// The segments that may change for the respondent's contact.
-    pub recheck: Vec<SyncStep>,
 }
 
 /// The contact whose session took the answer; `None` when the session was
@@ -219,14 +217,20 @@ impl SqlStore {
     }
 
     /// One transaction for `writes`, their contacts re-checked at its end
-    /// with the newest answer's plan (an answer's plan differs from
-    /// another's only in its time); all stored, or none. A re-check that
+    /// as of the newest answer's time; all stored, or none. A re-check that
     /// fails leaves the batch's contacts to the sweep, as it would one.
     async fn write_answers(&self, writes: &[&AnswerWrite]) -> Result<Vec<Option<i64>>, Failed> {
         let super::Db::Sqlite(sqlite) = self.db() else {
             return Err(Failed::Batch(StoreError::Internal(
                 "answers are queued on SQLite only".into(),
             )));
+        };
+        // One plan for the batch, made before the writer is taken: answers'
+        // plans differ only in their time.
+        let now = writes.iter().map(|w| w.now).max();
+        let recheck = match now {
+            Some(now) => self.recheck_plan(Changed::Answer, now).await,
+            None => Vec::new(),
         };
         let batch = |e| Failed::Batch(db_err(e));
         let mut tx = sqlite.writer().begin_write().await.map_err(batch)?;
@@ -252,9 +256,9 @@ impl SqlStore {
             stored.push(contact.first().copied());
         }
         let contacts: Vec<i64> = stored.iter().flatten().copied().collect();
-        match writes.iter().max_by_key(|w| w.now) {
-            Some(newest) => tx
-                .commit_rechecked(self, &newest.recheck, &contacts, newest.now)
+        match now {
+            Some(now) => tx
+                .commit_rechecked(self, &recheck, &contacts, now)
                 .await
                 .map_err(Failed::Batch)?,
             None => tx.commit().await.map_err(batch)?,
@@ -282,7 +286,6 @@ mod tests {
             options_json: "[]".into(),
             event_key: format!("question_answered:{session_id}:blocker"),
             now: NOW,
-            recheck: Vec::new(),
         }
     }
 

@@ -56,8 +56,8 @@ fn answers_json(answers: &Answers) -> StoreResult<String> {
 
 const DELETE_ANSWER: &str = "DELETE FROM answers WHERE session_id = $1 AND question_key = $2";
 
-/// On Postgres, one INSERT of an answer's `rows` rows: `$1` session, `$2` question, `$3`
-/// now, then each row's option and value. None for no rows.
+/// On Postgres, one INSERT of an answer's `rows` rows: `$1` session, `$2`
+/// question, `$3` now, then each row's option and value. None for no rows.
 fn answer_rows_sql(rows: usize) -> Option<String> {
     (rows > 0).then(|| {
         format!(
@@ -117,7 +117,7 @@ impl ResponseStore for SqlStore {
         now: i64,
     ) -> StoreResult<QuizSession> {
         let event_sql = super::contacts::insert_event_sql(self.db());
-        let started: Result<QuizSession, i64> = with_pool!(self.db(), write, |pool| {
+        with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             // Two copies of a first answer (a double click) both find no
             // session and both start one. Taking the contact's row lock
@@ -140,7 +140,8 @@ impl ResponseStore for SqlStore {
             .map_err(db_err)?;
             if let Some(id) = open {
                 tx.commit().await.map_err(db_err)?;
-                Ok::<_, StoreError>(Err(id))
+                // A double click's second copy continues the first's session.
+                self.session_by_id(id).await
             } else {
                 let id: i64 = sqlx::query_scalar(
                     "INSERT INTO quiz_sessions (contact_id, quiz_id, version_id, started_at, current_question) \
@@ -171,7 +172,7 @@ impl ResponseStore for SqlStore {
                     .map_err(db_err)?;
                 tx.commit().await.map_err(db_err)?;
                 // Everything it holds was just written: no need to read it.
-                Ok::<_, StoreError>(Ok(QuizSession {
+                Ok(QuizSession {
                     id,
                     contact_id,
                     quiz_id,
@@ -181,20 +182,14 @@ impl ResponseStore for SqlStore {
                     current_question: first_question.map(str::to_string),
                     answers: Default::default(),
                     score: None,
-                }))
+                })
             }
-        })?;
-        match started {
-            Ok(session) => Ok(session),
-            // A double click's second copy continues the first's session.
-            Err(open) => self.session_by_id(open).await,
-        }
+        })
     }
 
     async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<()> {
         let json = answers_json(step.answers)?;
         let rows = step.answer.rows();
-        let recheck = self.recheck_plan(Changed::Answer, step.now).await;
         let pool = match self.db() {
             super::Db::Postgres(pool) => pool,
             super::Db::Sqlite(_) => {
@@ -209,13 +204,13 @@ impl ResponseStore for SqlStore {
                     options_json,
                     event_key: step.event_key.to_string(),
                     now: step.now,
-                    recheck,
                 })
                 .await?
                 .ok_or_else(finished_already)?;
                 return Ok(());
             }
         };
+        let recheck = self.recheck_plan(Changed::Answer, step.now).await;
         let insert_answers = answer_rows_sql(rows.len());
         let mut tx = pool.begin_write().await.map_err(db_err)?;
         let (contact_id, quiz_id, version_id): (i64, i64, i64) = sqlx::query_as(
