@@ -136,7 +136,16 @@ macro_rules! merge_into {
             "UPDATE contact_visitors SET contact_id = $1 WHERE contact_id = $2",
             "UPDATE webhook_deliveries SET contact_id = $1 WHERE contact_id = $2",
             "UPDATE lead_changes SET contact_id = $1 WHERE contact_id = $2",
-            // The kept contact's lead wins; else it takes the other's.
+            // Each finished session keeps its placement: the result page
+            // and the tier history read them.
+            "UPDATE placements SET contact_id = $1 WHERE contact_id = $2",
+            // One lead per contact: the newer placement decides the tier,
+            // while the status sales gave the kept lead stays.
+            "UPDATE leads SET segment_id = a.segment_id, tier_slug = a.tier_slug, \
+             next_step = a.next_step, session_id = a.session_id, score = a.score, \
+             placed_at = a.placed_at FROM leads a \
+             WHERE leads.contact_id = $1 AND a.contact_id = $2 AND a.placed_at > leads.placed_at",
+            // With no lead of its own the kept contact takes the other's.
             "UPDATE leads SET contact_id = $1 WHERE contact_id = $2 \
              AND NOT EXISTS (SELECT 1 FROM leads k WHERE k.contact_id = $1)",
             "INSERT INTO contact_tags (contact_id, tag, added_at) \

@@ -69,7 +69,7 @@ fn leads_in(counts: &Value, tier: &str) -> i64 {
 }
 
 /// The growth quiz published, with one tier placing every completer.
-async fn quiz_with_a_tier(app: &TestApp) {
+pub async fn quiz_with_a_tier(app: &TestApp) {
     let quiz = app
         .store
         .create_quiz("growth", &quizfunnel::quiz::demo::growth_quiz(), 0)
@@ -93,7 +93,7 @@ async fn quiz_with_a_tier(app: &TestApp) {
 }
 
 /// One respondent's visit and answers, each step a couple of seconds on.
-async fn respond(app: &TestApp, steps: &[&[(&str, &str)]]) {
+pub async fn respond(app: &TestApp, steps: &[&[(&str, &str)]]) {
     let c = client();
     crate::helpers::open_quiz(app, &c, "/q/growth").await;
     for step in steps {
@@ -103,7 +103,7 @@ async fn respond(app: &TestApp, steps: &[&[(&str, &str)]]) {
     }
 }
 
-fn with_email<'a>(
+pub fn with_email<'a>(
     path: &[&'a [(&'a str, &'a str)]],
     email: &'a str,
 ) -> Vec<Vec<(&'a str, &'a str)>> {

@@ -172,6 +172,8 @@ async fn bad_input_gets_a_4xx_naming_the_problem_and_stores_nothing(backend: Bac
         ("unknown key", &key, json!([{"name": "x", "visitor_id": "visitor-123", "extra": 1}]).to_string(), 422, "events[0].extra"),
         ("invalid email", &key, json!([{"name": "x", "email": "not-an-email"}]).to_string(), 422, "events[0].email"),
         ("future time", &key, json!([{"name": "x", "visitor_id": "visitor-123", "occurred_at": "2999-01-01T00:00:00Z"}]).to_string(), 422, "events[0].occurred_at"),
+        ("NUL in a property", &key, json!([{"name": "x", "visitor_id": "visitor-123", "properties": {"p": "a\u{0}b"}}]).to_string(), 422, "events[0].properties"),
+        ("NUL in a property's name", &key, json!([{"name": "x", "visitor_id": "visitor-123", "properties": {"p\u{0}": 1}}]).to_string(), 422, "events[0].properties"),
         ("revoked key", &revoked, json!([ok_event]).to_string(), 401, "revoked"),
         ("unknown key", "qf_nonsense", json!([ok_event]).to_string(), 401, "revoked"),
     ];
@@ -317,6 +319,11 @@ async fn contacts_are_upserted_by_email_with_typed_attributes(backend: Backend) 
             "attributes.x",
         ),
         (json!({"email": "a@b.io", "phone": "123"}), "phone"),
+        (
+            json!({"email": "a@b.io", "attributes": {"x": "a\u{0}b"}}),
+            "attributes.x",
+        ),
+        (json!({"email": "a@b.io", "name": "A\u{0}"}), "name"),
     ] {
         let (status, answer) = post(&app, "/api/v1/contacts", &key, body.to_string()).await;
         assert_eq!(status, 422, "{answer}");
@@ -405,6 +412,46 @@ async fn two_records_of_one_person_merge_through_the_api(backend: Backend) {
     assert_eq!(status, 400);
     let (status, _) = post(&app, "/api/v1/contacts", &key, "{not json").await;
     assert_eq!(status, 400);
+}
+
+async fn a_merge_keeps_placements_and_the_newer_lead(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = api_key(&app).await;
+    crate::dashboard::quiz_with_a_tier(&app).await;
+    for email in ["work@example.com", "home@example.com"] {
+        let steps = crate::dashboard::with_email(crate::respond::FULL_PATH, email);
+        let steps: Vec<&[(&str, &str)]> = steps.iter().map(|s| s.as_slice()).collect();
+        crate::dashboard::respond(&app, &steps).await;
+    }
+    let id = |email: &str| format!("(SELECT id FROM contacts WHERE email = '{email}')");
+    let (work, home) = (id("work@example.com"), id("home@example.com"));
+    let newer_session = count(
+        &app,
+        &format!("SELECT max(id) FROM quiz_sessions WHERE contact_id = {home}"),
+    )
+    .await;
+    // Sales already worked the older lead.
+    crate::contacts::sql(
+        &app,
+        &format!("UPDATE leads SET status = 'contacted' WHERE contact_id = {work}"),
+    )
+    .await;
+
+    let merge = json!({"keep": "work@example.com", "absorb": "home@example.com"});
+    let (status, answer) = post(&app, "/api/v1/contacts/merge", &key, merge.to_string()).await;
+    assert_eq!(status, 200, "{answer}");
+    let kept = answer["contact_id"].as_i64().unwrap();
+
+    let placements = format!("SELECT count(*) FROM placements WHERE contact_id = {kept}");
+    assert_eq!(count(&app, &placements).await, 2);
+    let lead = format!(
+        "SELECT count(*) FROM leads WHERE contact_id = {kept} \
+         AND session_id = {newer_session} AND status = 'contacted'"
+    );
+    assert_eq!(count(&app, &lead).await, 1);
+    assert_eq!(count(&app, "SELECT count(*) FROM leads").await, 1);
+    let counted = "SELECT leads FROM tier_lead_counts WHERE tier_slug = 'finished'";
+    assert_eq!(count(&app, counted).await, 1);
 }
 
 async fn owners_export_and_erase_from_the_admin(backend: Backend) {
@@ -659,6 +706,7 @@ crate::on_both_backends!(
     erasing_by_api_leaves_an_audit_line_without_personal_data,
     the_cli_erases_by_email,
     two_records_of_one_person_merge_through_the_api,
+    a_merge_keeps_placements_and_the_newer_lead,
     owners_export_and_erase_from_the_admin,
     the_tracking_script_carries_the_site_key_and_stays_small,
     a_script_in_an_event_property_is_shown_as_text_in_the_admin,
