@@ -211,6 +211,9 @@ pub fn parse_event(item: &Value, caller: Caller, now: i64) -> Result<NewEvent, F
                     format!("is {size} bytes; at most {MAX_PROPERTIES_BYTES} are kept per event"),
                 ));
             }
+            if map_holds_nul(m) {
+                return Err(field_err("properties", NUL_REFUSED));
+            }
             m.clone()
         }
         Some(_) => return Err(field_err("properties", "must be a JSON object")),
@@ -242,6 +245,23 @@ pub fn parse_event(item: &Value, caller: Caller, now: i64) -> Result<NewEvent, F
         occurred_at,
         idempotency_key,
     })
+}
+
+/// Postgres cannot store a NUL character in text or JSON, so it is
+/// refused on both databases alike rather than failing on one.
+const NUL_REFUSED: &str = "must not contain a NUL (\\u0000) character";
+
+fn holds_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(items) => items.iter().any(holds_nul),
+        Value::Object(m) => map_holds_nul(m),
+        _ => false,
+    }
+}
+
+fn map_holds_nul(m: &Map<String, Value>) -> bool {
+    m.iter().any(|(k, v)| k.contains('\0') || holds_nul(v))
 }
 
 fn parse_subject(obj: &Map<String, Value>, caller: Caller) -> Result<Subject, FieldError> {
@@ -404,6 +424,7 @@ pub fn attribute_from_json(key: &str, value: &Value) -> Result<AttrChange, Strin
         Value::String(s) if s.chars().count() > MAX_ATTRIBUTE_CHARS => {
             return Err(format!("is longer than {MAX_ATTRIBUTE_CHARS} characters"));
         }
+        Value::String(s) if s.contains('\0') => return Err(NUL_REFUSED.into()),
         Value::String(s) if parse_iso(s).is_some() => (AttrKind::Date, s.clone()),
         Value::String(s) => (AttrKind::String, s.clone()),
         _ => return Err("must be a string, number, boolean, date or null".into()),

@@ -101,6 +101,20 @@ fn oversized_properties_are_refused() {
 }
 
 #[test]
+fn a_nul_character_anywhere_in_the_properties_is_refused() {
+    for properties in [
+        json!({"p": "a\u{0}b"}),
+        json!({"a\u{0}": 1}),
+        json!({"deep": [{"x": ["ok", "\u{0}"]}]}),
+    ] {
+        let event = json!({"name": "x", "contact_id": 1, "properties": properties});
+        assert_eq!(field_of(event.clone()), "properties", "{event}");
+    }
+    let fine = json!({"name": "x", "contact_id": 1, "properties": {"p": "a\\u0000b"}});
+    assert!(parse_event(&fine, Caller::Server, NOW).is_ok());
+}
+
+#[test]
 fn browsers_may_only_name_their_own_visitor() {
     let browser = |v: Value| parse_event(&v, Caller::Browser, NOW);
     assert!(browser(json!({"name": "x", "visitor_id": "v-12345678"})).is_ok());
@@ -167,6 +181,7 @@ fn attributes_are_typed_from_their_json() {
     );
     assert!(attribute_from_json("k", &json!([1])).is_err());
     assert!(attribute_from_json("bad key", &json!(1)).is_err());
+    assert!(attribute_from_json("k", &json!("a\u{0}b")).is_err());
 }
 
 #[test]
