@@ -13,6 +13,9 @@ use std::fmt;
 /// and the query parameter that carry a visitor id from one to the other.
 pub const VISITOR_COOKIE: &str = "qf_vid";
 pub const VISITOR_PARAM: &str = "qf_vid";
+/// The HttpOnly cookie holding the secret a browser's quiz sessions are
+/// bound to: unlike the visitor id, it is never in a link or a script.
+pub const BROWSER_COOKIE: &str = "qf_rk";
 /// At most this many events in one `POST /api/v1/events`.
 pub const MAX_BATCH: usize = 500;
 /// At most this many bytes in one API request body.

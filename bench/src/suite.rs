@@ -138,7 +138,7 @@ pub(crate) async fn respondent(
     seq: u64,
 ) -> JobOutcome {
     let mut outcome = JobOutcome::default();
-    let cookie = format!("qf_vid=bench-{nonce}-{seq}");
+    let cookie = format!("qf_vid=bench-{nonce}-{seq}; qf_rk=bench-key-{nonce}-{seq}");
     let url = format!("{base}/q/growth");
     let sent = Instant::now();
     let res = client.get(&url).header("cookie", &cookie).send().await;

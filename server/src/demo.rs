@@ -4,7 +4,7 @@
 use crate::error::StartupError;
 use quizfunnel::quiz::{self, Answer, Answers, Step, demo::growth_quiz};
 use quizfunnel::store::{AnsweredStep, Store, Tier};
-use quizfunnel_app::respond::ssr::{Visitor, lead_details};
+use quizfunnel_app::respond::ssr::lead_details;
 use std::collections::BTreeMap;
 
 pub const DEMO_SLUG: &str = "growth";
@@ -139,6 +139,7 @@ pub async fn seed(store: &dyn Store, now: i64) -> Result<Seeded, StartupError> {
         let session = store
             .start_session(
                 contact,
+                None,
                 published.quiz_id,
                 published.version_id,
                 Some(&first),
@@ -188,11 +189,6 @@ pub async fn seed(store: &dyn Store, now: i64) -> Result<Seeded, StartupError> {
                 consent,
             } = &answer
             {
-                let visitor = Visitor {
-                    id: visitor.clone(),
-                    query: BTreeMap::new(),
-                    fresh: false,
-                };
                 let who = lead_details(&visitor, email, name, company, *consent);
                 store.identify(&who, at).await.map_err(internal)?;
             }

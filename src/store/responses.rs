@@ -53,12 +53,24 @@ pub trait ResponseStore: Send + Sync {
         quiz_id: i64,
     ) -> StoreResult<Option<QuizSession>>;
 
+    /// The latest session of this quiz started in the browser holding
+    /// `browser_key`, finished or not: what that browser may see.
+    async fn browser_session(
+        &self,
+        browser_key: &str,
+        quiz_id: i64,
+    ) -> StoreResult<Option<QuizSession>>;
+
     /// Starts a session on this version at its first question and records
     /// `quiz_started`, carrying the visit's hidden fields (UTM and others).
+    /// A browser whose latest session of the quiz is still open (a double
+    /// click) gets that session back. `None` is a session no browser
+    /// resumes, such as demo data.
     #[allow(clippy::too_many_arguments)]
     async fn start_session(
         &self,
         contact_id: i64,
+        browser_key: Option<&str>,
         quiz_id: i64,
         version_id: i64,
         first_question: Option<&str>,

@@ -10,7 +10,8 @@ use crate::error::AppError;
 use crate::state::AppContext;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use quizfunnel::contact::{
-    Identify, QuizView, VISITOR_COOKIE, VISITOR_PARAM, VisitorId, attribute_from_json,
+    BROWSER_COOKIE, Identify, QuizView, VISITOR_COOKIE, VISITOR_PARAM, VisitorId,
+    attribute_from_json,
 };
 use quizfunnel::quiz::{self, Answer, Answers, QuizDefinition};
 use quizfunnel::store::{AnsweredStep, QuizSession};
@@ -32,26 +33,57 @@ pub struct Visitor {
     pub id: String,
     /// Query parameters of this request (UTM and others).
     pub query: BTreeMap<String, String>,
-    /// The id was made for this request: nothing is stored for it yet.
-    pub fresh: bool,
+    /// The secret this browser's quiz sessions are bound to.
+    pub browser: String,
+    /// The browser key was made for this request: no session holds it.
+    pub new_browser: bool,
 }
 
-/// Reads the visitor cookie, or makes a new visitor and the cookie to set.
-pub fn visitor_from(headers: &HeaderMap, uri: &Uri) -> (Visitor, Option<HeaderValue>) {
-    let cookie = headers
+impl Visitor {
+    fn new(query: BTreeMap<String, String>) -> Visitor {
+        Visitor {
+            id: crate::auth::ssr::new_visitor_id(),
+            query,
+            browser: crate::auth::ssr::new_visitor_id(),
+            new_browser: true,
+        }
+    }
+
+    /// This browser's latest session of the quiz, finished or not.
+    async fn session(
+        &self,
+        ctx: &AppContext,
+        quiz_id: i64,
+    ) -> Result<Option<QuizSession>, AppError> {
+        if self.new_browser {
+            return Ok(None);
+        }
+        Ok(ctx.store.browser_session(&self.browser, quiz_id).await?)
+    }
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<VisitorId> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|c| c.trim().split_once('='))
-        .find(|(name, _)| *name == VISITOR_COOKIE)
-        .and_then(|(_, value)| VisitorId::parse(value).ok());
+        .find(|(n, _)| *n == name)
+        .and_then(|(_, value)| VisitorId::parse(value).ok())
+}
+
+/// Reads the visitor and browser cookies, making what is missing, with
+/// the cookies to set.
+pub fn visitor_from(headers: &HeaderMap, uri: &Uri) -> (Visitor, Vec<HeaderValue>) {
     let pairs = uri
         .query()
         .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
         .unwrap_or_default();
     // A link from the marketer's site (decorated by /t.js) carries the
     // visitor id the site knows them by: the quiz continues that history.
+    // It names who the answers are about, never which answers are shown:
+    // that is the browser key's part.
     let from_link = pairs
         .iter()
         .find(|(k, _)| k == VISITOR_PARAM)
@@ -61,49 +93,46 @@ pub fn visitor_from(headers: &HeaderMap, uri: &Uri) -> (Visitor, Option<HeaderVa
         .filter(|(k, v)| k != VISITOR_PARAM && k.len() <= 64 && v.len() <= 512)
         .take(20)
         .collect();
-    let set_cookie = |id: &str| {
-        HeaderValue::from_str(&format!(
-            "{VISITOR_COOKIE}={id}; Path=/; Max-Age=63072000; SameSite=Lax"
-        ))
-        .ok()
-    };
-    match (from_link, cookie) {
-        (Some(link), cookie) if cookie.as_ref() != Some(&link) => {
-            let id = link.as_str().to_string();
-            let header = set_cookie(&id);
-            let fresh = false;
-            (Visitor { id, query, fresh }, header)
-        }
-        (_, Some(known)) => (
-            Visitor {
-                id: known.as_str().to_string(),
-                query,
-                fresh: false,
-            },
-            None,
-        ),
-        (_, None) => {
-            let id = crate::auth::ssr::new_visitor_id();
-            let header = set_cookie(&id);
-            let fresh = true;
-            (Visitor { id, query, fresh }, header)
-        }
+    let mut visitor = Visitor::new(query);
+    let mut set = Vec::new();
+    let known = cookie(headers, VISITOR_COOKIE);
+    if let Some(id) = from_link.or_else(|| known.clone()) {
+        visitor.id = id.as_str().to_string();
     }
+    if known.as_ref().map(VisitorId::as_str) != Some(visitor.id.as_str()) {
+        set.push(format!(
+            "{VISITOR_COOKIE}={}; Path=/; Max-Age=63072000; SameSite=Lax",
+            visitor.id
+        ));
+    }
+    match cookie(headers, BROWSER_COOKIE) {
+        Some(key) => {
+            visitor.browser = key.as_str().to_string();
+            visitor.new_browser = false;
+        }
+        None => set.push(format!(
+            "{BROWSER_COOKIE}={}; Path=/; Max-Age=63072000; HttpOnly; SameSite=Lax",
+            visitor.browser
+        )),
+    }
+    let set = set
+        .into_iter()
+        .filter_map(|c| HeaderValue::from_str(&c).ok())
+        .collect();
+    (visitor, set)
 }
 
 /// The visitor of the request being rendered or served.
 pub fn visitor() -> Visitor {
     use leptos::prelude::use_context;
     let Some(parts) = use_context::<axum::http::request::Parts>() else {
-        return Visitor {
-            id: crate::auth::ssr::new_visitor_id(),
-            query: BTreeMap::new(),
-            fresh: true,
-        };
+        return Visitor::new(BTreeMap::new());
     };
-    let (visitor, cookie) = visitor_from(&parts.headers, &parts.uri);
-    if let (Some(cookie), Some(res)) = (cookie, use_context::<leptos_axum::ResponseOptions>()) {
-        res.append_header(header::SET_COOKIE, cookie);
+    let (visitor, cookies) = visitor_from(&parts.headers, &parts.uri);
+    if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+        for cookie in cookies {
+            res.append_header(header::SET_COOKIE, cookie);
+        }
     }
     visitor
 }
@@ -124,14 +153,14 @@ async fn definition_for(
 /// The contact details given at the lead gate: this visitor is the person
 /// with this email, and their history so far joins that contact.
 pub fn lead_details(
-    visitor: &Visitor,
+    visitor_id: &str,
     email: &quizfunnel::email::Email,
     name: &str,
     company: &str,
     consent: bool,
 ) -> Identify {
     let mut who = Identify::email(email.clone());
-    who.visitor_id = VisitorId::parse(&visitor.id).ok();
+    who.visitor_id = VisitorId::parse(visitor_id).ok();
     who.name = (!name.is_empty()).then(|| name.to_string());
     who.consent = Some(consent);
     if !company.is_empty()
@@ -184,16 +213,9 @@ pub async fn current(
         }
         view
     };
-    // Nothing is stored for a visitor new to us, so there is nothing to
+    // Nothing is stored for a browser new to us, so there is nothing to
     // look up: their first view is the only write, and it waits in a queue.
-    if visitor.fresh {
-        return Ok(first_view(hidden).await);
-    }
-    let contact = ctx
-        .store
-        .contact_for_visitor(&visitor.id, &visitor.query, now)
-        .await?;
-    match ctx.store.latest_session(contact, published.quiz_id).await? {
+    match visitor.session(ctx, published.quiz_id).await? {
         Some(s) if s.completed_at.is_some() => Ok(PublicQuiz::Finished { slug: slug.into() }),
         Some(s) => {
             let def = definition_for(ctx, published, &s).await?;
@@ -259,7 +281,7 @@ pub async fn submit(
         .store
         .contact_for_visitor(&visitor.id, &hidden, now)
         .await?;
-    let mut session = ctx.store.latest_session(contact, published.quiz_id).await?;
+    let mut session = visitor.session(ctx, published.quiz_id).await?;
     if session.as_ref().is_some_and(|s| s.completed_at.is_some()) {
         if action != "restart" {
             return Ok(PublicQuiz::Finished { slug: slug.into() });
@@ -270,6 +292,7 @@ pub async fn submit(
             .store
             .start_session(
                 contact,
+                Some(&visitor.browser),
                 published.quiz_id,
                 published.version_id,
                 first.as_deref(),
@@ -357,6 +380,7 @@ pub async fn submit(
             ctx.store
                 .start_session(
                     contact,
+                    Some(&visitor.browser),
                     published.quiz_id,
                     published.version_id,
                     Some(&current),
@@ -393,7 +417,7 @@ pub async fn submit(
         consent,
     } = &answer
     {
-        let who = lead_details(visitor, email, name, company, *consent);
+        let who = lead_details(&visitor.id, email, name, company, *consent);
         ctx.store.identify(&who, now).await?;
     }
     match next {
@@ -422,11 +446,7 @@ pub async fn result(
     let Some(published) = ctx.store.published_quiz(slug).await? else {
         return Ok(None);
     };
-    let contact = ctx
-        .store
-        .contact_for_visitor(&visitor.id, &BTreeMap::new(), ctx.clock.now())
-        .await?;
-    let Some(session) = ctx.store.latest_session(contact, published.quiz_id).await? else {
+    let Some(session) = visitor.session(ctx, published.quiz_id).await? else {
         return Ok(None);
     };
     if session.completed_at.is_none() {
@@ -449,7 +469,7 @@ pub async fn result(
             )
         });
     let sent_to = if super::steps::offers_lead_after(&def) {
-        ctx.store.contact(contact).await?.summary.email
+        ctx.store.contact(session.contact_id).await?.summary.email
     } else {
         None
     };
@@ -483,7 +503,7 @@ pub async fn send_result(
             company,
             consent,
         }) => {
-            let who = lead_details(visitor, &email, &name, &company, consent);
+            let who = lead_details(&visitor.id, &email, &name, &company, consent);
             ctx.store.identify(&who, ctx.clock.now()).await?;
             offer.sent_to = Some(email.to_string());
         }

@@ -2,11 +2,11 @@
 //!
 //! Rendering that page through Leptos is nearly all of its cost (about
 //! 240 µs, against 7 µs for everything around it), yet for two new
-//! visitors it differs in three values only: the script nonce, the
-//! `started` time the bot check reads, and the visitor id in the cookie.
-//! So the first render per published version is kept as a template with
-//! those three cut out, and later new visitors get it filled in with their
-//! own, their view recorded as the render would have.
+//! visitors it differs in four values only: the script nonce, the
+//! `started` time the bot check reads, the visitor id, and the browser key
+//! in the cookies. So the first render per published version is kept as a
+//! template with those cut out, and later new visitors get it filled in
+//! with their own, their view recorded as the render would have.
 //!
 //! Only requests that cannot see anything else take this path: a `GET` of
 //! `/q/{slug}` with no query (UTM fields become hidden inputs) and no
@@ -19,7 +19,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use quizfunnel::contact::{QuizView, VISITOR_COOKIE};
+use quizfunnel::contact::{BROWSER_COOKIE, QuizView, VISITOR_COOKIE};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -46,6 +46,7 @@ enum Piece {
     Nonce,
     Started,
     Visitor,
+    Browser,
 }
 
 /// One visitor's values, and the values the template was cut from.
@@ -53,6 +54,8 @@ struct Values {
     nonce: String,
     started: String,
     visitor: String,
+    /// Secret: only ever in its HttpOnly cookie.
+    browser: String,
 }
 
 impl Template {
@@ -64,6 +67,7 @@ impl Template {
             (values.nonce.as_str(), Piece::Nonce),
             (values.started.as_str(), Piece::Started),
             (values.visitor.as_str(), Piece::Visitor),
+            (values.browser.as_str(), Piece::Browser),
         ];
         let mut pieces = Vec::new();
         let mut rest = text;
@@ -98,6 +102,7 @@ impl Template {
                 Piece::Nonce => &values.nonce,
                 Piece::Started => &values.started,
                 Piece::Visitor => &values.visitor,
+                Piece::Browser => &values.browser,
             });
         }
         out
@@ -141,6 +146,7 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         nonce: leptos::nonce::Nonce::new().to_string(),
         started: now.to_string(),
         visitor: quizfunnel_app::auth::ssr::new_visitor_id(),
+        browser: quizfunnel_app::auth::ssr::new_visitor_id(),
     };
     let view = QuizView {
         visitor_id: values.visitor.clone(),
@@ -177,7 +183,7 @@ async fn keep(state: &AppState, slug: &str, version_id: i64, res: Response) -> R
     Response::from_parts(parts, Body::from(bytes))
 }
 
-/// The template of a rendered first page, if it has the three values where
+/// The template of a rendered first page, if it has the four values where
 /// the page is known to put them.
 fn template(headers: &HeaderMap, body: &[u8], version_id: i64) -> Option<Page> {
     let body = std::str::from_utf8(body).ok()?;
@@ -187,11 +193,15 @@ fn template(headers: &HeaderMap, body: &[u8], version_id: i64) -> Option<Page> {
         .nth(1)?
         .split('\'')
         .next()?;
-    let visitor = header(header::SET_COOKIE)?
-        .strip_prefix(VISITOR_COOKIE)?
-        .strip_prefix('=')?
-        .split(';')
-        .next()?;
+    let cookie = |name: &str| {
+        headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.strip_prefix(name)?.strip_prefix('=')?.split(';').next())
+    };
+    let visitor = cookie(VISITOR_COOKIE)?;
+    let browser = cookie(BROWSER_COOKIE)?;
     let started = body
         .split("name=\"started\" value=\"")
         .nth(1)?
@@ -201,8 +211,14 @@ fn template(headers: &HeaderMap, body: &[u8], version_id: i64) -> Option<Page> {
         nonce: nonce.to_string(),
         started: started.to_string(),
         visitor: visitor.to_string(),
+        browser: browser.to_string(),
     };
-    if values.nonce.len() < 16 || values.visitor.len() < 16 || values.started.is_empty() {
+    if values.nonce.len() < 16
+        || values.visitor.len() < 16
+        || values.browser.len() < 16
+        || values.started.is_empty()
+        || body.contains(browser)
+    {
         return None;
     }
     // Once in the form, once in the step's data for hydration.
@@ -238,6 +254,7 @@ mod tests {
             nonce: nonce.into(),
             started: started.into(),
             visitor: visitor.into(),
+            browser: "BROWSER".into(),
         }
     }
 
@@ -259,5 +276,49 @@ mod tests {
         let was = values("NONCE", "1700", "VISITOR");
         assert_eq!(Template::cut("1700 1700 1700", &was, 2), None);
         assert_eq!(Template::cut("1700", &was, 2), None);
+    }
+
+    #[test]
+    fn each_new_visitor_gets_their_own_browser_key_and_never_in_the_page() {
+        let nonce = "n".repeat(22);
+        let (visitor, browser) = ("v".repeat(44), "k".repeat(44));
+        let mut headers = HeaderMap::new();
+        let csp = format!("script-src 'nonce-{nonce}'");
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp.parse().unwrap());
+        for cookie in [
+            format!("{VISITOR_COOKIE}={visitor}; Path=/"),
+            format!("{BROWSER_COOKIE}={browser}; Path=/; HttpOnly"),
+        ] {
+            headers.append(header::SET_COOKIE, cookie.parse().unwrap());
+        }
+        let body = format!(
+            "<i nonce=\"{nonce}\"></i><input name=\"started\" value=\"1700\">1700 {visitor}"
+        );
+        let page = template(&headers, body.as_bytes(), 1).unwrap();
+        let mine = Values {
+            nonce: "N".repeat(22),
+            started: "1800".into(),
+            visitor: "V".repeat(44),
+            browser: "K".repeat(44),
+        };
+        let cookies: Vec<String> = page
+            .headers
+            .iter()
+            .filter(|(name, _)| name == header::SET_COOKIE)
+            .map(|(_, value)| value.fill(&mine))
+            .collect();
+        assert_eq!(
+            cookies,
+            [
+                format!("{VISITOR_COOKIE}={}; Path=/", mine.visitor),
+                format!("{BROWSER_COOKIE}={}; Path=/; HttpOnly", mine.browser),
+            ]
+        );
+        assert!(!page.body.fill(&mine).contains(&mine.browser));
+
+        let leaky = format!("{body} {browser}");
+        assert!(template(&headers, leaky.as_bytes(), 1).is_none());
+        headers.remove(header::SET_COOKIE);
+        assert!(template(&headers, body.as_bytes(), 1).is_none());
     }
 }

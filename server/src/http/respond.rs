@@ -110,7 +110,7 @@ pub async fn post_step(
         Ok(read) => read,
         Err(res) => return res,
     };
-    let (visitor, cookie) = visitor_from(&parts.headers, &parts.uri);
+    let (visitor, cookies) = visitor_from(&parts.headers, &parts.uri);
     let mut res = match submit(&state.ctx, &visitor, &slug, &fields).await {
         Ok(PublicQuiz::Finished { slug }) => {
             Redirect::to(&format!("/q/{slug}/result")).into_response()
@@ -132,7 +132,7 @@ pub async fn post_step(
         }
         Err(e) => error_response(e),
     };
-    if let Some(cookie) = cookie {
+    for cookie in cookies {
         res.headers_mut().append(header::SET_COOKIE, cookie);
     }
     res

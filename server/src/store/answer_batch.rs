@@ -307,6 +307,7 @@ mod tests {
             let session = store
                 .start_session(
                     contact,
+                    None,
                     quiz.quiz_id,
                     quiz.version_id,
                     Some("blocker"),

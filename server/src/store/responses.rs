@@ -107,9 +107,30 @@ impl ResponseStore for SqlStore {
         row.map(SessionRow::into_session).transpose()
     }
 
+    async fn browser_session(
+        &self,
+        browser_key: &str,
+        quiz_id: i64,
+    ) -> StoreResult<Option<QuizSession>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE browser_key = $1 AND quiz_id = $2 \
+             ORDER BY started_at DESC, id DESC LIMIT 1"
+        );
+        let row: Option<SessionRow> = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as(&sql)
+                .bind(browser_key)
+                .bind(quiz_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        row.map(SessionRow::into_session).transpose()
+    }
+
     async fn start_session(
         &self,
         contact_id: i64,
+        browser_key: Option<&str>,
         quiz_id: i64,
         version_id: i64,
         first_question: Option<&str>,
@@ -128,30 +149,34 @@ impl ResponseStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            let open: Option<i64> = sqlx::query_scalar(
-                "SELECT id FROM quiz_sessions WHERE contact_id = $1 AND quiz_id = $2 \
-                 AND completed_at IS NULL AND id = (SELECT id FROM quiz_sessions \
-                 WHERE contact_id = $1 AND quiz_id = $2 ORDER BY started_at DESC, id DESC LIMIT 1)",
-            )
-            .bind(contact_id)
-            .bind(quiz_id)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            let open: Option<i64> = match browser_key {
+                Some(key) => sqlx::query_scalar(
+                    "SELECT id FROM quiz_sessions WHERE browser_key = $1 AND quiz_id = $2 \
+                     AND completed_at IS NULL AND id = (SELECT id FROM quiz_sessions \
+                     WHERE browser_key = $1 AND quiz_id = $2 ORDER BY started_at DESC, id DESC LIMIT 1)",
+                )
+                .bind(key)
+                .bind(quiz_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?,
+                None => None,
+            };
             if let Some(id) = open {
                 tx.commit().await.map_err(db_err)?;
                 // A double click's second copy continues the first's session.
                 self.session_by_id(id).await
             } else {
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO quiz_sessions (contact_id, quiz_id, version_id, started_at, current_question) \
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    "INSERT INTO quiz_sessions (contact_id, quiz_id, version_id, started_at, current_question, browser_key) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 )
                 .bind(contact_id)
                 .bind(quiz_id)
                 .bind(version_id)
                 .bind(now)
                 .bind(first_question)
+                .bind(browser_key)
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(db_err)?;

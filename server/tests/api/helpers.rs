@@ -483,20 +483,23 @@ pub async fn count_reaches(app: &TestApp, query: &str, n: i64) {
     }
 }
 
+/// The value `res` sets for the cookie `name`.
+pub fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(name)?.strip_prefix('='))
+        .and_then(|v| v.split(';').next())
+        .map(str::to_string)
+}
+
 /// `GET path` (a quiz page) as `c`; when that made `c` a new visitor,
 /// waits until their view is stored, so a count taken next is not raced
 /// by it.
 pub async fn open_quiz(app: &TestApp, c: &reqwest::Client, path: &str) -> reqwest::Response {
     let res = c.get(app.url(path)).send().await.unwrap();
-    let visitor = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("qf_vid="))
-        .and_then(|v| v.split(';').next())
-        .map(str::to_string);
-    if let Some(visitor) = visitor {
+    if let Some(visitor) = set_cookie(&res, "qf_vid") {
         let viewed = format!(
             "SELECT count(*) FROM events e JOIN contact_visitors v ON v.contact_id = e.contact_id \
              WHERE v.visitor_id = '{visitor}' AND e.name = 'quiz_viewed'"

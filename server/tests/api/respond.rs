@@ -95,6 +95,130 @@ async fn respondent_without_javascript_completes_and_sees_the_outcome_they_earne
     );
 }
 
+/// Takes the growth quiz to the end as `c`; returns `c`'s visitor id.
+async fn complete(app: &TestApp, c: &reqwest::Client, email: &str) -> String {
+    let page = crate::helpers::open_quiz(app, c, "/q/growth").await;
+    let visitor = crate::helpers::set_cookie(&page, "qf_vid").unwrap();
+    let steps = crate::dashboard::with_email(FULL_PATH, email);
+    for step in &steps {
+        app.clock.advance(2_000);
+        assert_eq!(answer(app, c, step).await.0, 303, "{step:?}");
+    }
+    visitor
+}
+
+/// "Take it again" on a finished quiz, then the full path with the lowest
+/// budget (a score of 12, the nurture tier), giving `email` at the gate.
+async fn retake_with_a_low_budget(app: &TestApp, c: &reqwest::Client, email: &str) {
+    assert_eq!(answer(app, c, &[("action", "restart")]).await.0, 303);
+    let mut again = crate::dashboard::with_email(FULL_PATH, email);
+    again[1] = vec![("question", "budget"), ("answer", "low")];
+    for step in &again {
+        app.clock.advance(2_000);
+        assert_eq!(answer(app, c, step).await.0, 303, "{step:?}");
+    }
+}
+
+async fn page(c: &reqwest::Client, url: String) -> String {
+    c.get(url).send().await.unwrap().text().await.unwrap()
+}
+
+const FIRST_QUESTION: &str = "Where is your business today?";
+
+/// Links from the marketer's site carry the visitor id, and people share
+/// links: whoever opens one continues that person's history, but sees
+/// only answers given in their own browser.
+async fn a_link_with_someones_visitor_id_shows_none_of_their_answers(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let rita = client();
+    let visitor = complete(&app, &rita, "rita@example.com").await;
+    assert!(
+        page(&rita, app.url("/q/growth/result"))
+            .await
+            .contains("Your score: 15")
+    );
+
+    let contacts = count(&app, "SELECT count(*) FROM contacts").await;
+    let stranger = client();
+    let result = page(&stranger, app.url("/q/growth/result")).await;
+    assert!(!result.contains("Your score"), "{result}");
+    // Looking at a result stores nobody.
+    assert_eq!(count(&app, "SELECT count(*) FROM contacts").await, contacts);
+
+    let link = app.url(&format!("/q/growth?qf_vid={visitor}"));
+    let shown = page(&stranger, link).await;
+    assert!(shown.contains(FIRST_QUESTION), "{shown}");
+    let result = page(&stranger, app.url("/q/growth/result")).await;
+    assert!(!result.contains("Your score"), "{result}");
+    // Their own answers start a session of their own; Rita's is untouched.
+    app.clock.advance(2_000);
+    assert_eq!(answer(&app, &stranger, FULL_PATH[0]).await.0, 303);
+    let shown = page(&stranger, app.url("/q/growth")).await;
+    assert!(
+        shown.contains("What could you invest in growth each month?"),
+        "{shown}"
+    );
+    assert!(
+        page(&rita, app.url("/q/growth/result"))
+            .await
+            .contains("Your score: 15")
+    );
+}
+
+/// Anyone may type anyone's email: that joins their visit to that
+/// contact's history, not the contact's answers to their screen.
+async fn an_email_given_for_a_visitor_shows_none_of_that_persons_answers(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    complete(&app, &client(), "rita@example.com").await;
+    let key = crate::ingest::api_key(&app).await;
+    let stranger = client();
+    let visitor = crate::helpers::set_cookie(
+        &crate::helpers::open_quiz(&app, &stranger, "/q/growth").await,
+        "qf_vid",
+    )
+    .unwrap();
+    let identify = serde_json::json!({"email": "rita@example.com", "visitor_id": visitor});
+    let res = app
+        .client
+        .post(app.url("/api/v1/identify"))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body(identify.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+
+    let shown = page(&stranger, app.url("/q/growth")).await;
+    assert!(shown.contains(FIRST_QUESTION), "{shown}");
+    let result = page(&stranger, app.url("/q/growth/result")).await;
+    assert!(!result.contains("Your score"), "{result}");
+
+    // The same at the lead gate, after a quiz of one's own: the result
+    // shown is the one just earned, not Rita's.
+    let sam = client();
+    complete(&app, &sam, "sam@example.com").await;
+    retake_with_a_low_budget(&app, &sam, "rita@example.com").await;
+    let result = page(&sam, app.url("/q/growth/result")).await;
+    assert!(result.contains("Your score: 12"), "{result}");
+}
+
+/// Taking the quiz again with other answers moves the lead to the tier
+/// those answers earn, and each tier's count follows.
+async fn a_retake_moves_the_lead_to_its_new_tier(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    complete(&app, &c, "rita@example.com").await;
+    let tier = "SELECT count(*) FROM leads WHERE contact_id = \
+        (SELECT id FROM contacts WHERE email = 'rita@example.com') AND tier_slug = ";
+    assert_eq!(count(&app, &format!("{tier}'fast-track'")).await, 1);
+    retake_with_a_low_budget(&app, &c, "rita@example.com").await;
+    assert_eq!(count(&app, &format!("{tier}'nurture'")).await, 1);
+    let counts_disagree = "SELECT count(*) FROM tier_lead_counts t WHERE t.leads <> \
+        (SELECT count(*) FROM leads l WHERE l.tier_slug = t.tier_slug)";
+    assert_eq!(count(&app, counts_disagree).await, 0);
+}
+
 async fn replayed_and_double_clicked_steps_store_nothing_twice(backend: Backend) {
     let app = app_with_demo(backend).await;
     let c = client();
@@ -789,6 +913,7 @@ async fn a_started_session_is_the_one_stored(backend: Backend) {
     let start = |at| {
         store.start_session(
             contact,
+            Some("started-session-browser"),
             quiz.quiz_id,
             quiz.version_id,
             Some("stage"),
@@ -801,7 +926,26 @@ async fn a_started_session_is_the_one_stored(backend: Backend) {
     assert_eq!(started.current_question.as_deref(), Some("stage"));
     let stored = store.latest_session(contact, quiz.quiz_id).await.unwrap();
     assert_eq!(stored.as_ref(), Some(&started));
+    let held = store
+        .browser_session("started-session-browser", quiz.quiz_id)
+        .await
+        .unwrap();
+    assert_eq!(held.as_ref(), Some(&started));
     assert_eq!(start(now + 1_000).await.unwrap(), started);
+    // Another browser of the same contact starts its own.
+    let other = store
+        .start_session(
+            contact,
+            Some("another-browser"),
+            quiz.quiz_id,
+            quiz.version_id,
+            Some("stage"),
+            &hidden,
+            now + 2_000,
+        )
+        .await
+        .unwrap();
+    assert_ne!(other.id, started.id);
 }
 
 crate::on_both_backends!(
@@ -820,6 +964,9 @@ crate::on_both_backends!(
     the_result_page_offers_the_result_by_email_and_names_a_bad_address,
     unknown_quiz_is_a_friendly_404,
     demo_seeding_twice_changes_nothing,
+    a_link_with_someones_visitor_id_shows_none_of_their_answers,
+    an_email_given_for_a_visitor_shows_none_of_that_persons_answers,
+    a_retake_moves_the_lead_to_its_new_tier,
 );
 
 async fn embed_script_frames_published_quizzes_only(backend: Backend) {
