@@ -144,11 +144,27 @@ impl SqlStore {
     }
 
     pub async fn migrate(&self) -> Result<(), StartupError> {
-        let result = match &self.db {
-            Db::Sqlite(db) => SQLITE_MIGRATIONS.run(db.writer()).await,
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await,
-        };
-        result.map_err(|e| StartupError::Migration(e.to_string()))
+        let failed = |e: &dyn std::fmt::Display| StartupError::Migration(e.to_string());
+        match &self.db {
+            Db::Sqlite(db) => {
+                // A table is rebuilt by dropping it, and with foreign keys
+                // on SQLite would delete every row referring to it first.
+                // The switch only takes outside a transaction, so it is
+                // made around the migrations, on the one writer.
+                let mut conn = db.writer().acquire().await.map_err(|e| failed(&e))?;
+                sqlx::query("PRAGMA foreign_keys = OFF")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| failed(&e))?;
+                let ran = SQLITE_MIGRATIONS.run(&mut *conn).await;
+                sqlx::query("PRAGMA foreign_keys = ON")
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(|e| failed(&e))?;
+                ran.map_err(|e| failed(&e))
+            }
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await.map_err(|e| failed(&e)),
+        }
     }
 }
 

@@ -7,7 +7,8 @@ use quizfunnel::contact::{
     VisitorId, parse_batch,
 };
 use quizfunnel::email::Email;
-use quizfunnel::store::{ContactStore, StoreError};
+use quizfunnel::store::{ContactStore, QuizStore, ResponseStore, StoreError};
+use quizfunnel_server::demo;
 use quizfunnel_server::store::Db;
 use serde_json::json;
 
@@ -661,7 +662,135 @@ async fn the_contact_list_searches_and_filters(backend: Backend) {
     assert_eq!(ids(far_page).await, (3, vec![]));
 }
 
+/// A merged or erased contact's id, or a discarded session's, is never
+/// given to someone new: what still names it (a view counted once per
+/// contact, a link in the admin) would point at a stranger.
+async fn a_gone_contacts_or_sessions_id_is_never_given_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, T0).await.unwrap();
+    let id = |e: &'static str| {
+        let store = app.store.clone();
+        async move {
+            store
+                .identify(&Identify::email(email(e)), T0)
+                .await
+                .unwrap()
+                .contact_id
+        }
+    };
+    let (a, b) = (id("a@example.com").await, id("b@example.com").await);
+    app.store.merge_contacts(a, b, T0).await.unwrap();
+    let c = id("c@example.com").await;
+    assert!(c > b, "{c} after {b}");
+    app.store.erase_contact(c).await.unwrap();
+    let d = id("d@example.com").await;
+    assert!(d > c, "{d} after {c}");
+
+    let quiz = app.store.published_quiz("growth").await.unwrap().unwrap();
+    let start = |key: &'static str| {
+        let store = app.store.clone();
+        async move {
+            store
+                .start_session(
+                    d,
+                    Some(key),
+                    quiz.quiz_id,
+                    quiz.version_id,
+                    Some("stage"),
+                    &Default::default(),
+                    T0,
+                )
+                .await
+                .unwrap()
+                .id
+        }
+    };
+    let bot = start("bot-browser-key").await;
+    app.store.discard_session(bot).await.unwrap();
+    let person = start("person-browser-key").await;
+    assert!(person > bot, "{person} after {bot}");
+}
+
+async fn rows_per_table(pool: &sqlx::SqlitePool) -> Vec<(String, i64)> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
+         AND name <> '_sqlx_migrations' ORDER BY name",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let mut counts = Vec::new();
+    for table in tables {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{table}\""))
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        counts.push((table, n));
+    }
+    counts
+}
+
+/// A SQLite database from before ids stopped being reused has its tables
+/// rebuilt on upgrade, and every row, and every row referring to one,
+/// comes through.
+#[tokio::test]
+async fn an_upgraded_sqlite_database_keeps_every_row() {
+    use quizfunnel_server::store::{SQLITE_MIGRATIONS, SqlStore};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let store = SqlStore::connect(&url).await.unwrap();
+    let Db::Sqlite(db) = store.db() else {
+        unreachable!("a SQLite store")
+    };
+    let before = sqlx::migrate::Migrator {
+        migrations: SQLITE_MIGRATIONS
+            .iter()
+            .filter(|m| m.version < 17)
+            .cloned()
+            .collect::<Vec<_>>()
+            .into(),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    before.run(db.writer()).await.unwrap();
+    demo::seed(&store, T0).await.unwrap();
+    let rows = rows_per_table(db.writer()).await;
+    assert!(
+        rows.iter().any(|(t, n)| t == "answers" && *n > 100),
+        "{rows:?}"
+    );
+
+    store.migrate().await.unwrap();
+    assert_eq!(rows_per_table(db.writer()).await, rows);
+    let schema: String =
+        sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'contacts'")
+            .fetch_one(db.writer())
+            .await
+            .unwrap();
+    assert!(schema.contains("AUTOINCREMENT"), "{schema}");
+    // Foreign keys are on again, and hold.
+    let newest: i64 = sqlx::query_scalar("SELECT max(id) FROM contacts")
+        .fetch_one(db.writer())
+        .await
+        .unwrap();
+    store.erase_contact(newest).await.unwrap();
+    let orphans: i64 = sqlx::query_scalar(&format!(
+        "SELECT (SELECT count(*) FROM quiz_sessions WHERE contact_id = {newest}) \
+         + (SELECT count(*) FROM events WHERE contact_id = {newest})"
+    ))
+    .fetch_one(db.writer())
+    .await
+    .unwrap();
+    assert_eq!(orphans, 0);
+    let next = store
+        .identify(&Identify::email(email("after@example.com")), T0)
+        .await
+        .unwrap()
+        .contact_id;
+    assert!(next > newest, "{next} after {newest}");
+}
+
 crate::on_both_backends!(
+    a_gone_contacts_or_sessions_id_is_never_given_again,
     a_batch_lands_on_one_contact_per_visitor_and_a_replay_is_all_duplicates,
     a_contact_id_that_does_not_exist_is_rejected_and_the_rest_is_stored,
     ten_thousand_events_ingest_in_batches,
