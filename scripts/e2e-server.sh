@@ -12,6 +12,9 @@ export LEPTOS_SITE_ROOT="$here/target/site"
 export QUIZFUNNEL_LOG="${QUIZFUNNEL_LOG:-warn}"
 # Browser tests click faster than any person: no minimum quiz time here.
 export QUIZFUNNEL_MIN_QUIZ_SECONDS=0
+# As in production, over https: a quiz embedded in another site keeps its
+# cookies only when they are Secure (browsers take that from loopback).
+export QUIZFUNNEL_SECURE_COOKIES=true
 "$bin" migrate >/dev/null
 "$bin" demo >/dev/null
 "$bin" serve --addr "127.0.0.1:$port"

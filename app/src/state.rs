@@ -73,7 +73,8 @@ impl AppContext {
 pub struct SessionPolicy {
     pub idle_timeout_ms: i64,
     pub absolute_timeout_ms: i64,
-    /// Mark the cookie `Secure` (when served over https).
+    /// Mark cookies `Secure` (when served over https); quiz cookies then
+    /// also reach quizzes embedded in other sites.
     pub secure_cookie: bool,
 }
 

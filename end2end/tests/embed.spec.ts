@@ -17,4 +17,16 @@ test("a marketer's page embeds the quiz, which sizes itself to its content", asy
   await expect
     .poll(async () => (await page.locator("iframe[title=Quiz]").boundingBox())?.height ?? 0)
     .toBeGreaterThan(480);
+
+  // The respondent takes the quiz inside the frame, step after step.
+  await expect(frame.locator(".app[data-hydrated=true]")).toBeVisible();
+  await frame.getByLabel("Growing, with paying customers").check();
+  await frame.getByRole("button", { name: "Next" }).click();
+  await expect(frame.getByRole("heading", { name: "What could you invest in growth each month?" })).toBeVisible();
+  await frame.getByLabel("$1,000 to $10,000").check();
+  await frame.getByRole("button", { name: "Next" }).click();
+  await expect(frame.getByRole("heading", { name: "How urgent is fixing growth for you?" })).toBeVisible();
+  // Back shows the answer given in this frame.
+  await frame.getByRole("button", { name: "Back" }).click();
+  await expect(frame.getByLabel("$1,000 to $10,000")).toBeChecked();
 });

@@ -42,7 +42,8 @@ enum Command {
         /// And after this many hours in any case
         #[arg(long, env = "QUIZFUNNEL_ABSOLUTE_TIMEOUT_HOURS", default_value_t = 12)]
         absolute_timeout_hours: i64,
-        /// Mark the session cookie Secure (set when served over https)
+        /// Mark cookies Secure, and let quizzes embedded in other sites keep
+        /// theirs (set when served over https)
         #[arg(long, env = "QUIZFUNNEL_SECURE_COOKIES")]
         secure_cookies: bool,
         /// Quiz completions faster than this many seconds are dropped as bots

@@ -73,9 +73,21 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<VisitorId> {
         .and_then(|(_, value)| VisitorId::parse(value).ok())
 }
 
+/// How the visitor and browser cookies are kept. Over https they also
+/// reach a quiz embedded in another site's page, where browsers send only
+/// `SameSite=None; Secure` cookies, kept apart per embedding site
+/// (`Partitioned`); plain http allows first-party `Lax` ones only.
+fn cookie_attributes(secure: bool) -> &'static str {
+    if secure {
+        "Path=/; Max-Age=63072000; Secure; SameSite=None; Partitioned"
+    } else {
+        "Path=/; Max-Age=63072000; SameSite=Lax"
+    }
+}
+
 /// Reads the visitor and browser cookies, making what is missing, with
-/// the cookies to set.
-pub fn visitor_from(headers: &HeaderMap, uri: &Uri) -> (Visitor, Vec<HeaderValue>) {
+/// the cookies to set (`secure` when served over https).
+pub fn visitor_from(headers: &HeaderMap, uri: &Uri, secure: bool) -> (Visitor, Vec<HeaderValue>) {
     let pairs = uri
         .query()
         .and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).ok())
@@ -94,16 +106,14 @@ pub fn visitor_from(headers: &HeaderMap, uri: &Uri) -> (Visitor, Vec<HeaderValue
         .take(20)
         .collect();
     let mut visitor = Visitor::new(query);
+    let attributes = cookie_attributes(secure);
     let mut set = Vec::new();
     let known = cookie(headers, VISITOR_COOKIE);
     if let Some(id) = from_link.or_else(|| known.clone()) {
         visitor.id = id.as_str().to_string();
     }
     if known.as_ref().map(VisitorId::as_str) != Some(visitor.id.as_str()) {
-        set.push(format!(
-            "{VISITOR_COOKIE}={}; Path=/; Max-Age=63072000; SameSite=Lax",
-            visitor.id
-        ));
+        set.push(format!("{VISITOR_COOKIE}={}; {attributes}", visitor.id));
     }
     match cookie(headers, BROWSER_COOKIE) {
         Some(key) => {
@@ -111,7 +121,7 @@ pub fn visitor_from(headers: &HeaderMap, uri: &Uri) -> (Visitor, Vec<HeaderValue
             visitor.new_browser = false;
         }
         None => set.push(format!(
-            "{BROWSER_COOKIE}={}; Path=/; Max-Age=63072000; HttpOnly; SameSite=Lax",
+            "{BROWSER_COOKIE}={}; HttpOnly; {attributes}",
             visitor.browser
         )),
     }
@@ -128,7 +138,8 @@ pub fn visitor() -> Visitor {
     let Some(parts) = use_context::<axum::http::request::Parts>() else {
         return Visitor::new(BTreeMap::new());
     };
-    let (visitor, cookies) = visitor_from(&parts.headers, &parts.uri);
+    let secure = use_context::<AppContext>().is_some_and(|ctx| ctx.sessions.secure_cookie);
+    let (visitor, cookies) = visitor_from(&parts.headers, &parts.uri, secure);
     if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
         for cookie in cookies {
             res.append_header(header::SET_COOKIE, cookie);

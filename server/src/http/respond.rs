@@ -110,7 +110,8 @@ pub async fn post_step(
         Ok(read) => read,
         Err(res) => return res,
     };
-    let (visitor, cookies) = visitor_from(&parts.headers, &parts.uri);
+    let secure = state.ctx.sessions.secure_cookie;
+    let (visitor, cookies) = visitor_from(&parts.headers, &parts.uri, secure);
     let mut res = match submit(&state.ctx, &visitor, &slug, &fields).await {
         Ok(PublicQuiz::Finished { slug }) => {
             Redirect::to(&format!("/q/{slug}/result")).into_response()
@@ -150,7 +151,7 @@ pub async fn post_result(
         Ok(read) => read,
         Err(res) => return res,
     };
-    let (visitor, _) = visitor_from(&parts.headers, &parts.uri);
+    let (visitor, _) = visitor_from(&parts.headers, &parts.uri, false);
     let path = format!("/q/{slug}/result");
     match send_result(&state.ctx, &visitor, &slug, &fields).await {
         Ok(Some(view)) if view.lead.as_ref().is_some_and(|l| l.error.is_some()) => {

@@ -203,6 +203,45 @@ async fn an_email_given_for_a_visitor_shows_none_of_that_persons_answers(backend
     assert!(result.contains("Your score: 12"), "{result}");
 }
 
+/// The cookies a respondent's browser gets, read off each way a quiz page
+/// is served: a rendered first page, a kept one, a form post.
+async fn quiz_cookies_reach_an_embedded_quiz_only_over_https(backend: Backend) {
+    for secure in [false, true] {
+        let app = crate::helpers::spawn_app_configured(backend, |c| {
+            c.sessions.secure_cookie = secure;
+        })
+        .await;
+        demo::seed(&app.store, app.clock.now()).await.unwrap();
+        let new_visitor = || client().get(app.url("/q/growth")).send();
+        let first = new_visitor().await.unwrap();
+        let kept = new_visitor().await.unwrap();
+        let posted = post_form(&client(), &app.url("/q/growth"), FULL_PATH[0]).await;
+        for res in [first, kept, posted] {
+            let cookies: Vec<&str> = res
+                .headers()
+                .get_all("set-cookie")
+                .iter()
+                .map(|v| v.to_str().unwrap())
+                .collect();
+            let of = |name: &str| {
+                cookies
+                    .iter()
+                    .find(|c| c.starts_with(&format!("{name}=")))
+                    .unwrap_or_else(|| panic!("{name} in {cookies:?}"))
+                    .to_string()
+            };
+            let (visitor, browser) = (of("qf_vid"), of("qf_rk"));
+            assert!(browser.contains("HttpOnly"), "{browser}");
+            assert!(!visitor.contains("HttpOnly"), "{visitor}");
+            for cookie in [visitor, browser] {
+                let embeddable = cookie.contains("Secure; SameSite=None; Partitioned");
+                assert_eq!(embeddable, secure, "{cookie}");
+                assert_eq!(cookie.contains("SameSite=Lax"), !secure, "{cookie}");
+            }
+        }
+    }
+}
+
 /// Taking the quiz again with other answers moves the lead to the tier
 /// those answers earn, and each tier's count follows.
 async fn a_retake_moves_the_lead_to_its_new_tier(backend: Backend) {
@@ -967,6 +1006,7 @@ crate::on_both_backends!(
     a_link_with_someones_visitor_id_shows_none_of_their_answers,
     an_email_given_for_a_visitor_shows_none_of_that_persons_answers,
     a_retake_moves_the_lead_to_its_new_tier,
+    quiz_cookies_reach_an_embedded_quiz_only_over_https,
 );
 
 async fn embed_script_frames_published_quizzes_only(backend: Backend) {
