@@ -81,3 +81,28 @@ test("an unknown quiz address shows a friendly page", async ({ page }) => {
   expect(response?.status()).toBe(404);
   await expect(page.getByRole("heading", { name: "This quiz is not available" })).toBeVisible();
 });
+
+test("someone opening a shared quiz link starts their own quiz, not the sharer's", async ({ browser }) => {
+  // Links from the marketer's site carry the sharer's visitor id.
+  const link = "/q/growth?qf_vid=shared-link-visitor-1";
+  const sharer = await browser.newPage();
+  await sharer.goto(link);
+  await waitForHydration(sharer);
+  await sharer.getByLabel("Scaling a proven product").check();
+  await sharer.getByRole("button", { name: "Next" }).click();
+  await sharer.getByLabel("Over $10,000").check();
+  await sharer.getByRole("button", { name: "Next" }).click();
+  await expect(sharer.getByRole("heading", { name: "How urgent is fixing growth for you?" })).toBeVisible();
+
+  const friend = await browser.newPage();
+  await friend.goto(link);
+  await waitForHydration(friend);
+  await expect(friend.getByRole("heading", { name: "Where is your business today?" })).toBeVisible();
+  await expect(friend.getByLabel("Scaling a proven product")).not.toBeChecked();
+
+  // The sharer still has their own place after a reload.
+  await sharer.reload();
+  await expect(sharer.getByRole("heading", { name: "How urgent is fixing growth for you?" })).toBeVisible();
+  await sharer.close();
+  await friend.close();
+});
