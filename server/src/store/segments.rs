@@ -796,10 +796,16 @@ impl AsyncProgress for Quietly {
     }
 }
 
-/// The stays this sync opened: `$1` segment, `$2` now, `$3`..`$4` the
-/// contact ids synced.
+/// The stays this sync opened that take the segment's actions: `$1`
+/// segment, `$2` now, `$3`..`$4` the contact ids synced. Tiers never
+/// overlap, so a tier's segment acts only for the leads placed in that
+/// tier: a fast-track lead whose score also meets nurture's rule is not
+/// sent nurture's sequence.
 const NEW_STAYS: &str = "m.segment_id = $1 AND m.exited_at IS NULL AND m.entered_at = $2 \
-    AND m.contact_id BETWEEN $3 AND $4";
+    AND m.contact_id BETWEEN $3 AND $4 \
+    AND (NOT EXISTS (SELECT 1 FROM tiers t WHERE t.segment_id = m.segment_id) \
+        OR EXISTS (SELECT 1 FROM leads l WHERE l.contact_id = m.contact_id \
+            AND l.segment_id = m.segment_id))";
 
 /// Statements run, in the sync's transaction, for the stays it opened: the
 /// outbox rows of the segment's webhooks (one per action and stay, whatever

@@ -447,7 +447,62 @@ async fn forbidden_webhook_addresses_and_bad_actions_are_refused_and_nothing_is_
     assert_eq!(count(&app, "SELECT count(*) FROM segment_actions").await, 0);
 }
 
+/// Tiers never overlap: a completer takes the actions of the tier they
+/// are placed in, not those of a lower tier whose rule they also meet.
+async fn a_tier_acts_only_for_the_leads_placed_in_it(backend: Backend) {
+    let app = spawn_app(backend).await;
+    quizfunnel_server::demo::seed(&app.store, app.clock.now())
+        .await
+        .unwrap();
+    let (owner, _) = app.signed_in(Role::Owner).await;
+    for (tier, tag) in [
+        ("fast-track", "call-today"),
+        ("nurture", "nurture-sequence"),
+    ] {
+        let segment = count(
+            &app,
+            &format!("SELECT id FROM segments WHERE slug = '{tier}'"),
+        )
+        .await;
+        let (status, body) = call(
+            &app,
+            &owner,
+            "/api/segments/actions/add",
+            &[
+                ("segment_id", &segment.to_string()),
+                ("kind", "tag"),
+                ("url", ""),
+                ("tag", tag),
+            ],
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+    }
+    // 15 points: fast-track, though nurture's rule (8 and up) holds too;
+    // then 12 points: nurture.
+    let ready = crate::dashboard::with_email(crate::respond::FULL_PATH, "ready@example.com");
+    let mut later = crate::dashboard::with_email(crate::respond::FULL_PATH, "later@example.com");
+    later[1] = vec![("question", "budget"), ("answer", "low")];
+    for path in [ready, later] {
+        let steps: Vec<&[(&str, &str)]> = path.iter().map(|s| s.as_slice()).collect();
+        crate::dashboard::respond(&app, &steps).await;
+    }
+    for (email, tag, expected) in [
+        ("ready@example.com", "call-today", 1),
+        ("ready@example.com", "nurture-sequence", 0),
+        ("later@example.com", "call-today", 0),
+        ("later@example.com", "nurture-sequence", 1),
+    ] {
+        let tagged = format!(
+            "SELECT count(*) FROM contact_tags WHERE tag = '{tag}' AND contact_id = \
+             (SELECT id FROM contacts WHERE email = '{email}')"
+        );
+        assert_eq!(count(&app, &tagged).await, expected, "{email} {tag}");
+    }
+}
+
 crate::on_both_backends!(
+    a_tier_acts_only_for_the_leads_placed_in_it,
     entering_a_segment_sends_signed_webhooks_tags_and_hands_off_in_turn,
     a_receiver_that_never_answers_does_not_hold_up_respondents,
     forbidden_webhook_addresses_and_bad_actions_are_refused_and_nothing_is_saved,

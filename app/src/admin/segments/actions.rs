@@ -213,6 +213,9 @@ pub fn SegmentActionsPanel(segment_id: i64) -> impl IntoView {
     view! {
         <section aria-labelledby="actions-heading" class="segment-actions">
             <h2 id="actions-heading">"When a contact enters"</h2>
+            <p class="help">
+                "If this segment is a tier of the playbook, it acts only for the leads placed in that tier."
+            </p>
             <Transition fallback=|| view! { <p>"Loading actions…"</p> }>
                 {move || Suspend::new(async move {
                     match loaded.await {
