@@ -18,6 +18,9 @@ pub enum AppError {
     Conflict(String),
     #[error("not found")]
     NotFound,
+    /// Over a rate limit: the message says how long to wait.
+    #[error("{0}")]
+    TooMany(String),
     #[error("something went wrong on our side; please try again")]
     Internal,
     #[error("{}", server_fn_message(.0))]
@@ -50,6 +53,7 @@ impl AppError {
             AppError::Invalid { .. } => 422,
             AppError::Conflict(_) => 409,
             AppError::NotFound => 404,
+            AppError::TooMany(_) => 429,
             AppError::Internal => 500,
             AppError::ServerFn(e) => match e {
                 ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => 400,

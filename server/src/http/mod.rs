@@ -139,6 +139,10 @@ pub fn router(
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            respond::limit_quiz_calls,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             auth::admin_gate,
         ))
         .layer(middleware::from_fn_with_state(

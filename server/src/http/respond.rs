@@ -6,8 +6,9 @@ use super::{AppState, ClientIp};
 use axum::body::Body;
 use axum::extract::{FromRequest, Path, RawForm, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Json, Redirect, Response};
 use leptos::prelude::provide_context;
 use quizfunnel_app::error::AppError;
 use quizfunnel_app::respond::PublicQuiz;
@@ -51,6 +52,38 @@ impl PostLimiter {
     }
 }
 
+const TOO_MANY: &str = "Too many answers from this address; please wait a minute.";
+
+/// 429 with how long to wait, around `body`.
+fn too_many(wait: i64, body: impl IntoResponse) -> Response {
+    let mut res = (StatusCode::TOO_MANY_REQUESTS, body).into_response();
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    res
+}
+
+/// The server functions a hydrated quiz answers through.
+const QUIZ_WRITES: [&str; 2] = ["/api/quiz/answer", "/api/quiz/result/send"];
+
+/// A hydrated quiz answers through server functions rather than form
+/// posts: they count against the same per-address limit, or a script could
+/// answer past it. The error is the one server functions send, so the page
+/// shows its message.
+pub async fn limit_quiz_calls(
+    State(state): State<AppState>,
+    ClientIp(client): ClientIp,
+    req: Request,
+    next: Next,
+) -> Response {
+    if req.method() == Method::POST
+        && QUIZ_WRITES.contains(&req.uri().path())
+        && let Some(wait) = state.limiter.check(client, state.ctx.clock.now())
+    {
+        return too_many(wait, Json(AppError::TooMany(TOO_MANY.into())));
+    }
+    next.run(req).await
+}
+
 /// The limit check and the form of a public quiz post, or the answer to
 /// give instead.
 async fn read_post(
@@ -59,14 +92,7 @@ async fn read_post(
     req: Request,
 ) -> Result<(Parts, Vec<(String, String)>), Response> {
     if let Some(wait) = state.limiter.check(client, state.ctx.clock.now()) {
-        let mut res = (
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many answers from this address; please wait a minute.",
-        )
-            .into_response();
-        res.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return Err(res);
+        return Err(too_many(wait, TOO_MANY));
     }
     let (parts, body) = req.into_parts();
     let form = match RawForm::from_request(Request::from_parts(parts.clone(), body), state).await {

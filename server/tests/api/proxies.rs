@@ -75,7 +75,34 @@ async fn without_a_trusted_proxy_a_forwarded_address_is_ignored(backend: Backend
     assert_eq!(answer_from(&app, Some("203.0.113.3")).await, 429);
 }
 
+/// A page with JavaScript answers through a server function: the same
+/// limit holds, and the page gets a message it can show.
+async fn answers_from_the_hydrated_quiz_count_against_the_limit(backend: Backend) {
+    let app = spawn_app_configured(backend, |c| c.quiz_posts_per_minute = 2).await;
+    let body = serde_json::json!({"slug": "growth", "fields": [["answer", "x"]]});
+    let answer = || {
+        client()
+            .post(app.url("/api/quiz/answer"))
+            .json(&body)
+            .send()
+    };
+    for _ in 0..2 {
+        assert_ne!(answer().await.unwrap().status(), 429);
+    }
+    let refused = answer().await.unwrap();
+    assert_eq!(refused.status(), 429);
+    assert!(refused.headers().contains_key("retry-after"));
+    let error: quizfunnel_app::error::AppError = refused.json().await.unwrap();
+    assert!(
+        error.to_string().contains("please wait a minute"),
+        "{error}"
+    );
+    // The plain form shares the count.
+    assert_eq!(answer_from(&app, None).await, 429);
+}
+
 crate::on_both_backends!(
+    answers_from_the_hydrated_quiz_count_against_the_limit,
     behind_a_trusted_proxy_each_visitor_has_their_own_limits,
     without_a_trusted_proxy_a_forwarded_address_is_ignored,
 );
