@@ -65,8 +65,8 @@ pub async fn backup(database_url: &str, file: &Path) -> Result<Summary, StartupE
                 .arg("--no-privileges")
                 .arg("--file")
                 .arg(file)
-                .arg("--dbname")
-                .arg(database_url);
+                .arg("--dbname");
+            connect_to(&mut cmd, database_url);
             run_pg_tool(cmd, "pg_dump").await?;
         }
         other => return Err(StartupError::UnknownScheme(other.to_string())),
@@ -118,9 +118,9 @@ pub async fn restore(database_url: &str, file: &Path) -> Result<Summary, Startup
                 .arg("--no-privileges")
                 .arg("--exit-on-error")
                 .arg("--single-transaction")
-                .arg("--dbname")
-                .arg(database_url)
-                .arg(file);
+                .arg("--dbname");
+            connect_to(&mut cmd, database_url);
+            cmd.arg(file);
             run_pg_tool(cmd, "pg_restore").await?;
         }
         other => return Err(StartupError::UnknownScheme(other.to_string())),
@@ -262,6 +262,59 @@ fn pg_tool(name: &str) -> Result<PathBuf, StartupError> {
     })
 }
 
+/// Gives a Postgres tool the database to use. The password goes through
+/// its environment (`PGPASSWORD`), not its command line, which any user
+/// of the machine can read.
+fn connect_to(cmd: &mut tokio::process::Command, database_url: &str) {
+    let (url, password) = password_apart(database_url);
+    cmd.arg(url);
+    if let Some(password) = password {
+        cmd.env("PGPASSWORD", password);
+    }
+}
+
+/// The URL without the password in its user part, and that password.
+fn password_apart(url: &str) -> (String, Option<String>) {
+    let whole = || (url.to_string(), None);
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return whole();
+    };
+    let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return whole();
+    };
+    let Some((user, password)) = userinfo.split_once(':') else {
+        return whole();
+    };
+    (
+        format!("{scheme}://{user}@{host}{tail}"),
+        Some(percent_decoded(password)),
+    )
+}
+
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 async fn run_pg_tool(mut cmd: tokio::process::Command, name: &str) -> Result<(), StartupError> {
     let out = cmd
         .stdin(std::process::Stdio::null())
@@ -332,4 +385,28 @@ async fn totals(store: &SqlStore) -> Result<(i64, i64), StartupError> {
         }
     };
     result.map_err(|e| failed("restore", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_apart;
+
+    #[test]
+    fn the_password_leaves_the_url_and_arrives_decoded() {
+        assert_eq!(
+            password_apart("postgres://qf:s%40cr%3At@db.internal:5432/qf?sslmode=require"),
+            (
+                "postgres://qf@db.internal:5432/qf?sslmode=require".to_string(),
+                Some("s@cr:t".to_string())
+            )
+        );
+        // An @ left unencoded in the password does not end the user part.
+        assert_eq!(
+            password_apart("postgresql://a:p@ss@h/d"),
+            ("postgresql://a@h/d".to_string(), Some("p@ss".to_string()))
+        );
+        for without in ["postgres://qf@db/qf", "postgres://db/qf", "not a url"] {
+            assert_eq!(password_apart(without), (without.to_string(), None));
+        }
+    }
 }
