@@ -148,9 +148,11 @@ pub(super) async fn authenticate(
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim());
     if let Some(auth) = bearer {
+        // The scheme's name is case-insensitive (RFC 9110).
         let key = auth
-            .strip_prefix("Bearer ")
-            .map(str::trim)
+            .split_once(' ')
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, key)| key.trim())
             .filter(|k| !k.is_empty())
             .ok_or_else(|| {
                 ApiError::new(

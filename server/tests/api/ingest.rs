@@ -209,6 +209,29 @@ async fn bad_input_gets_a_4xx_naming_the_problem_and_stores_nothing(backend: Bac
     assert_eq!(count(&app, "SELECT count(*) FROM contacts").await, 0);
 }
 
+async fn the_bearer_scheme_is_read_in_any_case(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = api_key(&app).await;
+    let batch = json!([{"name": "x", "visitor_id": "visitor-123"}]).to_string();
+    for (authorization, status) in [
+        (format!("bearer {key}"), 202),
+        (format!("BEARER  {key}"), 202),
+        (format!("Basic {key}"), 401),
+        (key.clone(), 401),
+    ] {
+        let res = app
+            .client
+            .post(app.url("/api/v1/events"))
+            .header("authorization", &authorization)
+            .header("content-type", "application/json")
+            .body(batch.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), status, "{authorization}");
+    }
+}
+
 async fn browsers_send_with_the_site_key_only_from_allowed_origins(backend: Backend) {
     let app = spawn_app(backend).await;
     let settings = app.store.tracking_settings().await.unwrap();
@@ -702,6 +725,7 @@ crate::on_both_backends!(
     a_large_batch_stores_each_event_once,
     bad_input_gets_a_4xx_naming_the_problem_and_stores_nothing,
     browsers_send_with_the_site_key_only_from_allowed_origins,
+    the_bearer_scheme_is_read_in_any_case,
     contacts_are_upserted_by_email_with_typed_attributes,
     erasing_by_api_leaves_an_audit_line_without_personal_data,
     the_cli_erases_by_email,
