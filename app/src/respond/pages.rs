@@ -1,4 +1,5 @@
 use super::{LeadOffer, PublicQuiz, ResultView, StepView, api};
+use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::{Script, Title};
 use leptos_router::hooks::use_params_map;
@@ -341,6 +342,7 @@ pub fn ResultPage() -> impl IntoView {
                             </main>
                         }.into_any()
                     }
+                    Err(AppError::NotFound) => view! { <NotFoundQuiz /> }.into_any(),
                     Ok(None) => view! {
                         <main class="quiz page narrow">
                             <h1>"No result yet"</h1>

@@ -445,7 +445,8 @@ pub async fn submit(
     }
 }
 
-/// The outcome for this visitor's latest completed session of the quiz.
+/// The outcome for this browser's latest completed session of the quiz;
+/// `NotFound` when no quiz is published at `slug`.
 pub async fn result(
     ctx: &AppContext,
     visitor: &Visitor,
@@ -455,7 +456,7 @@ pub async fn result(
         return Ok(Some(view));
     }
     let Some(published) = ctx.store.published_quiz(slug).await? else {
-        return Ok(None);
+        return Err(AppError::NotFound);
     };
     let Some(session) = visitor.session(ctx, published.quiz_id).await? else {
         return Ok(None);

@@ -573,6 +573,17 @@ async fn unknown_quiz_is_a_friendly_404(backend: Backend) {
     );
     let res = post_form(&client(), &app.url("/q/no-such-quiz"), &[("question", "x")]).await;
     assert_eq!(res.status(), 404);
+    let res = app.get("/q/no-such-quiz/result").await;
+    assert_eq!(res.status(), 404);
+    let page = res.text().await.unwrap();
+    assert!(page.contains("This quiz is not available"), "{page}");
+    let res = post_form(
+        &client(),
+        &app.url("/q/no-such-quiz/result"),
+        &[("email", "a@b.io")],
+    )
+    .await;
+    assert_eq!(res.status(), 404);
 }
 
 async fn demo_seeding_twice_changes_nothing(backend: Backend) {
