@@ -28,8 +28,25 @@ pub fn routes() -> Router<super::AppState> {
         .route("/api/v1/contacts", post(upsert_contact))
         .route("/api/v1/contacts/erase", post(erase))
         .route("/api/v1/contacts/merge", post(merge))
-        .route("/t.js", axum::routing::get(tracker))
         .merge(super::segments_api::routes())
+        // API callers read every refusal as JSON, these two included.
+        .route("/api/v1/{*rest}", axum::routing::any(unknown_endpoint))
+        .method_not_allowed_fallback(wrong_method)
+        .route("/t.js", axum::routing::get(tracker))
+}
+
+async fn unknown_endpoint() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "there is no such API endpoint; the README lists them",
+    )
+}
+
+async fn wrong_method() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this endpoint does not take that method; the Allow header names the ones it takes",
+    )
 }
 
 /// A refusal: status, message, and per-field details.

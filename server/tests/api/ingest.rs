@@ -209,6 +209,31 @@ async fn bad_input_gets_a_4xx_naming_the_problem_and_stores_nothing(backend: Bac
     assert_eq!(count(&app, "SELECT count(*) FROM contacts").await, 0);
 }
 
+async fn unknown_endpoints_and_wrong_methods_answer_json(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let key = api_key(&app).await;
+    for (method, path, status) in [
+        (reqwest::Method::POST, "/api/v1/nope", 404),
+        (reqwest::Method::GET, "/api/v1/contacts/nope/deeper", 404),
+        (reqwest::Method::GET, "/api/v1/events", 405),
+        (reqwest::Method::DELETE, "/api/v1/segments", 405),
+    ] {
+        let res = app
+            .client
+            .request(method.clone(), app.url(path))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), status, "{method} {path}");
+        if status == 405 {
+            assert!(res.headers().contains_key("allow"), "{method} {path}");
+        }
+        let body: Value = res.json().await.unwrap();
+        assert!(body["error"].as_str().is_some(), "{method} {path}: {body}");
+    }
+}
+
 async fn the_bearer_scheme_is_read_in_any_case(backend: Backend) {
     let app = spawn_app(backend).await;
     let key = api_key(&app).await;
@@ -726,6 +751,7 @@ crate::on_both_backends!(
     bad_input_gets_a_4xx_naming_the_problem_and_stores_nothing,
     browsers_send_with_the_site_key_only_from_allowed_origins,
     the_bearer_scheme_is_read_in_any_case,
+    unknown_endpoints_and_wrong_methods_answer_json,
     contacts_are_upserted_by_email_with_typed_attributes,
     erasing_by_api_leaves_an_audit_line_without_personal_data,
     the_cli_erases_by_email,
