@@ -73,6 +73,39 @@ test("a marketer adds a segment to the tier playbook, moves it up and saves; the
   await expect(tiers.nth(before - 1)).toContainText(/\d+ contacts \(\d+%\)/);
 });
 
+test("a marketer sets how few contacts make a tier too small; the playbook and the dashboard warn by it", async ({ page }) => {
+  await signInAsOwner(page);
+  await page.goto("/admin/segments");
+  await waitForHydration(page);
+  const playbook = page.getByRole("region", { name: "Tier playbook" });
+  const threshold = playbook.getByLabel("Warn when a tier has fewer contacts than");
+  await expect(threshold).toHaveValue("30");
+  await expect(playbook.getByText("1. Fast-track sales")).toBeVisible();
+  const tiers = playbook.locator("li.tier");
+  const warnings = playbook.locator("li.tier .warning");
+  const warnedBefore = await warnings.count();
+
+  // The browser itself refuses a threshold below one.
+  await threshold.fill("0");
+  await playbook.getByRole("button", { name: "Save", exact: true }).click();
+  expect(await threshold.evaluate((el: HTMLInputElement) => el.validity.rangeUnderflow)).toBe(true);
+
+  await threshold.fill("100000");
+  await playbook.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(warnings).toHaveCount(await tiers.count());
+  await expect(warnings.first()).toContainText("fewer than 100000 are too few");
+  await page.goto("/admin");
+  await expect(page.getByText("Fewer than 100000 contacts").first()).toBeVisible();
+
+  // Back to the advice, for the other tests.
+  await page.goto("/admin/segments");
+  await waitForHydration(page);
+  await threshold.fill("30");
+  await playbook.getByRole("button", { name: "Save", exact: true }).click();
+  await expect(warnings).toHaveCount(warnedBefore);
+  await expect(threshold).toHaveValue("30");
+});
+
 test("a marketer makes a segment tag whoever enters it; a webhook to a private address is refused", async ({ page }) => {
   await signInAsOwner(page);
   await page.goto("/admin/segments");

@@ -174,4 +174,10 @@ pub trait SegmentStore: Send + Sync {
 
     /// The playbook in order, each tier with the contacts it places.
     async fn playbook(&self, now: i64) -> StoreResult<Vec<TierSummary>>;
+
+    /// Tiers holding fewer contacts than this are flagged as too small to
+    /// act on or measure (30 until a marketer sets it).
+    async fn small_tier(&self) -> StoreResult<i64>;
+
+    async fn set_small_tier(&self, below: i64) -> StoreResult<()>;
 }

@@ -10,16 +10,14 @@ use quizfunnel::store::{Funnel, LiveCounts, Trend};
 use quizfunnel::time::format_utc;
 use serde::{Deserialize, Serialize};
 
-/// Tiers holding fewer contacts than this are too small to act on or
-/// measure (the playbook's advice).
-pub const SMALL_TIER: i64 = 30;
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DashboardData {
     pub counts: LiveCounts,
     pub trends: Vec<Trend>,
     pub days: u32,
     pub counted_at: i64,
+    /// Tiers holding fewer contacts are too small to act on or measure.
+    pub small_tier: i64,
 }
 
 /// A quiz's funnel with what the page needs to label it.
@@ -44,6 +42,7 @@ pub async fn dashboard(days: u32) -> Result<DashboardData, AppError> {
         trends: ctx.store.tier_trends(days, now).await?,
         days,
         counted_at: now,
+        small_tier: ctx.store.small_tier().await?,
     })
 }
 
@@ -137,7 +136,7 @@ pub fn AdminHome() -> impl IntoView {
                     match data.await {
                         Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                         Ok(d) => view! {
-                            <LiveCountsView initial=d.counts.clone() counted_at=d.counted_at />
+                            <LiveCountsView initial=d.counts.clone() counted_at=d.counted_at small_tier=d.small_tier />
                             <TrendSection trends=d.trends days=d.days />
                         }.into_any(),
                     }
@@ -159,7 +158,7 @@ enum Feed {
 }
 
 #[component]
-fn LiveCountsView(initial: LiveCounts, counted_at: i64) -> impl IntoView {
+fn LiveCountsView(initial: LiveCounts, counted_at: i64, small_tier: i64) -> impl IntoView {
     let counts = RwSignal::new(initial);
     let feed = RwSignal::new(Feed::Snapshot);
     #[cfg(feature = "hydrate")]
@@ -181,8 +180,8 @@ fn LiveCountsView(initial: LiveCounts, counted_at: i64) -> impl IntoView {
             .map(|t| {
                 let share = if placed > 0 { t.leads * 100 / placed } else { 0 };
                 let href = format!("/admin/leads?tier={}", t.slug);
-                let warning = (t.leads < SMALL_TIER).then(|| {
-                    view! { <p class="warning">{format!("Fewer than {SMALL_TIER} contacts: too few to act on or measure.")}</p> }
+                let warning = (t.leads < small_tier).then(|| {
+                    view! { <p class="warning">{format!("Fewer than {small_tier} contacts: too few to act on or measure.")}</p> }
                 });
                 view! {
                     <li class="tier" data-tier=t.slug.clone()>

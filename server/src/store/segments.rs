@@ -1435,6 +1435,26 @@ impl SegmentStore for SqlStore {
         })
     }
 
+    async fn small_tier(&self) -> StoreResult<i64> {
+        with_pool!(self.db(), read, |pool| {
+            sqlx::query_scalar("SELECT small_tier FROM tracking_settings WHERE id = 1")
+                .fetch_one(pool)
+                .await
+                .map_err(db_err)
+        })
+    }
+
+    async fn set_small_tier(&self, below: i64) -> StoreResult<()> {
+        with_pool!(self.db(), write, |pool| {
+            sqlx::query("UPDATE tracking_settings SET small_tier = $1 WHERE id = 1")
+                .bind(below)
+                .execute(pool)
+                .await
+                .map_err(db_err)?;
+            Ok(())
+        })
+    }
+
     async fn playbook(&self, now: i64) -> StoreResult<Vec<TierSummary>> {
         let tiers: Vec<(i64, String, Option<String>)> = with_pool!(self.db(), read, |pool| {
             sqlx::query_as("SELECT segment_id, next_step, outcome_key FROM tiers ORDER BY position")

@@ -114,6 +114,11 @@ fn server_functions(
         ("/api/segments", vec![], FUNNELS_FN),
         ("/api/playbook", vec![], FUNNELS_FN),
         ("/api/playbook/save", vec![], FUNNELS_FN),
+        (
+            "/api/playbook/small-tier/save",
+            vec![("below", "30".into())],
+            FUNNELS_FN,
+        ),
         ("/api/segments/get", vec![("id", "1".into())], FUNNELS_FN),
         ("/api/segments/catalog", vec![], FUNNELS_FN),
         (

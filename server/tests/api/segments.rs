@@ -883,6 +883,48 @@ async fn marketers_reorder_the_playbook_and_bad_tiers_change_nothing(backend: Ba
     );
 }
 
+/// The warning on small tiers follows the marketer's threshold; a bad one
+/// is refused with a message and the old one stays.
+async fn marketers_set_how_few_contacts_make_a_tier_small(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    let (c, _) = app.signed_in(Role::Marketer).await;
+    let dashboard = || async {
+        let res = c
+            .post(app.url("/api/dashboard"))
+            .form(&[("days", "30")])
+            .send()
+            .await
+            .unwrap();
+        res.json::<serde_json::Value>().await.unwrap()["small_tier"].clone()
+    };
+    assert_eq!(dashboard().await, 30);
+    let set = |below: &'static str| {
+        c.post(app.url("/api/playbook/small-tier/save"))
+            .form(&[("below", below)])
+            .send()
+    };
+    for bad in ["0", "-5", "many", "", "2.5", "1000001"] {
+        let res = set(bad).await.unwrap();
+        assert_eq!(res.status(), 422, "{bad:?}");
+        let says = res.text().await.unwrap();
+        assert!(says.contains("whole number of contacts"), "{bad:?}: {says}");
+        assert_eq!(app.store.small_tier().await.unwrap(), 30, "{bad:?}");
+    }
+    let res = set(" 500 ").await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(dashboard().await, 500);
+    let playbook: serde_json::Value = c
+        .post(app.url("/api/playbook"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(playbook["small_tier"], 500);
+}
+
 /// Waits (up to a minute) for the segment's rebuild to finish; returns the
 /// progress figures seen on the way.
 async fn rebuilt(app: &crate::helpers::TestApp, c: &reqwest::Client, id: i64) -> Vec<i64> {
@@ -991,4 +1033,5 @@ crate::on_both_backends!(
     completing_the_quiz_enters_the_tier_segment_at_once,
     a_rule_changed_elsewhere_reaches_the_next_answer,
     marketers_reorder_the_playbook_and_bad_tiers_change_nothing,
+    marketers_set_how_few_contacts_make_a_tier_small,
 );

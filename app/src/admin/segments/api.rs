@@ -380,16 +380,51 @@ pub async fn why(contact_id: i64) -> Result<ContactSegments, AppError> {
     })
 }
 
-/// Below this many contacts a tier is too small to act on or to measure.
-pub const SMALL_TIER: i64 = 30;
 /// More tiers than this are hard to act on differently.
 pub const MANY_TIERS: usize = 6;
 
-/// The playbook in order, each tier with the contacts it places.
+/// The playbook as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlaybookView {
+    /// In order, each tier with the contacts it places.
+    pub tiers: Vec<TierSummary>,
+    /// Tiers placing fewer contacts are flagged as too small.
+    pub small_tier: i64,
+}
+
 #[server(endpoint = "playbook")]
-pub async fn playbook() -> Result<Vec<TierSummary>, AppError> {
+pub async fn playbook() -> Result<PlaybookView, AppError> {
     let ctx = ssr::marketer()?;
-    ctx.store.playbook(ctx.clock.now()).await.map_err(ssr::fail)
+    Ok(PlaybookView {
+        tiers: ctx
+            .store
+            .playbook(ctx.clock.now())
+            .await
+            .map_err(ssr::fail)?,
+        small_tier: ctx.store.small_tier().await.map_err(ssr::fail)?,
+    })
+}
+
+/// The most contacts a marketer may ask every tier to hold.
+pub const MAX_SMALL_TIER: i64 = 1_000_000;
+
+/// Sets how few contacts make a tier too small, from the playbook's form.
+#[server(endpoint = "playbook/small-tier/save")]
+pub async fn save_small_tier(below: String) -> Result<i64, AppError> {
+    let ctx = ssr::marketer()?;
+    let below = below
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| (1..=MAX_SMALL_TIER).contains(n))
+        .ok_or_else(|| {
+            ssr::fail(AppError::invalid(
+                "below",
+                format!("enter a whole number of contacts from 1 to {MAX_SMALL_TIER}"),
+            ))
+        })?;
+    ctx.store.set_small_tier(below).await.map_err(ssr::fail)?;
+    Ok(below)
 }
 
 /// Replaces the playbook with these tiers, in this order.

@@ -409,7 +409,11 @@ pub fn SegmentVerdicts(#[prop(into)] contact_id: Signal<i64>) -> impl IntoView {
 #[component]
 fn PlaybookEditor(segments: Vec<SegmentSummary>) -> impl IntoView {
     let save = Action::new(|tiers: &Vec<Tier>| api::save_playbook(tiers.clone()));
-    let loaded = Resource::new(move || save.version().get(), |_| api::playbook());
+    let save_small = ServerAction::<api::SaveSmallTier>::new();
+    let loaded = Resource::new(
+        move || (save.version().get(), save_small.version().get()),
+        |_| api::playbook(),
+    );
     let status = move || match save.value().get() {
         Some(Ok(())) => {
             Some(view! { <p class="notice" role="status">"Playbook saved."</p> }.into_any())
@@ -426,7 +430,10 @@ fn PlaybookEditor(segments: Vec<SegmentSummary>) -> impl IntoView {
                     let segments = segments.clone();
                     Suspend::new(async move {
                         match loaded.await {
-                            Ok(tiers) => view! { <PlaybookTiers tiers segments save /> }.into_any(),
+                            Ok(api::PlaybookView { tiers, small_tier }) => view! {
+                                <PlaybookTiers tiers segments save small=small_tier />
+                                <SmallTierForm small=small_tier save=save_small />
+                            }.into_any(),
                             Err(e) => error_view(&e),
                         }
                     })
@@ -437,11 +444,38 @@ fn PlaybookEditor(segments: Vec<SegmentSummary>) -> impl IntoView {
     }
 }
 
+/// How few contacts make a tier too small: the warnings here and on the
+/// dashboard follow it.
+#[component]
+fn SmallTierForm(small: i64, save: ServerAction<api::SaveSmallTier>) -> impl IntoView {
+    let error = move || {
+        save.value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| e.to_string())
+    };
+    let invalid = move || error().is_some();
+    view! {
+        <ActionForm action=save attr:class="small-tier">
+            <label for="small-tier">"Warn when a tier has fewer contacts than"</label>
+            <div class="row">
+                <input id="small-tier" name="below" type="number" inputmode="numeric" min="1"
+                    max=api::MAX_SMALL_TIER.to_string() required value=small.to_string()
+                    aria-invalid=move || invalid().to_string()
+                    aria-describedby="small-tier-error" />
+                <button type="submit" class="secondary">"Save"</button>
+            </div>
+            <p id="small-tier-error" class="field-error" role="alert">{error}</p>
+        </ActionForm>
+    }
+}
+
 #[component]
 fn PlaybookTiers(
     tiers: Vec<TierSummary>,
     segments: Vec<SegmentSummary>,
     save: Action<Vec<Tier>, Result<(), AppError>>,
+    small: i64,
 ) -> impl IntoView {
     let placed: std::collections::HashMap<i64, i64> =
         tiers.iter().map(|t| (t.segment.id, t.placed)).collect();
@@ -485,10 +519,9 @@ fn PlaybookTiers(
                         }
                         None => "counted once saved".to_string(),
                     };
-                    let small = counted.filter(|n| *n < api::SMALL_TIER).map(|n| view! {
+                    let warning = counted.filter(|n| *n < small).map(|n| view! {
                         <p class="warning">{format!(
-                            "Only {n} contacts: fewer than {} are too few to act on or measure.",
-                            api::SMALL_TIER
+                            "Only {n} contacts: fewer than {small} are too few to act on or measure."
                         )}</p>
                     });
                     let step_id = format!("tier-step-{i}");
@@ -507,7 +540,7 @@ fn PlaybookTiers(
                                 <button type="button" class="secondary" aria-label=format!("Remove {name}")
                                     on:click=move |_| rows.update(|r| { r.remove(i); })>"Remove"</button>
                             </div>
-                            {small}
+                            {warning}
                         </li>
                     }
                 })
