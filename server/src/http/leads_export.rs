@@ -2,11 +2,10 @@
 //! as CSV, read a batch at a time and streamed, so the largest list never
 //! sits in memory.
 
-use super::segments_api::cell;
+use super::csv::{self, cell};
 use axum::Extension;
-use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use quizfunnel::lead::{Lead, LeadFilter};
 use quizfunnel::time::format_iso;
@@ -81,45 +80,18 @@ pub async fn export(
     // The whole view, from its first row.
     filter.after = None;
     let me = user.user.id;
-    let state = (ctx, filter, Some(HEADER.to_string()), false);
-    let stream =
-        futures_util::stream::unfold(state, move |(ctx, mut filter, header, done)| async move {
-            if let Some(h) = header {
-                return Some((Ok(Bytes::from(h)), (ctx, filter, None, false)));
-            }
-            if done {
-                return None;
-            }
-            match ctx.store.leads(&filter, me, BATCH).await {
-                Ok(batch) => {
-                    let last = batch.len() < BATCH as usize;
-                    filter.after = batch.last().map(|l| l.cursor(filter.sort));
-                    let text: String = batch.iter().map(row).collect();
-                    if text.is_empty() {
-                        return None;
-                    }
-                    Some((Ok(Bytes::from(text)), (ctx, filter, None, last)))
-                }
-                Err(e) => {
-                    // Cut short rather than end like a complete file.
-                    tracing::error!(error = %e, "lead export failed part way");
-                    Some((
-                        Err(std::io::Error::other(e.to_string())),
-                        (ctx, filter, None, true),
-                    ))
-                }
-            }
-        });
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"leads.csv\"",
-            ),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response()
+    csv::download("leads.csv", HEADER, filter, move |mut filter| {
+        let ctx = ctx.clone();
+        async move {
+            let batch = ctx
+                .store
+                .leads(&filter, me, BATCH)
+                .await
+                .map_err(|e| e.to_string())?;
+            let last = batch.len() < BATCH as usize;
+            filter.after = batch.last().map(|l| l.cursor(filter.sort));
+            let rows = batch.iter().map(row).collect();
+            Ok((rows, (!last).then_some(filter)))
+        }
+    })
 }

@@ -2,6 +2,7 @@
 
 mod assets;
 mod auth;
+mod csv;
 mod embed;
 mod first_page;
 mod ingest;

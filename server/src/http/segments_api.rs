@@ -1,9 +1,10 @@
 //! Segments for other systems (SPEC §4, API key): the list with live counts
 //! and each segment's members, as paginated JSON or as one CSV download.
 
+use super::csv::{self, cell};
 use super::ingest::{ApiError, ServerKey};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -11,6 +12,7 @@ use quizfunnel::contact::ContactSummary;
 use quizfunnel::rule::Rule;
 use quizfunnel_app::state::AppContext;
 use serde_json::json;
+use std::sync::Arc;
 
 /// Members per JSON page unless the caller asks for fewer (or more, up to
 /// the store's cap of 1,000).
@@ -130,83 +132,55 @@ async fn members(
     }
 }
 
-/// One CSV field: quoted when it needs to be, and with formulas
-/// neutralised so opening the file never runs what a respondent typed.
-pub(super) fn cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_string()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
 async fn members_csv(
     State(ctx): State<AppContext>,
     Path(slug): Path<String>,
     _: ServerKey,
 ) -> Response {
-    let csv = async {
-        let rule = rule_for(&ctx, &slug).await?;
-        let now = ctx.clock.now();
-        let mut out = String::from("id,email,name,first_seen,last_seen\r\n");
-        let mut after = 0;
-        loop {
+    let rule = match rule_for(&ctx, &slug).await {
+        Ok(rule) => Arc::new(rule),
+        Err(e) => return e.into_response(),
+    };
+    let now = ctx.clock.now();
+    let next = move |after: i64| {
+        let (ctx, rule) = (ctx.clone(), rule.clone());
+        async move {
             let batch = ctx
                 .store
                 .members_matching(&rule, now, after, CSV_BATCH)
-                .await?;
-            for c in &batch {
-                out.push_str(&format!(
-                    "{},{},{},{},{}\r\n",
-                    c.id,
-                    cell(c.email.as_deref().unwrap_or("")),
-                    cell(c.name.as_deref().unwrap_or("")),
-                    c.first_seen,
-                    c.last_seen
-                ));
-            }
-            match batch.last() {
-                Some(last) if batch.len() == CSV_BATCH as usize => after = last.id,
-                _ => break,
-            }
+                .await
+                .map_err(|e| e.to_string())?;
+            let rows = batch
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{},{},{},{},{}\r\n",
+                        c.id,
+                        cell(c.email.as_deref().unwrap_or("")),
+                        cell(c.name.as_deref().unwrap_or("")),
+                        c.first_seen,
+                        c.last_seen
+                    )
+                })
+                .collect();
+            let more = batch
+                .last()
+                .filter(|_| batch.len() == CSV_BATCH as usize)
+                .map(|last| last.id);
+            Ok((rows, more))
         }
-        Ok::<_, ApiError>(out)
     };
-    match csv.await {
-        Ok(bytes) => {
-            let mut res = bytes.into_response();
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/csv; charset=utf-8"),
-            );
-            if let Ok(v) =
-                HeaderValue::from_str(&format!("attachment; filename=\"{slug}-members.csv\""))
-            {
-                h.insert(header::CONTENT_DISPOSITION, v);
-            }
-            res
-        }
-        Err(e) => e.into_response(),
-    }
+    csv::download(
+        &format!("{slug}-members.csv"),
+        "id,email,name,first_seen,last_seen\r\n",
+        0,
+        next,
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formulas_in_cells_are_neutralised() {
-        assert_eq!(cell("=SUM(A1)"), "'=SUM(A1)");
-        assert_eq!(cell("@sum"), "'@sum");
-        assert_eq!(cell("Ada"), "Ada");
-        assert_eq!(cell("Lovelace, Ada \"A\""), "\"Lovelace, Ada \"\"A\"\"\"");
-    }
 
     #[test]
     fn page_parameters_are_checked() {

@@ -155,6 +155,10 @@ async fn other_systems_read_segments_and_their_members_with_an_api_key(backend: 
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("id,email,name,first_seen,last_seen"));
     assert_eq!(lines.count() as i64, expected);
+    let res = get("/api/v1/segments/no-such-segment/members.csv")
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 
     let res = get("/api/v1/segments/no-such-segment/members")
         .await
