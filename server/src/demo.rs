@@ -200,7 +200,7 @@ pub async fn seed(store: &dyn Store, now: i64) -> Result<Seeded, StartupError> {
         if completed {
             let scores = quiz::score(def, &answers);
             store
-                .complete_session(session.id, &scores, at)
+                .complete_session(session.id, &answers, &scores, at)
                 .await
                 .map_err(internal)?;
         }

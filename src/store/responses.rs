@@ -87,11 +87,19 @@ pub trait ResponseStore: Send + Sync {
     async fn move_to(&self, session_id: i64, question: &str) -> StoreResult<()>;
 
     /// Finishes the session with its scores and records `quiz_completed`,
-    /// in one transaction; a second call changes nothing.
+    /// in one transaction; a second call changes nothing. `counted` are
+    /// the answers on the path the respondent finished by: the session
+    /// keeps only those, so rules see the answers its score saw, not
+    /// those of a branch left by going back.
     /// Also places the contact in the first tier of the playbook whose
     /// segment they match, in the same transaction.
-    async fn complete_session(&self, session_id: i64, scores: &Scores, now: i64)
-    -> StoreResult<()>;
+    async fn complete_session(
+        &self,
+        session_id: i64,
+        counted: &Answers,
+        scores: &Scores,
+        now: i64,
+    ) -> StoreResult<()>;
 
     /// The tier a completed session was placed in, if any matched.
     async fn placement(&self, session_id: i64) -> StoreResult<Option<Placement>>;

@@ -438,7 +438,10 @@ pub async fn submit(
                 ctx.store.discard_session(session.id).await?;
             } else {
                 let scores = quiz::score(&def, &answers);
-                ctx.store.complete_session(session.id, &scores, now).await?;
+                let counted = quiz::answers_on_path(&def, &answers);
+                ctx.store
+                    .complete_session(session.id, &counted, &scores, now)
+                    .await?;
             }
             Ok(PublicQuiz::Finished { slug: slug.into() })
         }

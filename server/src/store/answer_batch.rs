@@ -381,7 +381,7 @@ mod tests {
         let (_dir, store, sessions) = respondents(4).await;
         let finished = sessions[3].0;
         store
-            .complete_session(finished, &Scores::default(), NOW)
+            .complete_session(finished, &Default::default(), &Scores::default(), NOW)
             .await
             .unwrap();
         let super::super::Db::Sqlite(db) = store.db() else {

@@ -303,9 +303,26 @@ impl ResponseStore for SqlStore {
     async fn complete_session(
         &self,
         session_id: i64,
+        counted: &Answers,
         scores: &Scores,
         now: i64,
     ) -> StoreResult<()> {
+        let counted_json = answers_json(counted)?;
+        // `$1` the session, then each question still counted.
+        let drop_uncounted = format!(
+            "DELETE FROM answers WHERE session_id = $1{}",
+            if counted.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " AND question_key NOT IN ({})",
+                    (2..counted.len() + 2)
+                        .map(|n| format!("${n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
         let event_sql = super::contacts::insert_event_sql(self.db());
         let dialect = self.dialect();
         let pg = self.is_postgres();
@@ -313,16 +330,23 @@ impl ResponseStore for SqlStore {
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             let finished: Option<(i64, i64, i64)> = sqlx::query_as(
-                "UPDATE quiz_sessions SET completed_at = $1, score = $2, current_question = NULL \
-                 WHERE id = $3 AND completed_at IS NULL RETURNING contact_id, quiz_id, version_id",
+                "UPDATE quiz_sessions SET completed_at = $1, score = $2, current_question = NULL, \
+                 answers = $4 WHERE id = $3 AND completed_at IS NULL \
+                 RETURNING contact_id, quiz_id, version_id",
             )
             .bind(now)
             .bind(scores.total)
             .bind(session_id)
+            .bind(&counted_json)
             .fetch_optional(&mut *tx)
             .await
             .map_err(db_err)?;
             if let Some((contact_id, quiz_id, version_id)) = finished {
+                let mut drop = sqlx::query(&drop_uncounted).bind(session_id);
+                for question in counted.keys() {
+                    drop = drop.bind(question);
+                }
+                drop.execute(&mut *tx).await.map_err(db_err)?;
                 // One statement for them all: each is a wait on the writer.
                 if !scores.categories.is_empty() {
                     let sql = format!(

@@ -103,7 +103,8 @@ pub(super) enum Changed<'a> {
     Everything,
     /// An answer mid-quiz (and the session it may have started).
     Answer,
-    /// A completed quiz: its score, categories and placement.
+    /// A completed quiz: its score, categories and placement, and the
+    /// answers it keeps (those of a branch left by going back go).
     Completion,
     /// Name, consent or attributes given at a lead gate or by the API.
     Details,
@@ -122,7 +123,9 @@ impl Changed<'_> {
             Changed::Answer => {
                 rule.reads_answers() || counts(&["question_answered", "quiz_started"])
             }
-            Changed::Completion => rule.reads_results() || counts(&["quiz_completed"]),
+            Changed::Completion => {
+                rule.reads_results() || rule.reads_answers() || counts(&["quiz_completed"])
+            }
             Changed::Details => !rule.referenced_attributes().is_empty(),
             Changed::Events(names) => rule.referenced_events().iter().any(|e| names.contains(e)),
         }

@@ -2,7 +2,7 @@
 //! posts), on both databases.
 
 use crate::helpers::{Backend, TestApp, client, count, count_reaches, post_form, spawn_app};
-use quizfunnel::store::{ContactStore, QuizStore, ResponseStore};
+use quizfunnel::store::{ContactStore, QuizStore, ResponseStore, SegmentStore};
 use quizfunnel_server::demo;
 
 async fn app_with_demo(backend: Backend) -> TestApp {
@@ -240,6 +240,55 @@ async fn quiz_cookies_reach_an_embedded_quiz_only_over_https(backend: Backend) {
             }
         }
     }
+}
+
+/// Going back and taking another branch: the answers of the branch left
+/// behind count neither in the score nor in segment rules.
+async fn answers_of_a_branch_left_behind_do_not_count(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let rule = quizfunnel::rule::Rule::parse("answered(growth.budget = high)").unwrap();
+    app.store
+        .create_segment("big-budget", "Big budget", "", &rule, app.clock.now())
+        .await
+        .unwrap();
+    // Kept to the end: counted.
+    complete(&app, &client(), "kept@example.com").await;
+    // Answered, then left by going back to an early stage, which skips it.
+    let c = client();
+    crate::helpers::open_quiz(&app, &c, "/q/growth").await;
+    let left = crate::dashboard::with_email(FULL_PATH, "left@example.com");
+    let back = |question| vec![("question", question), ("action", "back")];
+    let mut steps = vec![
+        left[0].clone(),
+        left[1].clone(),
+        back("urgency"),
+        back("budget"),
+        vec![("question", "stage"), ("answer", "idea")],
+    ];
+    steps.extend(left[3..].iter().cloned());
+    for step in &steps {
+        app.clock.advance(2_000);
+        assert_eq!(answer(&app, &c, step).await.0, 303, "{step:?}");
+    }
+    assert!(
+        page(&c, app.url("/q/growth/result"))
+            .await
+            .contains("Your score")
+    );
+
+    let member = |email: &str| {
+        format!(
+            "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+             WHERE g.slug = 'big-budget' AND m.exited_at IS NULL AND m.contact_id = \
+             (SELECT id FROM contacts WHERE email = '{email}')"
+        )
+    };
+    assert_eq!(count(&app, &member("kept@example.com")).await, 1);
+    assert_eq!(count(&app, &member("left@example.com")).await, 0);
+    let budget_answers = "SELECT count(*) FROM answers a JOIN quiz_sessions s ON s.id = a.session_id \
+        WHERE a.question_key = 'budget' AND s.contact_id = \
+        (SELECT id FROM contacts WHERE email = 'left@example.com')";
+    assert_eq!(count(&app, budget_answers).await, 0);
 }
 
 /// Taking the quiz again with other answers moves the lead to the tier
@@ -1018,6 +1067,7 @@ crate::on_both_backends!(
     an_email_given_for_a_visitor_shows_none_of_that_persons_answers,
     a_retake_moves_the_lead_to_its_new_tier,
     quiz_cookies_reach_an_embedded_quiz_only_over_https,
+    answers_of_a_branch_left_behind_do_not_count,
 );
 
 async fn embed_script_frames_published_quizzes_only(backend: Backend) {
