@@ -2,10 +2,11 @@
 
 use super::SqlStore;
 use super::answer_batch::AnswerWrite;
-use super::segments::{Changed, Recheck};
+use super::segments::{Changed, PLACED_STAY, Recheck, act_on_placement, entry_actions, hand_off};
 use super::sql::bind_all;
 use super::sql::{BeginWrite, db_err, notify_changes, numbered_rows, with_pool};
 use async_trait::async_trait;
+use quizfunnel::action::ActionKind;
 use quizfunnel::quiz::{Answers, Scores};
 use quizfunnel::rule::{Rule, compile};
 use quizfunnel::store::{
@@ -387,6 +388,8 @@ impl ResponseStore for SqlStore {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(db_err)?;
+                // The tier the lead moved to, when it moved.
+                let mut moved_to = None;
                 for (segment_id, slug, rule, next_step, outcome_key) in tiers {
                     let Ok(rule) = serde_json::from_str::<Rule>(&rule) else {
                         tracing::error!(segment = %slug, "a tier's rule cannot be read");
@@ -417,6 +420,16 @@ impl ResponseStore for SqlStore {
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
+                        let was: Option<Option<i64>> = sqlx::query_scalar(
+                            "SELECT segment_id FROM leads WHERE contact_id = $1",
+                        )
+                        .bind(contact_id)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                        if was != Some(Some(segment_id)) {
+                            moved_to = Some(segment_id);
+                        }
                         // The lead lists follow the latest placement; the
                         // status sales gave the lead stays.
                         sqlx::query(
@@ -447,6 +460,10 @@ impl ResponseStore for SqlStore {
                     .await
                     .map_err(db_err)?;
                 tx.recheck(&recheck, &[contact_id], now).await?;
+                // A stay the re-check opened has had its tier's actions.
+                if let Some(segment) = moved_to {
+                    act_on_placement!(tx, segment, contact_id, now);
+                }
                 notify_changes!(tx, pg);
             }
             tx.commit().await.map_err(db_err)

@@ -211,6 +211,7 @@ impl SqlStore {
                 let actions = entry_actions(
                     has(ActionKind::Webhook) || has(ActionKind::Handoff),
                     has(ActionKind::Tag),
+                    NEW_STAYS,
                 );
                 // SQLite runs a script in one hand-over to its connection's
                 // thread, and the writer waits on those hand-overs more
@@ -813,8 +814,7 @@ const NEW_STAYS: &str = "m.segment_id = $1 AND m.exited_at IS NULL AND m.entered
 /// Statements run, in the sync's transaction, for the stays it opened: the
 /// outbox rows of the segment's webhooks (one per action and stay, whatever
 /// retries or replays follow) and its tags.
-fn entry_actions(webhooks: bool, tags: bool) -> Vec<String> {
-    let scope = NEW_STAYS;
+pub(super) fn entry_actions(webhooks: bool, tags: bool, scope: &str) -> Vec<String> {
     let mut out = Vec::new();
     if webhooks {
         out.push(format!(
@@ -870,7 +870,14 @@ macro_rules! run_steps {
                     .rows_affected();
                 }
                 if let Some(segment_name) = &step.handoff {
-                    hand_off!($tx, step.segment_id, segment_name, (from, to), now);
+                    hand_off!(
+                        $tx,
+                        step.segment_id,
+                        segment_name,
+                        (from, to),
+                        now,
+                        NEW_STAYS
+                    );
                 }
             }
         }
@@ -878,6 +885,51 @@ macro_rules! run_steps {
     }};
 }
 use run_steps;
+
+/// A lead placed in a tier whose segment they were in already: no sync
+/// opens a stay for them, so the tier's actions are run here, once per
+/// stay (a webhook's key names the stay).
+pub(super) const PLACED_STAY: &str = "m.segment_id = $1 AND m.exited_at IS NULL AND m.entered_at < $2 \
+    AND m.contact_id BETWEEN $3 AND $4";
+
+/// Runs the entry actions of tier segment `$segment` for `$contact`,
+/// placed in that tier at `$now` on `$tx` (a transaction of either driver).
+macro_rules! act_on_placement {
+    ($tx:ident, $segment:expr, $contact:expr, $now:expr) => {{
+        let (segment, contact, now): (i64, i64, i64) = ($segment, $contact, $now);
+        let kinds: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT kind FROM segment_actions WHERE segment_id = $1")
+                .bind(segment)
+                .fetch_all(&mut *$tx)
+                .await
+                .map_err(db_err)?;
+        let has = |k: ActionKind| kinds.iter().any(|kind| kind == k.as_str());
+        let statements = entry_actions(
+            has(ActionKind::Webhook) || has(ActionKind::Handoff),
+            has(ActionKind::Tag),
+            PLACED_STAY,
+        );
+        for sql in &statements {
+            sqlx::query(sql)
+                .bind(segment)
+                .bind(now)
+                .bind(contact)
+                .bind(contact)
+                .execute(&mut *$tx)
+                .await
+                .map_err(db_err)?;
+        }
+        if has(ActionKind::Handoff) {
+            let name: String = sqlx::query_scalar("SELECT name FROM segments WHERE id = $1")
+                .bind(segment)
+                .fetch_one(&mut *$tx)
+                .await
+                .map_err(db_err)?;
+            hand_off!($tx, segment, &name, (contact, contact), now, PLACED_STAY);
+        }
+    }};
+}
+pub(super) use act_on_placement;
 
 /// Re-checks contacts' segments inside the transaction that changed them,
 /// so the change and its memberships take one writer turn.
@@ -959,11 +1011,12 @@ impl_recheck!(sqlx::Postgres, true);
 /// yet, an owner: the active sales users in turn, least recently given a
 /// lead first. Each handoff is written to the lead's history.
 macro_rules! hand_off {
-    ($tx:ident, $segment:expr, $segment_name:expr, $range:expr, $now:expr) => {{
+    ($tx:ident, $segment:expr, $segment_name:expr, $range:expr, $now:expr, $scope:expr) => {{
         let (segment, (from, to), now): (i64, (i64, i64), i64) = ($segment, $range, $now);
         let sql = format!(
             "SELECT m.contact_id FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id \
-             WHERE {NEW_STAYS} AND c.owner_id IS NULL ORDER BY m.contact_id"
+             WHERE {} AND c.owner_id IS NULL ORDER BY m.contact_id",
+            $scope
         );
         let leads: Vec<i64> = sqlx::query_scalar(&sql)
             .bind(segment)
@@ -1006,7 +1059,7 @@ macro_rules! hand_off {
         }
     }};
 }
-use hand_off;
+pub(super) use hand_off;
 
 #[async_trait]
 impl SegmentStore for SqlStore {

@@ -480,25 +480,35 @@ async fn a_tier_acts_only_for_the_leads_placed_in_it(backend: Backend) {
     }
     // 15 points: fast-track, though nurture's rule (8 and up) holds too;
     // then 12 points: nurture.
-    let ready = crate::dashboard::with_email(crate::respond::FULL_PATH, "ready@example.com");
+    let ready = crate::helpers::client();
+    crate::respond::complete(&app, &ready, "ready@example.com").await;
     let mut later = crate::dashboard::with_email(crate::respond::FULL_PATH, "later@example.com");
     later[1] = vec![("question", "budget"), ("answer", "low")];
-    for path in [ready, later] {
-        let steps: Vec<&[(&str, &str)]> = path.iter().map(|s| s.as_slice()).collect();
-        crate::dashboard::respond(&app, &steps).await;
-    }
+    let steps: Vec<&[(&str, &str)]> = later.iter().map(|s| s.as_slice()).collect();
+    crate::dashboard::respond(&app, &steps).await;
+    let tagged = |email: &str, tag: &str| {
+        format!(
+            "SELECT count(*) FROM contact_tags WHERE tag = '{tag}' AND contact_id = \
+             (SELECT id FROM contacts WHERE email = '{email}')"
+        )
+    };
     for (email, tag, expected) in [
         ("ready@example.com", "call-today", 1),
         ("ready@example.com", "nurture-sequence", 0),
         ("later@example.com", "call-today", 0),
         ("later@example.com", "nurture-sequence", 1),
     ] {
-        let tagged = format!(
-            "SELECT count(*) FROM contact_tags WHERE tag = '{tag}' AND contact_id = \
-             (SELECT id FROM contacts WHERE email = '{email}')"
+        assert_eq!(
+            count(&app, &tagged(email, tag)).await,
+            expected,
+            "{email} {tag}"
         );
-        assert_eq!(count(&app, &tagged).await, expected, "{email} {tag}");
     }
+    // Taken again for 12 points, the first respondent moves to nurture:
+    // they were in its segment all along, and take its actions now.
+    crate::respond::retake_with_a_low_budget(&app, &ready, "ready@example.com").await;
+    let nurtured = tagged("ready@example.com", "nurture-sequence");
+    assert_eq!(count(&app, &nurtured).await, 1);
 }
 
 crate::on_both_backends!(

@@ -96,7 +96,7 @@ async fn respondent_without_javascript_completes_and_sees_the_outcome_they_earne
 }
 
 /// Takes the growth quiz to the end as `c`; returns `c`'s visitor id.
-async fn complete(app: &TestApp, c: &reqwest::Client, email: &str) -> String {
+pub async fn complete(app: &TestApp, c: &reqwest::Client, email: &str) -> String {
     let page = crate::helpers::open_quiz(app, c, "/q/growth").await;
     let visitor = crate::helpers::set_cookie(&page, "qf_vid").unwrap();
     let steps = crate::dashboard::with_email(FULL_PATH, email);
@@ -109,7 +109,7 @@ async fn complete(app: &TestApp, c: &reqwest::Client, email: &str) -> String {
 
 /// "Take it again" on a finished quiz, then the full path with the lowest
 /// budget (a score of 12, the nurture tier), giving `email` at the gate.
-async fn retake_with_a_low_budget(app: &TestApp, c: &reqwest::Client, email: &str) {
+pub async fn retake_with_a_low_budget(app: &TestApp, c: &reqwest::Client, email: &str) {
     assert_eq!(answer(app, c, &[("action", "restart")]).await.0, 303);
     let mut again = crate::dashboard::with_email(FULL_PATH, email);
     again[1] = vec![("question", "budget"), ("answer", "low")];
