@@ -124,11 +124,12 @@ pub async fn seed(store: &dyn Store, now: i64) -> Result<Seeded, StartupError> {
             .contact_for_visitor(&visitor, &utm, started)
             .await
             .map_err(internal)?;
-        if store
-            .latest_session(contact, published.quiz_id)
+        if !store
+            .contact(contact)
             .await
             .map_err(internal)?
-            .is_some()
+            .sessions
+            .is_empty()
         {
             continue;
         }

@@ -46,13 +46,6 @@ pub struct Placement {
 /// Respondents' sessions, answers and completions.
 #[async_trait]
 pub trait ResponseStore: Send + Sync {
-    /// The contact's latest session of this quiz, finished or not.
-    async fn latest_session(
-        &self,
-        contact_id: i64,
-        quiz_id: i64,
-    ) -> StoreResult<Option<QuizSession>>;
-
     /// The latest session of this quiz started in the browser holding
     /// `browser_key`, finished or not: what that browser may see.
     async fn browser_session(

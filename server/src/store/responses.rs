@@ -86,28 +86,6 @@ impl SqlStore {
 
 #[async_trait]
 impl ResponseStore for SqlStore {
-    async fn latest_session(
-        &self,
-        contact_id: i64,
-        quiz_id: i64,
-    ) -> StoreResult<Option<QuizSession>> {
-        let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE contact_id = $1 AND quiz_id = $2 \
-             ORDER BY started_at DESC, id DESC LIMIT 1"
-        );
-        // A reader sees every committed step (WAL on SQLite), and keeps
-        // page views and steps off the single writer.
-        let row: Option<SessionRow> = with_pool!(self.db(), read, |pool| {
-            sqlx::query_as(&sql)
-                .bind(contact_id)
-                .bind(quiz_id)
-                .fetch_optional(pool)
-                .await
-                .map_err(db_err)
-        })?;
-        row.map(SessionRow::into_session).transpose()
-    }
-
     async fn browser_session(
         &self,
         browser_key: &str,
@@ -117,6 +95,8 @@ impl ResponseStore for SqlStore {
             "SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE browser_key = $1 AND quiz_id = $2 \
              ORDER BY started_at DESC, id DESC LIMIT 1"
         );
+        // A reader sees every committed step (WAL on SQLite), and keeps
+        // page views and steps off the single writer.
         let row: Option<SessionRow> = with_pool!(self.db(), read, |pool| {
             sqlx::query_as(&sql)
                 .bind(browser_key)
