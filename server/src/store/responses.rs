@@ -440,7 +440,8 @@ impl ResponseStore for SqlStore {
                     .await
                     .map_err(db_err)?;
                 tx.recheck(&recheck, &[contact_id], now).await?;
-                // A stay the re-check opened has had its tier's actions.
+                // A stay the re-check just opened took the tier's actions
+                // there; one begun before this placement takes them here.
                 if let Some(segment) = moved_to {
                     act_on_placement!(tx, segment, contact_id, now);
                 }
