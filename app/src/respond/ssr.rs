@@ -105,26 +105,31 @@ pub fn visitor_from(headers: &HeaderMap, uri: &Uri, secure: bool) -> (Visitor, V
         .filter(|(k, v)| k != VISITOR_PARAM && k.len() <= 64 && v.len() <= 512)
         .take(20)
         .collect();
-    let mut visitor = Visitor::new(query);
     let attributes = cookie_attributes(secure);
     let mut set = Vec::new();
+    // Ids are made only for what the browser lacks: this runs on every
+    // quiz page and answer.
     let known = cookie(headers, VISITOR_COOKIE);
-    if let Some(id) = from_link.or_else(|| known.clone()) {
-        visitor.id = id.as_str().to_string();
+    let id = from_link
+        .or_else(|| known.clone())
+        .map_or_else(crate::auth::ssr::new_visitor_id, |v| v.as_str().to_string());
+    if known.as_ref().map(VisitorId::as_str) != Some(id.as_str()) {
+        set.push(format!("{VISITOR_COOKIE}={id}; {attributes}"));
     }
-    if known.as_ref().map(VisitorId::as_str) != Some(visitor.id.as_str()) {
-        set.push(format!("{VISITOR_COOKIE}={}; {attributes}", visitor.id));
-    }
-    match cookie(headers, BROWSER_COOKIE) {
-        Some(key) => {
-            visitor.browser = key.as_str().to_string();
-            visitor.new_browser = false;
+    let (browser, new_browser) = match cookie(headers, BROWSER_COOKIE) {
+        Some(key) => (key.as_str().to_string(), false),
+        None => {
+            let key = crate::auth::ssr::new_visitor_id();
+            set.push(format!("{BROWSER_COOKIE}={key}; HttpOnly; {attributes}"));
+            (key, true)
         }
-        None => set.push(format!(
-            "{BROWSER_COOKIE}={}; HttpOnly; {attributes}",
-            visitor.browser
-        )),
-    }
+    };
+    let visitor = Visitor {
+        id,
+        query,
+        browser,
+        new_browser,
+    };
     let set = set
         .into_iter()
         .filter_map(|c| HeaderValue::from_str(&c).ok())
