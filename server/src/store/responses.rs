@@ -368,13 +368,31 @@ impl ResponseStore for SqlStore {
                 .fetch_all(&mut *tx)
                 .await
                 .map_err(db_err)?;
+                let tiers: Vec<_> = tiers
+                    .into_iter()
+                    .filter_map(|(segment_id, slug, rule, next_step, outcome_key)| {
+                        match serde_json::from_str::<Rule>(&rule) {
+                            Ok(rule) => Some((segment_id, slug, rule, next_step, outcome_key)),
+                            Err(_) => {
+                                tracing::error!(segment = %slug, "a tier's rule cannot be read");
+                                None
+                            }
+                        }
+                    })
+                    .collect();
+                // A tier rule reading `in_segment` must see the segments
+                // this completion brings the respondent into; their actions
+                // wait for the re-check below, when the placement is known.
+                if tiers
+                    .iter()
+                    .any(|(_, _, rule, _, _)| !rule.referenced_segments().is_empty())
+                {
+                    let memberships = self.memberships_plan(Changed::Completion, now).await;
+                    tx.recheck(&memberships, &[contact_id], now).await?;
+                }
                 // The tier the lead moved to, when it moved.
                 let mut moved_to = None;
                 for (segment_id, slug, rule, next_step, outcome_key) in tiers {
-                    let Ok(rule) = serde_json::from_str::<Rule>(&rule) else {
-                        tracing::error!(segment = %slug, "a tier's rule cannot be read");
-                        continue;
-                    };
                     let predicate = compile(&rule, dialect, now, 2);
                     let sql = format!(
                         "SELECT count(*) FROM contacts c WHERE c.id = $1 AND ({})",

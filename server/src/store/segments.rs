@@ -181,7 +181,18 @@ impl SqlStore {
     /// The steps that re-check a contact after `what` changed; none (logged)
     /// when the segments cannot be read, as the sweep catches up.
     pub(super) async fn recheck_plan(&self, what: Changed<'_>, now: i64) -> Vec<SyncStep> {
-        self.sync_plan(now, |s| what.may_change(&s.rule))
+        self.checked_plan(what, now, true).await
+    }
+
+    /// [`Self::recheck_plan`] with no actions: the memberships a
+    /// completion's tier rules read through `in_segment`, brought up to
+    /// date before its placement decides which tier acts.
+    pub(super) async fn memberships_plan(&self, what: Changed<'_>, now: i64) -> Vec<SyncStep> {
+        self.checked_plan(what, now, false).await
+    }
+
+    async fn checked_plan(&self, what: Changed<'_>, now: i64, acting: bool) -> Vec<SyncStep> {
+        self.plan_steps(now, |s| what.may_change(&s.rule), acting)
             .await
             .unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "segment memberships not updated; the sweep will");
@@ -196,6 +207,16 @@ impl SqlStore {
         now: i64,
         affected: impl Fn(&SegmentSummary) -> bool,
     ) -> StoreResult<Vec<SyncStep>> {
+        self.plan_steps(now, affected, true).await
+    }
+
+    /// [`Self::sync_plan`], with the segments' entry actions when `acting`.
+    async fn plan_steps(
+        &self,
+        now: i64,
+        affected: impl Fn(&SegmentSummary) -> bool,
+        acting: bool,
+    ) -> StoreResult<Vec<SyncStep>> {
         let planned = self.planned_segments().await?;
         let mut synced: BTreeSet<&str> = BTreeSet::new();
         let mut work = Vec::new();
@@ -207,7 +228,7 @@ impl SqlStore {
                 .any(|r| synced.contains(*r));
             if affected(segment) || uses_synced {
                 let (sync, predicate) = self.sync_statements(&segment.rule, now);
-                let has = |k: ActionKind| actions.contains(k.as_str());
+                let has = |k: ActionKind| acting && actions.contains(k.as_str());
                 let actions = entry_actions(
                     has(ActionKind::Webhook) || has(ActionKind::Handoff),
                     has(ActionKind::Tag),

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use quizfunnel::account::Role;
 use quizfunnel::contact::Subject;
 use quizfunnel::rule::Rule;
-use quizfunnel::store::{ContactStore, SegmentStore};
+use quizfunnel::store::{ContactStore, QuizStore, SegmentStore, Tier};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -511,7 +511,81 @@ async fn a_tier_acts_only_for_the_leads_placed_in_it(backend: Backend) {
     assert_eq!(count(&app, &nurtured).await, 1);
 }
 
+/// A tier whose rule names a segment the completion itself brings the
+/// respondent into: the placement sees that segment as it is after the
+/// completion, and the tier it picks takes its actions.
+async fn a_tier_rule_sees_the_segments_its_completion_opens(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let quiz = app
+        .store
+        .create_quiz("growth", &quizfunnel::quiz::demo::growth_quiz(), 0)
+        .await
+        .unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
+    let mut tiers = Vec::new();
+    for (slug, rule) in [
+        ("finishers", "completed(growth)"),
+        ("hot", "all(in_segment(finishers), score(growth) >= 14)"),
+        ("rest", "completed(growth)"),
+    ] {
+        let rule = Rule::parse(rule).unwrap();
+        let id = app
+            .store
+            .create_segment(slug, slug, "", &rule, 0)
+            .await
+            .unwrap();
+        if slug != "finishers" {
+            tiers.push(Tier {
+                segment_id: id,
+                next_step: slug.into(),
+                outcome_key: None,
+            });
+        }
+    }
+    let hot = tiers[0].segment_id;
+    app.store.set_playbook(&tiers).await.unwrap();
+    let (owner, _) = app.signed_in(Role::Owner).await;
+    let (status, body) = call(
+        &app,
+        &owner,
+        "/api/segments/actions/add",
+        &[
+            ("segment_id", &hot.to_string()),
+            ("kind", "tag"),
+            ("url", ""),
+            ("tag", "call-today"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    let c = crate::helpers::client();
+    crate::respond::complete(&app, &c, "first@example.com").await;
+    let contact = "(SELECT id FROM contacts WHERE email = 'first@example.com')";
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM leads WHERE tier_slug = 'hot' AND contact_id = {contact}"
+            )
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM contact_tags WHERE tag = 'call-today' AND contact_id = {contact}"
+            )
+        )
+        .await,
+        1
+    );
+}
+
 crate::on_both_backends!(
+    a_tier_rule_sees_the_segments_its_completion_opens,
     a_tier_acts_only_for_the_leads_placed_in_it,
     entering_a_segment_sends_signed_webhooks_tags_and_hands_off_in_turn,
     a_receiver_that_never_answers_does_not_hold_up_respondents,
