@@ -99,4 +99,11 @@ pub trait ResponseStore: Send + Sync {
 
     /// Throws away a session a bot filled in (honeypot, too fast).
     async fn discard_session(&self, session_id: i64) -> StoreResult<()>;
+
+    /// Gives a session, with its events and placement, to contact `to`: on
+    /// a shared device, the person who types their email at the lead gate
+    /// is the one who answered, not whoever the browser knew before. Their
+    /// lead takes the session's tier when it is their newest; the first
+    /// contact's lead goes back to their own latest placement, if any.
+    async fn hand_session_to(&self, session_id: i64, to: i64, now: i64) -> StoreResult<()>;
 }

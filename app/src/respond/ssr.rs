@@ -14,7 +14,7 @@ use quizfunnel::contact::{
     attribute_from_json,
 };
 use quizfunnel::quiz::{self, Answer, Answers, QuizDefinition};
-use quizfunnel::store::{AnsweredStep, QuizSession};
+use quizfunnel::store::{AnsweredStep, PublishedQuiz, QuizSession};
 use std::collections::BTreeMap;
 
 /// The step a plain form post produced, for the page rendered in reply.
@@ -434,7 +434,12 @@ pub async fn submit(
     } = &answer
     {
         let who = lead_details(&visitor.id, email, name, company, *consent);
-        ctx.store.identify(&who, now).await?;
+        let identified = ctx.store.identify(&who, now).await?;
+        if identified.contact_id != session.contact_id {
+            ctx.store
+                .hand_session_to(session.id, identified.contact_id, now)
+                .await?;
+        }
     }
     match next {
         Some(next) => Ok(view(&answers, &next, None, None)),
@@ -463,16 +468,37 @@ pub async fn result(
     if let Some(PostedResult(view)) = leptos::prelude::use_context::<PostedResult>() {
         return Ok(Some(view));
     }
+    match finished_session(ctx, visitor, slug).await? {
+        Some((published, session)) => Ok(Some(outcome(ctx, slug, &published, &session).await?)),
+        None => Ok(None),
+    }
+}
+
+/// This browser's latest session of the quiz at `slug`, when finished;
+/// `NotFound` when no quiz is published there.
+async fn finished_session(
+    ctx: &AppContext,
+    visitor: &Visitor,
+    slug: &str,
+) -> Result<Option<(PublishedQuiz, QuizSession)>, AppError> {
     let Some(published) = ctx.store.published_quiz(slug).await? else {
         return Err(AppError::NotFound);
     };
-    let Some(session) = visitor.session(ctx, published.quiz_id).await? else {
-        return Ok(None);
-    };
-    if session.completed_at.is_none() {
-        return Ok(None);
-    }
-    let def = definition_for(ctx, &published, &session).await?;
+    Ok(visitor
+        .session(ctx, published.quiz_id)
+        .await?
+        .filter(|s| s.completed_at.is_some())
+        .map(|session| (published, session)))
+}
+
+/// The result page of a finished session.
+async fn outcome(
+    ctx: &AppContext,
+    slug: &str,
+    published: &PublishedQuiz,
+    session: &QuizSession,
+) -> Result<ResultView, AppError> {
+    let def = definition_for(ctx, published, session).await?;
     let scores = quiz::score(&def, &session.answers);
     // The tier the respondent was placed in decides first: its own outcome
     // when the playbook names one, else an outcome chosen by that tier.
@@ -493,7 +519,7 @@ pub async fn result(
     } else {
         None
     };
-    Ok(Some(result_view(slug, &def, &scores, outcome, sent_to)))
+    Ok(result_view(slug, &def, &scores, outcome, sent_to))
 }
 
 /// The form on the result page of a quiz whose lead gate comes after the
@@ -506,9 +532,10 @@ pub async fn send_result(
     slug: &str,
     fields: &[(String, String)],
 ) -> Result<Option<ResultView>, AppError> {
-    let Some(mut view) = result(ctx, visitor, slug).await? else {
+    let Some((published, session)) = finished_session(ctx, visitor, slug).await? else {
         return Ok(None);
     };
+    let mut view = outcome(ctx, slug, &published, &session).await?;
     let Some(offer) = view.lead.as_mut() else {
         return Ok(Some(view));
     };
@@ -524,7 +551,13 @@ pub async fn send_result(
             consent,
         }) => {
             let who = lead_details(&visitor.id, &email, &name, &company, consent);
-            ctx.store.identify(&who, ctx.clock.now()).await?;
+            let now = ctx.clock.now();
+            let identified = ctx.store.identify(&who, now).await?;
+            if identified.contact_id != session.contact_id {
+                ctx.store
+                    .hand_session_to(session.id, identified.contact_id, now)
+                    .await?;
+            }
             offer.sent_to = Some(email.to_string());
         }
         Ok(_) => {}

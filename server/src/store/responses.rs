@@ -496,6 +496,96 @@ impl ResponseStore for SqlStore {
         ))
     }
 
+    async fn hand_session_to(&self, session_id: i64, to: i64, now: i64) -> StoreResult<()> {
+        let recheck = self.recheck_plan(Changed::Everything, now).await;
+        let pg = self.is_postgres();
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
+            let from: Option<i64> = sqlx::query_scalar(
+                "SELECT contact_id FROM quiz_sessions WHERE id = $1 AND contact_id <> $2",
+            )
+            .bind(session_id)
+            .bind(to)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            let Some(from) = from else {
+                return Ok(());
+            };
+            for sql in [
+                "UPDATE quiz_sessions SET contact_id = $2 WHERE id = $1",
+                "UPDATE placements SET contact_id = $2 WHERE session_id = $1",
+            ] {
+                sqlx::query(sql)
+                    .bind(session_id)
+                    .bind(to)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            // Found among the first contact's events by the keys the
+            // session's steps gave them.
+            sqlx::query(
+                "UPDATE events SET contact_id = $2 WHERE contact_id = $1 \
+                 AND (idempotency_key IN ($3, $4) OR idempotency_key LIKE $5)",
+            )
+            .bind(from)
+            .bind(to)
+            .bind(format!("quiz_started:{session_id}"))
+            .bind(format!("quiz_completed:{session_id}"))
+            .bind(format!("question_answered:{session_id}:%"))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            // A lead the session made (a result page's gate comes after the
+            // placement) goes back to the first contact's latest other
+            // placement, or goes; the contact handed it takes it when it
+            // is their newest.
+            for sql in [
+                "UPDATE leads SET segment_id = a.segment_id, tier_slug = a.segment_slug, \
+                 next_step = a.next_step, session_id = a.session_id, score = a.score, \
+                 placed_at = a.placed_at \
+                 FROM (SELECT p.segment_id, p.segment_slug, p.next_step, p.session_id, \
+                    COALESCE(s.score, 0) AS score, p.placed_at \
+                    FROM placements p JOIN quiz_sessions s ON s.id = p.session_id \
+                    WHERE p.contact_id = $1 ORDER BY p.placed_at DESC, p.session_id DESC LIMIT 1) a \
+                 WHERE leads.contact_id = $1 AND leads.session_id = $2",
+                "DELETE FROM leads WHERE contact_id = $1 AND session_id = $2",
+            ] {
+                sqlx::query(sql)
+                    .bind(from)
+                    .bind(session_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+            let placed: Option<Option<i64>> = sqlx::query_scalar(
+                "INSERT INTO leads (contact_id, segment_id, tier_slug, next_step, session_id, score, placed_at) \
+                 SELECT p.contact_id, p.segment_id, p.segment_slug, p.next_step, p.session_id, \
+                    COALESCE(s.score, 0), p.placed_at \
+                 FROM placements p JOIN quiz_sessions s ON s.id = p.session_id \
+                 WHERE p.session_id = $1 \
+                 ON CONFLICT (contact_id) DO UPDATE SET segment_id = excluded.segment_id, \
+                 tier_slug = excluded.tier_slug, next_step = excluded.next_step, \
+                 session_id = excluded.session_id, score = excluded.score, \
+                 placed_at = excluded.placed_at WHERE leads.placed_at <= excluded.placed_at \
+                 RETURNING segment_id",
+            )
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            tx.recheck(&recheck, &[from, to], now).await?;
+            if let Some(Some(segment)) = placed {
+                act_on_placement!(tx, segment, to, now);
+            }
+            notify_changes!(tx, pg);
+            tx.commit().await.map_err(db_err)
+        })?;
+        self.counts_changed();
+        Ok(())
+    }
+
     async fn discard_session(&self, session_id: i64) -> StoreResult<()> {
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;

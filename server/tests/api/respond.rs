@@ -2,7 +2,8 @@
 //! posts), on both databases.
 
 use crate::helpers::{Backend, TestApp, client, count, count_reaches, post_form, spawn_app};
-use quizfunnel::store::{ContactStore, QuizStore, ResponseStore, SegmentStore};
+use quizfunnel::rule::Rule;
+use quizfunnel::store::{ContactStore, QuizStore, ResponseStore, SegmentStore, Tier};
 use quizfunnel_server::demo;
 
 async fn app_with_demo(backend: Backend) -> TestApp {
@@ -203,6 +204,118 @@ async fn an_email_given_for_a_visitor_shows_none_of_that_persons_answers(backend
     assert!(result.contains("Your score: 12"), "{result}");
 }
 
+/// On a shared device the next respondent is whoever gives their email:
+/// the quiz they take after someone else's is theirs, with its events,
+/// and its placement makes them the lead.
+async fn a_quiz_taken_on_a_shared_device_belongs_to_the_email_given(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    complete(&app, &c, "sam@example.com").await;
+    retake_with_a_low_budget(&app, &c, "rita@example.com").await;
+    let of = |email: &str| format!("(SELECT id FROM contacts WHERE email = '{email}')");
+    for (email, tier) in [
+        ("sam@example.com", "fast-track"),
+        ("rita@example.com", "nurture"),
+    ] {
+        let contact = of(email);
+        let lead = format!(
+            "SELECT count(*) FROM leads WHERE contact_id = {contact} AND tier_slug = '{tier}'"
+        );
+        assert_eq!(count(&app, &lead).await, 1, "{email}");
+        let finished = format!(
+            "SELECT count(*) FROM quiz_sessions WHERE contact_id = {contact} \
+             AND completed_at IS NOT NULL"
+        );
+        assert_eq!(count(&app, &finished).await, 1, "{email}");
+        for (event, expected) in [
+            ("quiz_started", 1),
+            ("question_answered", FULL_PATH.len() as i64),
+            ("quiz_completed", 1),
+        ] {
+            let events = format!(
+                "SELECT count(*) FROM events WHERE contact_id = {contact} AND name = '{event}'"
+            );
+            assert_eq!(count(&app, &events).await, expected, "{email} {event}");
+        }
+    }
+    let result = page(&c, app.url("/q/growth/result")).await;
+    assert!(result.contains("Your score: 12"), "{result}");
+}
+
+/// The quick quiz once through in browser `c`, from its first page.
+async fn take_quick(app: &TestApp, c: &reqwest::Client) {
+    let html = page(c, app.url("/q/quick")).await;
+    // A first page carries when it was shown; a restarted session knows.
+    let started = html
+        .split(r#"name="started" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string();
+    app.clock.advance(5_000);
+    let step = [
+        ("question", "size"),
+        ("answer", "team"),
+        ("started", started.as_str()),
+    ];
+    assert_eq!(
+        post_form(c, &app.url("/q/quick"), &step).await.status(),
+        303
+    );
+}
+
+/// The same on a quiz whose gate follows the result: the placement made
+/// as the browser's earlier contact moves to the person who then asks for
+/// the result, and the earlier contact's lead goes back to their own.
+async fn a_result_asked_for_on_a_shared_device_moves_its_lead(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
+    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
+    let rule = Rule::parse("completed(quick)").unwrap();
+    let segment = app
+        .store
+        .create_segment("finished", "Finished", "", &rule, 0)
+        .await
+        .unwrap();
+    app.store
+        .set_playbook(&[Tier {
+            segment_id: segment,
+            next_step: "nurture".into(),
+            outcome_key: None,
+        }])
+        .await
+        .unwrap();
+    let c = client();
+    for (i, email) in ["sam@example.com", "rita@example.com"].iter().enumerate() {
+        if i > 0 {
+            let again = post_form(&c, &app.url("/q/quick"), &[("action", "restart")]).await;
+            assert_eq!(again.status(), 303);
+        }
+        take_quick(&app, &c).await;
+        let res = post_form(&c, &app.url("/q/quick/result"), &[("email", *email)]).await;
+        assert_eq!(res.status(), 303);
+    }
+    for email in ["sam@example.com", "rita@example.com"] {
+        let contact = format!("(SELECT id FROM contacts WHERE email = '{email}')");
+        let own = format!(
+            "SELECT count(*) FROM leads l JOIN placements p ON p.session_id = l.session_id \
+             JOIN quiz_sessions s ON s.id = p.session_id \
+             WHERE l.contact_id = {contact} AND p.contact_id = {contact} \
+             AND s.contact_id = {contact} AND l.tier_slug = 'finished'"
+        );
+        assert_eq!(count(&app, &own).await, 1, "{email}");
+        let sessions = format!("SELECT count(*) FROM quiz_sessions WHERE contact_id = {contact}");
+        assert_eq!(count(&app, &sessions).await, 1, "{email}");
+        let completed = format!(
+            "SELECT count(*) FROM events WHERE contact_id = {contact} AND name = 'quiz_completed'"
+        );
+        assert_eq!(count(&app, &completed).await, 1, "{email}");
+    }
+    let html = page(&c, app.url("/q/quick/result")).await;
+    assert!(html.contains("on its way to rita@example.com"), "{html}");
+}
+
 /// The cookies a respondent's browser gets, read off each way a quiz page
 /// is served: a rendered first page, a kept one, a form post.
 async fn quiz_cookies_reach_an_embedded_quiz_only_over_https(backend: Backend) {
@@ -246,7 +359,7 @@ async fn quiz_cookies_reach_an_embedded_quiz_only_over_https(backend: Backend) {
 /// behind count neither in the score nor in segment rules.
 async fn answers_of_a_branch_left_behind_do_not_count(backend: Backend) {
     let app = app_with_demo(backend).await;
-    let rule = quizfunnel::rule::Rule::parse("answered(growth.budget = high)").unwrap();
+    let rule = Rule::parse("answered(growth.budget = high)").unwrap();
     app.store
         .create_segment("big-budget", "Big budget", "", &rule, app.clock.now())
         .await
@@ -1064,6 +1177,8 @@ crate::on_both_backends!(
     a_link_with_someones_visitor_id_shows_none_of_their_answers,
     an_email_given_for_a_visitor_shows_none_of_that_persons_answers,
     a_retake_moves_the_lead_to_its_new_tier,
+    a_quiz_taken_on_a_shared_device_belongs_to_the_email_given,
+    a_result_asked_for_on_a_shared_device_moves_its_lead,
     quiz_cookies_reach_an_embedded_quiz_only_over_https,
     answers_of_a_branch_left_behind_do_not_count,
 );
