@@ -75,6 +75,30 @@ fn yes() -> bool {
     true
 }
 
+impl Question {
+    /// What `answered` rules may match, as (key, label): the options of a
+    /// choice, or each value of a scale in order (a scale is stored as its
+    /// value, so the value is its key). A scale the editor has turned
+    /// upside down still lists its values; too long a one (refused at
+    /// publishing) lists none.
+    pub fn answer_keys(&self) -> Vec<(String, String)> {
+        match self.kind {
+            QuestionKind::Scale { min, max } => {
+                let (lo, hi) = (min.min(max), min.max(max));
+                if hi.abs_diff(lo) >= crate::quiz::publish::MAX_SCALE_STEPS as u64 {
+                    return Vec::new();
+                }
+                (lo..=hi).map(|v| (v.to_string(), v.to_string())).collect()
+            }
+            _ => self
+                .options
+                .iter()
+                .map(|o| (o.key.clone(), o.label.clone()))
+                .collect(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum QuestionKind {
@@ -272,7 +296,7 @@ impl QuizDefinition {
                     QuestionKind::Text => Kind::Text,
                     QuestionKind::Contact { .. } => Kind::Contact,
                 };
-                let options = q.options.iter().map(|o| o.key.clone()).collect();
+                let options = q.answer_keys().into_iter().map(|(key, _)| key).collect();
                 (q.key.clone(), CatalogQuestion { kind, options })
             })
             .collect();
@@ -397,6 +421,13 @@ mod tests {
             catalog.questions["urgency"].kind,
             crate::rule::QuestionKind::Scale
         );
+        // A scale is matched by its values.
+        let urgency: Vec<&str> = catalog.questions["urgency"]
+            .options
+            .iter()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(urgency, ["1", "2", "3", "4", "5"]);
         assert!(catalog.categories.contains("fit"));
     }
 }

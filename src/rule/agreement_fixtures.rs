@@ -50,10 +50,15 @@ pub const QUIZZES: &[FixtureQuiz] = &[
     FixtureQuiz {
         slug: "fit",
         id: 2,
-        questions: &[("role", &["cto", "vp", "intern"])],
+        questions: &[
+            ("role", &["cto", "vp", "intern"]),
+            ("level", &["1", "3", "5"]),
+        ],
         categories: &["fit"],
     },
 ];
+/// Scale questions among those above: stored as a value, not an option.
+pub const SCALES: &[&str] = &["level"];
 /// Named by rules but absent from the database.
 pub const GHOST: &str = "ghost";
 
@@ -278,7 +283,11 @@ fn session() -> impl Strategy<Value = SessionFact> {
             0i64..50,
         )
             .prop_map(
-                move |(started_at, completed_at, score, category_scores, answers, rank)| {
+                move |(started_at, completed_at, score, category_scores, mut answers, rank)| {
+                    // A scale holds one value.
+                    let mut scaled = std::collections::BTreeSet::new();
+                    answers
+                        .retain(|(q, _)| !SCALES.contains(&q.as_str()) || scaled.insert(q.clone()));
                     SessionFact {
                         id: rank,
                         quiz_slug: quiz.into(),
@@ -445,9 +454,15 @@ pub fn fixture_statements(
                 );
             }
             for (question, option) in &session.answers {
-                push(
+                let sql = if SCALES.contains(&question.as_str()) {
+                    "INSERT INTO answers (session_id, question_key, option_key, value_text, answered_at) \
+                     VALUES ($1, $2, '', $3, 0)"
+                } else {
                     "INSERT INTO answers (session_id, question_key, option_key, answered_at) \
-                     VALUES ($1, $2, $3, 0)",
+                     VALUES ($1, $2, $3, 0)"
+                };
+                push(
+                    sql,
                     vec![
                         Int(session.id),
                         Text(question.clone()),

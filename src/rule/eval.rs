@@ -71,7 +71,8 @@ pub struct SessionFact {
     pub score: Option<f64>,
     #[serde(default)]
     pub category_scores: BTreeMap<String, f64>,
-    /// (question key, option key), one pair per chosen option.
+    /// (question key, option key), one pair per chosen option; a scale's
+    /// answer pairs its question with its value.
     #[serde(default)]
     pub answers: Vec<(String, String)>,
 }

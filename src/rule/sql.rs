@@ -180,7 +180,8 @@ impl<'a> Compiler<'a> {
                      (SELECT s.id FROM quiz_sessions s WHERE s.contact_id = c.id \
                      AND s.quiz_id = {quiz_id} AND s.started_at <= {now} \
                      ORDER BY s.started_at DESC, s.id DESC LIMIT 1) \
-                     AND a.question_key = {question} AND a.option_key IN ({options}))"
+                     AND a.question_key = {question} AND (a.option_key IN ({options}) \
+                     OR (a.option_key = '' AND a.value_text IN ({options}))))"
                 )
                 .expect(WRITE_TO_STRING);
             }

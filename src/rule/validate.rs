@@ -30,7 +30,8 @@ pub struct CatalogQuestion {
     pub options: BTreeSet<String>,
 }
 
-/// The question kinds of SPEC §2; only those with options can be `answered`.
+/// The question kinds of SPEC §2; text and contact questions cannot be
+/// `answered` (a scale is matched by its values).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
@@ -186,8 +187,20 @@ impl<'c> Check<'c> {
                 Name(question)
             ));
         }
+        let scale: Vec<i64> = q.options.iter().filter_map(|o| o.parse().ok()).collect();
         for option in options {
-            if !q.options.contains(option) {
+            if q.options.contains(option) {
+                continue;
+            }
+            if let (QuestionKind::Scale, Some(lo), Some(hi)) =
+                (q.kind, scale.iter().min(), scale.iter().max())
+            {
+                self.problem(format!(
+                    "\"{option}\" is not on the scale of question {}.{}; expected a whole number from {lo} to {hi}",
+                    Name(quiz),
+                    Name(question)
+                ));
+            } else {
                 self.problem(format!(
                     "unknown option \"{option}\" for question {}.{}; expected one of: {}",
                     Name(quiz),

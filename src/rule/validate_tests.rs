@@ -12,8 +12,17 @@ fn catalog() -> Catalog {
         kind: QuestionKind::Text,
         options: BTreeSet::new(),
     };
+    let urgency = CatalogQuestion {
+        kind: QuestionKind::Scale,
+        options: (0..=10).map(|v: i64| v.to_string()).collect(),
+    };
     let growth = CatalogQuiz {
-        questions: [("budget".to_string(), budget), ("notes".to_string(), notes)].into(),
+        questions: [
+            ("budget".to_string(), budget),
+            ("notes".to_string(), notes),
+            ("urgency".to_string(), urgency),
+        ]
+        .into(),
         categories: ["budget", "urgency"].map(String::from).into(),
     };
     let rule = |text: &str| Some(parse_rule(text).unwrap());
@@ -73,7 +82,7 @@ fn unknown_quiz_question_and_category_are_named() {
         ),
         [
             r#"unknown quiz "grwoth"; expected one of: growth"#,
-            r#"unknown question "bugdet" in quiz growth; expected one of: budget, notes"#,
+            r#"unknown question "bugdet" in quiz growth; expected one of: budget, notes, urgency"#,
             r#"unknown category "fit" for quiz growth; expected one of: budget, urgency"#,
         ]
     );
@@ -86,6 +95,21 @@ fn every_problem_is_reported_with_where_it_is() {
     let paths: Vec<Vec<usize>> = invalid.problems.iter().map(|p| p.path.clone()).collect();
     assert_eq!(paths, vec![vec![0], vec![1, 0]]);
     assert!(invalid.to_string().contains("; unknown segment \"nope\""));
+}
+
+#[test]
+fn scale_questions_are_answered_with_values_on_the_scale() {
+    assert_eq!(
+        problems("answered(growth.urgency in [9, 10])", None),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        problems("answered(growth.urgency in [0, 11, high])", None),
+        [
+            r#""11" is not on the scale of question growth.urgency; expected a whole number from 0 to 10"#,
+            r#""high" is not on the scale of question growth.urgency; expected a whole number from 0 to 10"#,
+        ]
+    );
 }
 
 #[test]

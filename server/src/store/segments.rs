@@ -1269,8 +1269,12 @@ impl SegmentStore for SqlStore {
             .await
             .map_err(db_err)?;
             let answers: Vec<(i64, String, String)> = sqlx::query_as(
-                "SELECT a.session_id, a.question_key, a.option_key FROM answers a \
-                 JOIN quiz_sessions s ON s.id = a.session_id WHERE s.contact_id = $1",
+                // A scale's answer is its value (see `answered` in the rule
+                // compiler).
+                "SELECT a.session_id, a.question_key, \
+                 CASE WHEN a.option_key = '' THEN a.value_text ELSE a.option_key END \
+                 FROM answers a JOIN quiz_sessions s ON s.id = a.session_id \
+                 WHERE s.contact_id = $1 AND (a.option_key <> '' OR a.value_text IS NOT NULL)",
             )
             .bind(contact_id)
             .fetch_all(pool)

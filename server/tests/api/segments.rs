@@ -439,6 +439,94 @@ async fn the_contact_page_says_why_a_contact_is_in_each_segment_or_not(backend: 
     assert_eq!(status, 404);
 }
 
+/// A scale question is matched by its values: offered in the builder in
+/// order, refused off the scale, counted and explained like options.
+async fn rules_match_the_values_given_on_a_scale(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    let (c, _) = app.signed_in(Role::Marketer).await;
+    let (_, body) = call(&app, &c, "/api/segments/catalog", &[]).await;
+    let catalog: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let urgency = catalog["quizzes"][0]["questions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["key"] == "urgency")
+        .expect("the scale is offered")
+        .clone();
+    let values: Vec<&str> = urgency["options"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(values, ["1", "2", "3", "4", "5"]);
+
+    let form = |text: &'static str| {
+        [
+            ("slug", "urgent"),
+            ("name", "Urgent"),
+            ("description", ""),
+            ("text", text),
+        ]
+    };
+    let (status, body) = call(
+        &app,
+        &c,
+        "/api/segments/save",
+        &form("answered(growth.urgency = 9)"),
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("from 1 to 5"), "{body}");
+    let (status, body) = call(
+        &app,
+        &c,
+        "/api/segments/save",
+        &form("answered(growth.urgency in [4, 5])"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+
+    let mut calm = crate::dashboard::with_email(crate::respond::FULL_PATH, "calm@example.com");
+    calm[2] = vec![("question", "urgency"), ("answer", "2")];
+    let urgent = crate::dashboard::with_email(crate::respond::FULL_PATH, "urgent@example.com");
+    for steps in [calm, urgent] {
+        let steps: Vec<&[(&str, &str)]> = steps.iter().map(|s| s.as_slice()).collect();
+        crate::dashboard::respond(&app, &steps).await;
+    }
+    let member = |email: &str| {
+        format!(
+            "{} AND m.contact_id = (SELECT id FROM contacts WHERE email = '{email}')",
+            open("urgent")
+        )
+    };
+    assert_eq!(count(&app, &member("urgent@example.com")).await, 1);
+    assert_eq!(count(&app, &member("calm@example.com")).await, 0);
+    let urgent = count(
+        &app,
+        "SELECT id FROM contacts WHERE email = 'urgent@example.com'",
+    )
+    .await;
+    let (sales, _) = app.signed_in(Role::Sales).await;
+    let (status, body) = call(
+        &app,
+        &sales,
+        "/api/segments/why",
+        &[("contact_id", &urgent.to_string())],
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let report: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let verdict = report["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["slug"] == "urgent")
+        .unwrap();
+    assert_eq!(verdict["explanation"]["holds"], true, "{verdict}");
+}
+
 /// SQL counting a segment's open stays.
 fn open(slug: &str) -> String {
     format!(
@@ -1021,6 +1109,7 @@ async fn saving_a_rule_rebuilds_memberships_in_the_background(backend: Backend) 
 }
 
 crate::on_both_backends!(
+    rules_match_the_values_given_on_a_scale,
     saving_a_rule_rebuilds_memberships_in_the_background,
     demo_tiers_place_every_completer_exactly_once,
     dashboard_shows_tier_counts_to_signed_in_users,

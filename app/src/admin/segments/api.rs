@@ -229,12 +229,9 @@ pub async fn rule_catalog() -> Result<BuilderCatalog, AppError> {
                             key: q.key.clone(),
                             prompt: q.prompt.clone(),
                             options: q
-                                .options
-                                .iter()
-                                .map(|o| OptionChoice {
-                                    key: o.key.clone(),
-                                    label: o.label.clone(),
-                                })
+                                .answer_keys()
+                                .into_iter()
+                                .map(|(key, label)| OptionChoice { key, label })
                                 .collect(),
                         })
                     })
