@@ -380,14 +380,16 @@ impl ResponseStore for SqlStore {
                         }
                     })
                     .collect();
-                // A tier rule reading `in_segment` must see the segments
-                // this completion brings the respondent into; their actions
-                // wait for the re-check below, when the placement is known.
+                // A tier rule reading `in_segment` must see the respondent's
+                // segments as they are now: those this completion changes,
+                // and those a contact made moments ago by their first page
+                // view (not yet re-checked) is in. Their actions wait for
+                // the re-check below, when the placement is known.
                 if tiers
                     .iter()
                     .any(|(_, _, rule, _, _)| !rule.referenced_segments().is_empty())
                 {
-                    let memberships = self.memberships_plan(Changed::Completion, now).await;
+                    let memberships = self.memberships_plan(now).await;
                     tx.recheck(&memberships, &[contact_id], now).await?;
                 }
                 // The tier the lead moved to, when it moved.

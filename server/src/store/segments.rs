@@ -184,11 +184,11 @@ impl SqlStore {
         self.checked_plan(what, now, true).await
     }
 
-    /// [`Self::recheck_plan`] with no actions: the memberships a
-    /// completion's tier rules read through `in_segment`, brought up to
-    /// date before its placement decides which tier acts.
-    pub(super) async fn memberships_plan(&self, what: Changed<'_>, now: i64) -> Vec<SyncStep> {
-        self.checked_plan(what, now, false).await
+    /// Every segment with no actions: the memberships a completion's tier
+    /// rules read through `in_segment`, brought up to date before its
+    /// placement decides which tier acts.
+    pub(super) async fn memberships_plan(&self, now: i64) -> Vec<SyncStep> {
+        self.checked_plan(Changed::Everything, now, false).await
     }
 
     async fn checked_plan(&self, what: Changed<'_>, now: i64, acting: bool) -> Vec<SyncStep> {

@@ -511,9 +511,10 @@ async fn a_tier_acts_only_for_the_leads_placed_in_it(backend: Backend) {
     assert_eq!(count(&app, &nurtured).await, 1);
 }
 
-/// A tier whose rule names a segment the completion itself brings the
-/// respondent into: the placement sees that segment as it is after the
-/// completion, and the tier it picks takes its actions.
+/// A tier whose rule names segments the completion itself brings the
+/// respondent into, or that a contact new since their first page view is
+/// in: the placement sees them as they are after the completion, and the
+/// tier it picks takes its actions.
 async fn a_tier_rule_sees_the_segments_its_completion_opens(backend: Backend) {
     let app = spawn_app(backend).await;
     let quiz = app
@@ -525,7 +526,11 @@ async fn a_tier_rule_sees_the_segments_its_completion_opens(backend: Backend) {
     let mut tiers = Vec::new();
     for (slug, rule) in [
         ("finishers", "completed(growth)"),
-        ("hot", "all(in_segment(finishers), score(growth) >= 14)"),
+        ("quiet", "never(invited_teammate)"),
+        (
+            "hot",
+            "all(in_segment(finishers), in_segment(quiet), score(growth) >= 14)",
+        ),
         ("rest", "completed(growth)"),
     ] {
         let rule = Rule::parse(rule).unwrap();
@@ -534,7 +539,7 @@ async fn a_tier_rule_sees_the_segments_its_completion_opens(backend: Backend) {
             .create_segment(slug, slug, "", &rule, 0)
             .await
             .unwrap();
-        if slug != "finishers" {
+        if !["finishers", "quiet"].contains(&slug) {
             tiers.push(Tier {
                 segment_id: id,
                 next_step: slug.into(),
