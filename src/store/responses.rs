@@ -98,7 +98,7 @@ pub trait ResponseStore: Send + Sync {
     async fn placement(&self, session_id: i64) -> StoreResult<Option<Placement>>;
 
     /// Throws away a session a bot filled in (honeypot, too fast).
-    async fn discard_session(&self, session_id: i64) -> StoreResult<()>;
+    async fn discard_session(&self, session_id: i64, now: i64) -> StoreResult<()>;
 
     /// Gives a session, with its events and placement, to contact `to`: on
     /// a shared device, the person who types their email at the lead gate

@@ -359,7 +359,7 @@ pub async fn submit(
     // A bot fills the field people never see: drop its visit, say nothing.
     if field(fields, "website").is_some_and(|v| !v.is_empty()) {
         if let Some(s) = &session {
-            ctx.store.discard_session(s.id).await?;
+            ctx.store.discard_session(s.id, now).await?;
         }
         return Ok(PublicQuiz::Finished { slug: slug.into() });
     }
@@ -445,7 +445,7 @@ pub async fn submit(
         Some(next) => Ok(view(&answers, &next, None, None)),
         None => {
             if now - session.started_at < ctx.spam.min_quiz_ms {
-                ctx.store.discard_session(session.id).await?;
+                ctx.store.discard_session(session.id, now).await?;
             } else {
                 let scores = quiz::score(&def, &answers);
                 let counted = quiz::answers_on_path(&def, &answers);

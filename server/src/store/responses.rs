@@ -130,11 +130,12 @@ impl ResponseStore for SqlStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
-            let open: Option<i64> = match browser_key {
-                Some(key) => sqlx::query_scalar(
-                    "SELECT id FROM quiz_sessions WHERE browser_key = $1 AND quiz_id = $2 \
-                     AND completed_at IS NULL AND id = (SELECT id FROM quiz_sessions \
-                     WHERE browser_key = $1 AND quiz_id = $2 ORDER BY started_at DESC, id DESC LIMIT 1)",
+            // The browser's latest session of the quiz, and whether it is
+            // finished.
+            let latest: Option<(i64, bool)> = match browser_key {
+                Some(key) => sqlx::query_as(
+                    "SELECT id, completed_at IS NOT NULL FROM quiz_sessions \
+                     WHERE browser_key = $1 AND quiz_id = $2 ORDER BY started_at DESC, id DESC LIMIT 1",
                 )
                 .bind(key)
                 .bind(quiz_id)
@@ -143,7 +144,7 @@ impl ResponseStore for SqlStore {
                 .map_err(db_err)?,
                 None => None,
             };
-            if let Some(id) = open {
+            if let Some((id, false)) = latest {
                 tx.commit().await.map_err(db_err)?;
                 // A double click's second copy continues the first's session.
                 self.session_by_id(id).await
@@ -176,7 +177,15 @@ impl ResponseStore for SqlStore {
                     .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
-                tx.commit().await.map_err(db_err)?;
+                if latest.is_some() {
+                    // Taken again: rules read the answers of the latest
+                    // session, which has none yet.
+                    let recheck = self.recheck_plan(Changed::Answer, now).await;
+                    tx.commit_rechecked(self, &recheck, &[contact_id], now)
+                        .await?;
+                } else {
+                    tx.commit().await.map_err(db_err)?;
+                }
                 // Everything it holds was just written: no need to read it.
                 Ok(QuizSession {
                     id,
@@ -588,26 +597,34 @@ impl ResponseStore for SqlStore {
         Ok(())
     }
 
-    async fn discard_session(&self, session_id: i64) -> StoreResult<()> {
+    async fn discard_session(&self, session_id: i64, now: i64) -> StoreResult<()> {
+        let recheck = self.recheck_plan(Changed::Everything, now).await;
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
+            let contact: Option<i64> =
+                sqlx::query_scalar("DELETE FROM quiz_sessions WHERE id = $1 RETURNING contact_id")
+                    .bind(session_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            let Some(contact) = contact else {
+                return Ok(());
+            };
             // Its events go too: a bot's visit should not count anywhere.
+            // Found among its contact's by the keys the session gave them.
             sqlx::query(
-                "DELETE FROM events WHERE idempotency_key = $1 OR idempotency_key = $2 \
-                 OR idempotency_key LIKE $3",
+                "DELETE FROM events WHERE contact_id = $1 \
+                 AND (idempotency_key IN ($2, $3) OR idempotency_key LIKE $4)",
             )
+            .bind(contact)
             .bind(format!("quiz_started:{session_id}"))
             .bind(format!("quiz_completed:{session_id}"))
             .bind(format!("question_answered:{session_id}:%"))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-            sqlx::query("DELETE FROM quiz_sessions WHERE id = $1")
-                .bind(session_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_err)?;
-            tx.commit().await.map_err(db_err)
+            // What its answers brought the contact into, they leave.
+            tx.commit_rechecked(self, &recheck, &[contact], now).await
         })
     }
 }

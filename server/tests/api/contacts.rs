@@ -706,7 +706,7 @@ async fn a_gone_contacts_or_sessions_id_is_never_given_again(backend: Backend) {
         }
     };
     let bot = start("bot-browser-key").await;
-    app.store.discard_session(bot).await.unwrap();
+    app.store.discard_session(bot, T0).await.unwrap();
     let person = start("person-browser-key").await;
     assert!(person > bot, "{person} after {bot}");
 }

@@ -316,6 +316,39 @@ async fn a_result_asked_for_on_a_shared_device_moves_its_lead(backend: Backend) 
     assert!(html.contains("on its way to rita@example.com"), "{html}");
 }
 
+/// `answered` reads the latest session: taking the quiz again empties it,
+/// and a bot's session thrown away takes what it answered with it.
+async fn a_restart_or_a_discarded_bot_leaves_the_answer_segments(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let rule = Rule::parse("answered(growth.budget = high)").unwrap();
+    app.store
+        .create_segment("big-budget", "Big budget", "", &rule, app.clock.now())
+        .await
+        .unwrap();
+    let members = "SELECT count(*) FROM segment_memberships m JOIN segments g \
+        ON g.id = m.segment_id WHERE g.slug = 'big-budget' AND m.exited_at IS NULL";
+    let c = client();
+    complete(&app, &c, "rita@example.com").await;
+    assert_eq!(count(&app, members).await, 1);
+    assert_eq!(answer(&app, &c, &[("action", "restart")]).await.0, 303);
+    assert_eq!(count(&app, members).await, 0);
+
+    let bot = client();
+    crate::helpers::open_quiz(&app, &bot, "/q/growth").await;
+    for step in &FULL_PATH[..2] {
+        app.clock.advance(2_000);
+        assert_eq!(answer(&app, &bot, step).await.0, 303);
+    }
+    assert_eq!(count(&app, members).await, 1);
+    let trap = [
+        ("question", "urgency"),
+        ("answer", "5"),
+        ("website", "spam"),
+    ];
+    assert_eq!(answer(&app, &bot, &trap).await.0, 303);
+    assert_eq!(count(&app, members).await, 0);
+}
+
 /// The cookies a respondent's browser gets, read off each way a quiz page
 /// is served: a rendered first page, a kept one, a form post.
 async fn quiz_cookies_reach_an_embedded_quiz_only_over_https(backend: Backend) {
@@ -1179,6 +1212,7 @@ crate::on_both_backends!(
     a_retake_moves_the_lead_to_its_new_tier,
     a_quiz_taken_on_a_shared_device_belongs_to_the_email_given,
     a_result_asked_for_on_a_shared_device_moves_its_lead,
+    a_restart_or_a_discarded_bot_leaves_the_answer_segments,
     quiz_cookies_reach_an_embedded_quiz_only_over_https,
     answers_of_a_branch_left_behind_do_not_count,
 );
