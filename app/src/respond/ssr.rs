@@ -85,6 +85,12 @@ fn cookie_attributes(secure: bool) -> &'static str {
     }
 }
 
+/// Whether a query or hidden field (UTM and others) is kept with the
+/// visit: short enough, and no NUL, which Postgres refuses in text.
+fn keeps_field(key: &str, value: &str) -> bool {
+    key.len() <= 64 && value.len() <= 512 && !key.contains('\0') && !value.contains('\0')
+}
+
 /// Reads the visitor and browser cookies, making what is missing, with
 /// the cookies to set (`secure` when served over https).
 pub fn visitor_from(headers: &HeaderMap, uri: &Uri, secure: bool) -> (Visitor, Vec<HeaderValue>) {
@@ -102,7 +108,7 @@ pub fn visitor_from(headers: &HeaderMap, uri: &Uri, secure: bool) -> (Visitor, V
         .and_then(|(_, v)| VisitorId::parse(v).ok());
     let query = pairs
         .into_iter()
-        .filter(|(k, v)| k != VISITOR_PARAM && k.len() <= 64 && v.len() <= 512)
+        .filter(|(k, v)| k != VISITOR_PARAM && keeps_field(k, v))
         .take(20)
         .collect();
     let attributes = cookie_attributes(secure);
@@ -290,7 +296,7 @@ pub async fn submit(
             k.strip_prefix(HIDDEN_PREFIX)
                 .map(|k| (k.to_string(), v.clone()))
         })
-        .filter(|(k, v)| k.len() <= 64 && v.len() <= 512)
+        .filter(|(k, v)| keeps_field(k, v))
         .take(20)
         .collect();
     let contact = ctx
@@ -415,7 +421,8 @@ pub async fn submit(
         current,
         answer_hash(&answer)
     );
-    ctx.store
+    let saved = ctx
+        .store
         .save_answer(AnsweredStep {
             session_id: session.id,
             question: &current,
@@ -425,7 +432,15 @@ pub async fn submit(
             event_key: &event_key,
             now,
         })
-        .await?;
+        .await;
+    match saved {
+        // A second copy of the last step (a double click) that read the
+        // session before the first finished it: the respondent is done.
+        Err(quizfunnel::store::StoreError::Conflict(_)) => {
+            return Ok(PublicQuiz::Finished { slug: slug.into() });
+        }
+        saved => saved?,
+    }
     if let Answer::Contact {
         email: Some(email),
         name,

@@ -652,6 +652,20 @@ impl ContactStore for SqlStore {
         let details = self.recheck_plan(Changed::Details, now).await;
         let identified: Identified = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
+            // Two copies of one lead form (a double click) would both find
+            // no contact by this email and both make one. Taking the
+            // visitor's contact's row lock queues the second behind the
+            // first, which then finds the contact the first made.
+            if let Some(v) = visitor {
+                sqlx::query(
+                    "UPDATE contacts SET last_seen = last_seen WHERE id = \
+                     (SELECT contact_id FROM contact_visitors WHERE visitor_id = $1)",
+                )
+                .bind(v)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
             let by_email: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM contacts WHERE email = $1")
                     .bind(email)

@@ -349,6 +349,55 @@ async fn a_restart_or_a_discarded_bot_leaves_the_answer_segments(backend: Backen
     assert_eq!(count(&app, members).await, 0);
 }
 
+/// A NUL in a link's query or a hidden field cannot be stored: the field
+/// is left out, and the visit and its answers are kept.
+async fn fields_holding_nul_are_left_out_and_the_visit_is_kept(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    let page = c
+        .get(app.url("/q/growth?utm_source=%00&utm_medium=mail"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let views = "SELECT count(*) FROM events e JOIN contacts c ON c.id = e.contact_id \
+                 WHERE e.name = 'quiz_viewed' AND c.hidden_fields LIKE '%mail%'";
+    count_reaches(&app, views, 1).await;
+    let step = [
+        ("question", "stage"),
+        ("answer", "scaling"),
+        ("hidden.utm_campaign", "\0"),
+        ("hidden.utm_term", "kept"),
+    ];
+    assert_eq!(answer(&app, &c, &step).await.0, 303);
+    let started = "SELECT count(*) FROM events WHERE name = 'quiz_started' \
+                   AND CAST(properties AS TEXT) LIKE '%kept%' \
+                   AND CAST(properties AS TEXT) NOT LIKE '%utm_campaign%'";
+    assert_eq!(count(&app, started).await, 1);
+}
+
+/// Two copies of the last step sent at once (a double click without
+/// JavaScript): whichever loses the race is shown the result, not an error.
+async fn a_double_clicked_last_step_shows_the_result(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    for n in 0..4 {
+        let c = client();
+        crate::helpers::open_quiz(&app, &c, "/q/growth").await;
+        let email = format!("twice{n}@example.com");
+        let steps = crate::dashboard::with_email(FULL_PATH, &email);
+        let (last, first) = steps.split_last().unwrap();
+        for step in first {
+            app.clock.advance(2_000);
+            assert_eq!(answer(&app, &c, step).await.0, 303);
+        }
+        let (a, b) = tokio::join!(answer(&app, &c, last), answer(&app, &c, last));
+        assert_eq!((a.0, b.0), (303, 303), "{a:?} {b:?}");
+    }
+    let finished = "SELECT count(*) FROM quiz_sessions WHERE completed_at IS NOT NULL \
+                    AND contact_id IN (SELECT id FROM contacts WHERE email LIKE 'twice%')";
+    assert_eq!(count(&app, finished).await, 4);
+}
+
 /// The cookies a respondent's browser gets, read off each way a quiz page
 /// is served: a rendered first page, a kept one, a form post.
 async fn quiz_cookies_reach_an_embedded_quiz_only_over_https(backend: Backend) {
@@ -1213,6 +1262,8 @@ crate::on_both_backends!(
     a_quiz_taken_on_a_shared_device_belongs_to_the_email_given,
     a_result_asked_for_on_a_shared_device_moves_its_lead,
     a_restart_or_a_discarded_bot_leaves_the_answer_segments,
+    fields_holding_nul_are_left_out_and_the_visit_is_kept,
+    a_double_clicked_last_step_shows_the_result,
     quiz_cookies_reach_an_embedded_quiz_only_over_https,
     answers_of_a_branch_left_behind_do_not_count,
 );
