@@ -31,6 +31,11 @@ pub enum AppError {
 /// its own words ("length limit exceeded") do not tell a person what to do.
 fn server_fn_message(e: &ServerFnErrorErr) -> String {
     match e {
+        ServerFnErrorErr::Args(why) | ServerFnErrorErr::Deserialization(why)
+            if why.contains("length limit exceeded") =>
+        {
+            "this is more than can be sent at once; make it shorter and send it again".into()
+        }
         ServerFnErrorErr::Args(why) | ServerFnErrorErr::Deserialization(why) => format!(
             "this request could not be read ({why}); reload the page and send the form again"
         ),

@@ -31,6 +31,10 @@ use std::sync::Arc;
 /// Public forms and server functions never need more than this.
 const PUBLIC_BODY_LIMIT: usize = 64 * 1024;
 
+/// The quiz editor sends a whole quiz at once, form-encoded: up to 100
+/// questions and 50 outcome pages of 20,000 characters each.
+const QUIZ_SAVE_LIMIT: usize = 4 * 1024 * 1024;
+
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
@@ -137,6 +141,7 @@ pub fn router(
             state.clone(),
             first_page::serve,
         ))
+        .layer(middleware::from_fn(quiz_save_limit))
         .layer(middleware::from_fn(server_fn_status))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -179,6 +184,36 @@ async fn server_fn_status(
         parts.status = code;
     }
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
+}
+
+/// Lets a saved quiz past [`PUBLIC_BODY_LIMIT`]: runs inside that layer,
+/// so its limit is the one the server function reads its body with. Only
+/// marketers get here (the admin gate runs first).
+async fn quiz_save_limit(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    use tower::{Layer, ServiceExt};
+    if req.uri().path() != "/api/quizzes/save" {
+        return next.run(req).await;
+    }
+    let mut next = Some(next);
+    let limited = DefaultBodyLimit::max(QUIZ_SAVE_LIMIT).layer(tower::service_fn(
+        move |req: axum::extract::Request| {
+            let next = next.take();
+            async move {
+                Ok::<_, std::convert::Infallible>(match next {
+                    Some(next) => next.run(req).await,
+                    // A oneshot service is called once.
+                    None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                })
+            }
+        },
+    ));
+    match limited.oneshot(req).await {
+        Ok(res) => res,
+        Err(never) => match never {},
+    }
 }
 
 /// The process is up; says nothing about the database.

@@ -431,4 +431,50 @@ async fn the_builder_refuses_bad_input_with_the_field_and_writes_nothing(backend
     assert_eq!(app.store.published_quiz("growth").await.unwrap(), None);
 }
 
-crate::on_both_backends!(the_builder_refuses_bad_input_with_the_field_and_writes_nothing);
+/// A quiz with long outcome pages is more than a public form may send;
+/// the editor's save takes it. Past even that, the marketer is told to
+/// shorten it, and nothing is written.
+async fn a_quiz_with_long_outcome_pages_is_saved(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (marketer, _) = app.signed_in(quizfunnel::account::Role::Marketer).await;
+    let id = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    let mut long = growth_quiz();
+    for outcome in &mut long.outcomes {
+        // Accented letters: each takes six bytes form-encoded.
+        outcome.body_markdown = "Étape à suivre. ".repeat(1_200);
+    }
+    let save = |definition: String| {
+        let form = vec![
+            ("id", id.to_string()),
+            ("revision", "1".to_string()),
+            ("slug", "growth".to_string()),
+            ("definition", definition),
+        ];
+        marketer
+            .post(app.url("/api/quizzes/save"))
+            .form(&form)
+            .send()
+    };
+    let too_long = serde_json::to_string(&long).unwrap().repeat(60);
+    let res = save(too_long).await.unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let body = res.text().await.unwrap();
+    let shown: quizfunnel_app::error::AppError = serde_json::from_str(&body).unwrap();
+    assert!(shown.to_string().contains("make it shorter"), "{body}");
+    assert_eq!(app.store.quiz(id).await.unwrap().draft_revision, 1);
+
+    let definition = serde_json::to_string(&long).unwrap();
+    assert!(definition.len() > 64 * 1024);
+    let res = save(definition).await.unwrap();
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    assert_eq!(app.store.quiz(id).await.unwrap().draft_revision, 2);
+}
+
+crate::on_both_backends!(
+    the_builder_refuses_bad_input_with_the_field_and_writes_nothing,
+    a_quiz_with_long_outcome_pages_is_saved,
+);
