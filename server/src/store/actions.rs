@@ -291,10 +291,12 @@ impl ActionStore for SqlStore {
     }
 
     async fn resend_delivery(&self, segment_id: i64, id: i64, now: i64) -> StoreResult<()> {
-        let changed = with_pool!(self.db(), write, |pool| {
-            sqlx::query(
+        with_pool!(self.db(), write, |pool| {
+            // A pending delivery may be out right now: queueing it again
+            // (a second click, a second marketer) would send it twice.
+            let changed = sqlx::query(
                 "UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = $3, \
-                 give_up_at = $4 WHERE id = $1 AND segment_id = $2",
+                 give_up_at = $4 WHERE id = $1 AND segment_id = $2 AND status <> 'pending'",
             )
             .bind(id)
             .bind(segment_id)
@@ -303,12 +305,25 @@ impl ActionStore for SqlStore {
             .execute(pool)
             .await
             .map_err(db_err)?
-            .rows_affected()
-        });
-        if changed == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+            .rows_affected();
+            if changed > 0 {
+                return Ok(());
+            }
+            let pending: Option<bool> = sqlx::query_scalar(
+                "SELECT status = 'pending' FROM webhook_deliveries WHERE id = $1 AND segment_id = $2",
+            )
+            .bind(id)
+            .bind(segment_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)?;
+            match pending {
+                Some(_) => Err(StoreError::Conflict(
+                    "this delivery is already queued to be sent".into(),
+                )),
+                None => Err(StoreError::NotFound),
+            }
+        })
     }
 
     async fn contact_tags_and_owner(

@@ -271,6 +271,29 @@ async fn entering_a_segment_sends_signed_webhooks_tags_and_hands_off_in_turn(bac
         got[4].header("idempotency-key"),
         got[3].header("idempotency-key")
     );
+    // One still queued, or out right now, is not queued again: a second
+    // click would send it twice.
+    log_until(&app, &owner, segment, |log| {
+        log.iter().all(|d| d["status"] == "delivered")
+    })
+    .await;
+    crate::contacts::sql(
+        &app,
+        &format!(
+            "UPDATE webhook_deliveries SET status = 'pending', \
+             next_attempt_at = 9000000000000000 WHERE id = {delivered_id}"
+        ),
+    )
+    .await;
+    let (status, body) = call(
+        &app,
+        &owner,
+        "/api/segments/deliveries/resend",
+        &[("segment_id", &id), ("delivery_id", &delivered_id)],
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("already queued"), "{body}");
 
     // The contact page names the owner and the tags.
     let contact = app
