@@ -41,7 +41,7 @@ const LEAD_COLUMNS: &str = "SELECT l.contact_id, c.email, c.name, \
 /// have no tier and a score of 0.
 const MEMBER_COLUMNS: &str = "SELECT c.id AS contact_id, c.email, c.name, \
     (SELECT a.value_text FROM contact_attributes a WHERE a.contact_id = c.id AND a.key = 'company') AS company, \
-    COALESCE(l.score, 0) AS score, COALESCE(l.tier_slug, '') AS tier_slug, g.name AS tier_name, \
+    COALESCE(l.score, 0.0) AS score, COALESCE(l.tier_slug, '') AS tier_slug, g.name AS tier_name, \
     COALESCE(l.next_step, '') AS next_step, l.session_id, m.entered_at AS placed_at, c.last_seen, \
     COALESCE(l.status, 'new') AS status, c.owner_id, u.email AS owner_email, c.hidden_fields \
     FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id \
@@ -52,18 +52,22 @@ const MEMBER_COLUMNS: &str = "SELECT c.id AS contact_id, c.email, c.name, \
 /// The columns a view sorts and pages by, for leads or for members.
 struct Keys {
     score: &'static str,
+    status: &'static str,
     entered: &'static str,
     contact: &'static str,
 }
 
 const LEAD_KEYS: Keys = Keys {
     score: "l.score",
+    status: "l.status",
     entered: "l.placed_at",
     contact: "l.contact_id",
 };
 
 const MEMBER_KEYS: Keys = Keys {
-    score: "COALESCE(l.score, 0)",
+    score: "COALESCE(l.score, 0.0)",
+    // Members never placed in a tier are shown as new.
+    status: "COALESCE(l.status, 'new')",
     entered: "m.entered_at",
     contact: "c.id",
 };
@@ -93,7 +97,7 @@ fn view_sql(filter: &LeadFilter, me: i64) -> (String, Vec<SqlParam>) {
     }
     if let Some(status) = filter.status {
         let n = next(SqlParam::Text(status.as_str().into()), &mut params);
-        conditions.push(format!("l.status = {n}"));
+        conditions.push(format!("{} = {n}", keys.status));
     }
     match filter.owner {
         OwnerFilter::Anyone => {}
