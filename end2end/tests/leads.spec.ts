@@ -39,6 +39,8 @@ test("a sales user filters fast-track leads, opens one, marks it contacted, and 
     sales.getByRole("link", { name: "Export these leads (CSV)" }).click(),
   ]);
   const csv = readFileSync((await download.path())!, "utf8");
+  // A byte-order mark first, so spreadsheets read the accents right.
+  expect(csv.startsWith("\uFEFFcontact_id,")).toBe(true);
   const lines = csv.trim().split(/\r?\n/);
   expect(lines[0]).toMatch(/^contact_id,email,name,company,tier,/);
   expect(lines).toHaveLength(2);

@@ -10,7 +10,8 @@ use std::sync::Arc;
 /// One CSV field: quoted when it needs to be, and with formulas
 /// neutralised so opening the file never runs what a respondent typed.
 pub(super) fn cell(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    let formula = text.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_number(text);
+    let text = if formula {
         format!("'{text}")
     } else {
         text.to_string()
@@ -20,6 +21,18 @@ pub(super) fn cell(text: &str) -> String {
     } else {
         text
     }
+}
+
+/// A plain decimal such as `-2` or `-0.5`: a spreadsheet reads it as the
+/// number it is, and a quote before it would make it text.
+fn is_number(text: &str) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let mut parts = digits.splitn(2, '.');
+    let whole = parts.next().unwrap_or("");
+    let fraction = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// What one batch gave: its rows as CSV text, and where the next batch
@@ -84,6 +97,11 @@ mod tests {
         assert_eq!(cell("=SUM(A1)"), "'=SUM(A1)");
         assert_eq!(cell("@sum"), "'@sum");
         assert_eq!(cell("Ada"), "Ada");
+        assert_eq!(cell("-2"), "-2");
+        assert_eq!(cell("-0.5"), "-0.5");
+        for formula in ["-2+3", "-A1", "-", "-.5", "-1.", "-1e5"] {
+            assert_eq!(cell(formula), format!("'{formula}"), "{formula}");
+        }
         assert_eq!(cell("Lovelace, Ada \"A\""), "\"Lovelace, Ada \"\"A\"\"\"");
     }
 

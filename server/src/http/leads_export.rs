@@ -14,7 +14,9 @@ use quizfunnel_app::state::AppContext;
 
 const BATCH: u32 = 1000;
 
-const HEADER: &str = "contact_id,email,name,company,tier,next_step,score,category_scores,\
+/// Opens with a byte-order mark: without it, spreadsheets read the file
+/// in the machine's own encoding and garble accented names.
+const HEADER: &str = "\u{FEFF}contact_id,email,name,company,tier,next_step,score,category_scores,\
 entered_tier_at,last_activity,status,owner,utm_source,utm_medium,utm_campaign,hidden_fields\r\n";
 
 fn row(l: &Lead) -> String {

@@ -402,11 +402,12 @@ async fn the_export_streams_every_lead_of_the_view(backend: Backend) {
     );
     let text = res.text().await.unwrap();
     let mut lines = text.lines();
+    // Marked as UTF-8 for spreadsheets, which otherwise misread accents.
     assert!(
         lines
             .next()
             .unwrap()
-            .starts_with("contact_id,email,name,company,tier")
+            .starts_with("\u{FEFF}contact_id,email,name,company,tier")
     );
     let rows: Vec<&str> = lines.collect();
     assert_eq!(rows.len() as i64, N);
