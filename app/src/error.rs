@@ -110,3 +110,10 @@ pub fn respond(e: AppError) -> AppError {
     }
     e
 }
+
+/// An error where the page or form it stopped is, announced to screen
+/// readers.
+pub fn error_view(e: &AppError) -> leptos::prelude::AnyView {
+    use leptos::prelude::*;
+    view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
+}

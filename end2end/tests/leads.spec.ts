@@ -31,6 +31,13 @@ test("a sales user filters fast-track leads, opens one, marks it contacted, and 
   await expect(panel.getByRole("status")).toHaveText("Lead updated.");
   await expect(panel.getByText("Status: Contacted")).toBeVisible();
   await expect(panel.getByText(/Status set to Contacted by lena@example.com.*Called, left a voicemail/)).toBeVisible();
+  // A later change that fails says so, though the one before went through.
+  await sales.route("**/api/leads/owner", (route) => route.abort());
+  await panel.getByLabel("Owner").selectOption({ label: "lena@example.com" });
+  await panel.getByRole("button", { name: "Assign" }).click();
+  await expect(panel.getByRole("alert")).toBeVisible();
+  await expect(panel.getByText("Lead updated.")).toHaveCount(0);
+  await sales.unroute("**/api/leads/owner");
 
   await sales.goto("/admin/leads?tier=fast-track&status=contacted");
   await expect(sales.getByRole("link", { name: email, exact: true })).toBeVisible();

@@ -7,16 +7,12 @@
 pub mod api;
 
 use crate::auth::api::me;
-use crate::error::AppError;
+use crate::error::{AppError, error_view};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use quizfunnel::contact::{ContactProfile, TimelinePage};
 use quizfunnel::time::format_utc;
-
-fn error_view(e: AppError) -> AnyView {
-    view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
-}
 
 /// A query-string value, percent-encoded.
 fn encode(s: &str) -> String {
@@ -112,7 +108,7 @@ pub fn ContactsPage() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading contacts…"</p> }>
                 {move || Suspend::new(async move {
                     match list.await {
-                        Err(e) => error_view(e),
+                        Err(e) => error_view(&e),
                         Ok(list) if list.contacts.is_empty() => view! { <p>"No contacts match."</p> }.into_any(),
                         Ok(list) => {
                             let q = current();
@@ -173,7 +169,7 @@ pub fn ContactPage() -> impl IntoView {
                             <h1>"No such contact"</h1>
                             <p>"This contact does not exist. It may have been erased or merged into another."</p>
                         }.into_any(),
-                        Err(e) => error_view(e),
+                        Err(e) => error_view(&e),
                         Ok(p) => view! { <Profile profile=p /> }.into_any(),
                     }
                 })}
@@ -185,7 +181,7 @@ pub fn ContactPage() -> impl IntoView {
                 <Transition fallback=|| view! { <p>"Loading events…"</p> }>
                     {move || Suspend::new(async move {
                         match timeline.await {
-                            Err(e) => error_view(e),
+                            Err(e) => error_view(&e),
                             Ok(page) => view! { <Timeline id=id() page /> }.into_any(),
                         }
                     })}
@@ -320,7 +316,7 @@ fn OwnerActions(id: i64) -> impl IntoView {
                                     href=format!("data:application/json;charset=utf-8,{}", encode(&json))>
                                     "Download the export"</a></p>
                             }.into_any()),
-                            Some(Err(e)) => Some(error_view(e)),
+                            Some(Err(e)) => Some(error_view(&e)),
                             None => None,
                         }}
                         <ActionForm action=erase>
@@ -336,7 +332,7 @@ fn OwnerActions(id: i64) -> impl IntoView {
                                 <p class="notice" role="status">"The contact and all their data were erased. "
                                     <a href="/admin/contacts">"Back to contacts"</a></p>
                             }.into_any()),
-                            Some(Err(e)) => Some(error_view(e)),
+                            Some(Err(e)) => Some(error_view(&e)),
                             None => None,
                         }}
                     </section>

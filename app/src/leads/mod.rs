@@ -4,17 +4,13 @@
 
 pub mod api;
 
-use crate::error::AppError;
+use crate::error::{AppError, error_view};
 use api::{LeadPage, LeadPanel};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
 use quizfunnel::lead::{Lead, LeadStatus};
 use quizfunnel::time::format_utc;
-
-fn error_view(e: AppError) -> AnyView {
-    view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
-}
 
 fn get<'a>(view: &'a [(String, String)], key: &str) -> &'a str {
     view.iter()
@@ -54,7 +50,7 @@ pub fn LeadsPage() -> impl IntoView {
                     match page.await {
                         Ok(page) => lead_list(page),
                         Err(e) => view! {
-                            {error_view(e)}
+                            {error_view(&e)}
                             <p><a href="/admin/leads">"Start again with the first tier"</a></p>
                         }.into_any(),
                     }
@@ -225,6 +221,9 @@ pub fn LeadSection(#[prop(into)] contact_id: Signal<i64>) -> impl IntoView {
     let set_owner = Action::new(move |(owner, note): &(String, String)| {
         api::set_owner(contact_id.get_untracked(), owner.clone(), note.clone())
     });
+    // Which form was sent last: its outcome is the one shown. Kept here,
+    // as the forms are drawn anew after each change.
+    let owner_last = RwSignal::new(false);
     let panel = Resource::new(
         move || {
             (
@@ -240,8 +239,10 @@ pub fn LeadSection(#[prop(into)] contact_id: Signal<i64>) -> impl IntoView {
             {move || Suspend::new(async move {
                 match panel.await {
                     Ok(LeadPanel { lead: None, .. }) => ().into_any(),
-                    Ok(panel) => view! { <LeadForms panel set_status set_owner /> }.into_any(),
-                    Err(e) => error_view(e),
+                    Ok(panel) => {
+                        view! { <LeadForms panel set_status set_owner owner_last /> }.into_any()
+                    }
+                    Err(e) => error_view(&e),
                 }
             })}
         </Transition>
@@ -253,6 +254,7 @@ fn LeadForms(
     panel: LeadPanel,
     set_status: Action<(String, String), Result<(), AppError>>,
     set_owner: Action<(String, String), Result<(), AppError>>,
+    owner_last: RwSignal<bool>,
 ) -> impl IntoView {
     let LeadPanel {
         lead,
@@ -266,12 +268,16 @@ fn LeadForms(
     let owner = RwSignal::new(lead.owner_id.map(|o| o.to_string()).unwrap_or_default());
     let note = RwSignal::new(String::new());
     let outcome = move || {
-        let result = set_status.value().get().or(set_owner.value().get());
+        let result = if owner_last.get() {
+            set_owner.value().get()
+        } else {
+            set_status.value().get()
+        };
         match result {
             Some(Ok(())) => {
                 Some(view! { <p class="notice" role="status">"Lead updated."</p> }.into_any())
             }
-            Some(Err(e)) => Some(error_view(e)),
+            Some(Err(e)) => Some(error_view(&e)),
             None => None,
         }
     };
@@ -285,6 +291,7 @@ fn LeadForms(
             <p class="lead-status">{format!("Status: {}", lead.status.label())}</p>
             <form on:submit=move |ev| {
                 ev.prevent_default();
+                owner_last.set(false);
                 set_status.dispatch((status.get_untracked(), note.get_untracked()));
             }>
                 <label for="lead-status-choice">"Move to"</label>
@@ -301,6 +308,7 @@ fn LeadForms(
             </form>
             <form on:submit=move |ev| {
                 ev.prevent_default();
+                owner_last.set(true);
                 set_owner.dispatch((owner.get_untracked(), note.get_untracked()));
             }>
                 <label for="lead-owner-choice">"Owner"</label>

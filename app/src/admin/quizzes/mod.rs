@@ -12,15 +12,11 @@ mod questions;
 
 pub use builder::QuizBuilderPage;
 
-use crate::error::AppError;
+use crate::error::error_view;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_navigate;
 use quizfunnel::store::{QuizStatus, QuizSummary};
-
-fn error_view(e: &AppError) -> AnyView {
-    view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
-}
 
 /// "75%" or "–" before anyone answered.
 fn rate(q: &QuizSummary) -> String {

@@ -6,7 +6,7 @@ pub mod actions;
 pub mod api;
 mod builder;
 
-use crate::error::AppError;
+use crate::error::{AppError, error_view};
 use api::{RulePreview, SegmentEdit};
 use builder::RuleBuilder;
 use leptos::prelude::*;
@@ -14,10 +14,6 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use quizfunnel::contact::ContactSummary;
 use quizfunnel::store::{SegmentSummary, Tier, TierSummary};
-
-fn error_view(e: &AppError) -> AnyView {
-    view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
-}
 
 fn contact_label(c: &ContactSummary) -> String {
     c.email

@@ -2,22 +2,18 @@
 
 pub mod api;
 
-use crate::error::AppError;
+use crate::error::{AppError, error_view};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use quizfunnel::account::Role;
 use quizfunnel::time::format_utc;
-
-fn error_view(e: AppError) -> AnyView {
-    view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any()
-}
 
 /// The message of a failed action, shown where the form is.
 fn action_error<T: Clone + Send + Sync + 'static>(
     result: Option<Result<T, AppError>>,
 ) -> Option<AnyView> {
     match result {
-        Some(Err(e)) => Some(error_view(e)),
+        Some(Err(e)) => Some(error_view(&e)),
         _ => None,
     }
 }
@@ -75,7 +71,7 @@ fn Users() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading users…"</p> }>
                 {move || Suspend::new(async move {
                     match users.await {
-                        Err(e) => error_view(e),
+                        Err(e) => error_view(&e),
                         Ok(list) => view! {
                             <table class="list">
                                 <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Actions"</th></tr></thead>
@@ -171,7 +167,7 @@ fn ApiKeys() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading keys…"</p> }>
                 {move || Suspend::new(async move {
                     match keys.await {
-                        Err(e) => error_view(e),
+                        Err(e) => error_view(&e),
                         Ok(list) if list.is_empty() => view! { <p>"No API keys yet."</p> }.into_any(),
                         Ok(list) => view! {
                             <table class="list">
@@ -213,7 +209,7 @@ fn AuditLog() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match log.await {
-                        Err(e) => error_view(e),
+                        Err(e) => error_view(&e),
                         Ok(entries) => view! {
                             <table class="list">
                                 <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"On"</th><th scope="col">"Detail"</th></tr></thead>
@@ -241,7 +237,7 @@ fn Tracking() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match settings.await {
-                        Err(e) => error_view(e),
+                        Err(e) => error_view(&e),
                         Ok(s) => view! {
                             <p>"Put this on every page of your site to record page views, and to call "
                                 <code>"quizfunnel.track(name, properties)"</code>" and "
@@ -285,7 +281,7 @@ fn Webhooks() -> impl IntoView {
             <Transition fallback=|| view! { <p>"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match allowed.await {
-                        Err(e) => error_view(e),
+                        Err(e) => error_view(&e),
                         Ok(allow) => view! {
                             <ActionForm action=save>
                                 <input type="hidden" name="settings" value="webhooks" />
