@@ -222,10 +222,12 @@ fn LiveCountsView(initial: LiveCounts, counted_at: i64, small_tier: i64) -> impl
         </section>
         <section aria-labelledby="segments-heading">
             <h2 id="segments-heading">"Segments"</h2>
-            <table class="list">
-                <thead><tr><th scope="col">"Segment"</th><th scope="col">"Contacts"</th></tr></thead>
-                <tbody>{segments}</tbody>
-            </table>
+            <div class="table-scroll">
+                <table class="list">
+                    <thead><tr><th scope="col">"Segment"</th><th scope="col">"Contacts"</th></tr></thead>
+                    <tbody>{segments}</tbody>
+                </table>
+            </div>
         </section>
     }
 }

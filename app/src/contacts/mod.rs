@@ -117,22 +117,24 @@ pub fn ContactsPage() -> impl IntoView {
                             let next = (list.page < pages).then(|| q.href(list.page + 1));
                             view! {
                                 <p>{format!("{} contacts · page {} of {}", list.total, list.page, pages.max(1))}</p>
-                                <table class="list">
-                                    <thead><tr><th scope="col">"Contact"</th><th scope="col">"Name"</th><th scope="col">"Last seen"</th><th scope="col">"First seen"</th></tr></thead>
-                                    <tbody>
-                                        {list.contacts.into_iter().map(|c| {
-                                            let label = c.email.clone().unwrap_or_else(|| format!("Anonymous visitor #{}", c.id));
-                                            view! {
-                                                <tr>
-                                                    <td><a href=format!("/admin/contacts/{}", c.id)>{label}</a></td>
-                                                    <td>{c.name.unwrap_or_default()}</td>
-                                                    <td>{format_utc(c.last_seen)}</td>
-                                                    <td>{format_utc(c.first_seen)}</td>
-                                                </tr>
-                                            }
-                                        }).collect_view()}
-                                    </tbody>
-                                </table>
+                                <div class="table-scroll">
+                                    <table class="list">
+                                        <thead><tr><th scope="col">"Contact"</th><th scope="col">"Name"</th><th scope="col">"Last seen"</th><th scope="col">"First seen"</th></tr></thead>
+                                        <tbody>
+                                            {list.contacts.into_iter().map(|c| {
+                                                let label = c.email.clone().unwrap_or_else(|| format!("Anonymous visitor #{}", c.id));
+                                                view! {
+                                                    <tr>
+                                                        <td><a href=format!("/admin/contacts/{}", c.id)>{label}</a></td>
+                                                        <td>{c.name.unwrap_or_default()}</td>
+                                                        <td>{format_utc(c.last_seen)}</td>
+                                                        <td>{format_utc(c.first_seen)}</td>
+                                                    </tr>
+                                                }
+                                            }).collect_view()}
+                                        </tbody>
+                                    </table>
+                                </div>
                                 <nav aria-label="Pages" class="pager">
                                     {prev.map(|h| view! { <a href=h rel="prev">"Previous page"</a> })}
                                     " "
@@ -218,14 +220,16 @@ fn Profile(profile: ContactProfile) -> impl IntoView {
                 view! { <p>"No attributes."</p> }.into_any()
             } else {
                 view! {
-                    <table class="list">
-                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Type"</th><th scope="col">"Value"</th></tr></thead>
-                        <tbody>
-                            {p.attributes.into_iter().map(|a| view! {
-                                <tr><td>{a.key}</td><td>{a.kind.as_str()}</td><td>{a.text}</td></tr>
-                            }).collect_view()}
-                        </tbody>
-                    </table>
+                    <div class="table-scroll">
+                        <table class="list">
+                            <thead><tr><th scope="col">"Name"</th><th scope="col">"Type"</th><th scope="col">"Value"</th></tr></thead>
+                            <tbody>
+                                {p.attributes.into_iter().map(|a| view! {
+                                    <tr><td>{a.key}</td><td>{a.kind.as_str()}</td><td>{a.text}</td></tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
                 }.into_any()
             }}
         </section>
@@ -246,18 +250,20 @@ fn Profile(profile: ContactProfile) -> impl IntoView {
                             <h3>{format!("{} (version {})", s.quiz_title, s.version)}</h3>
                             <p>{format!("Started {} · {status} · {score}", format_utc(s.started_at))}
                                 {(!categories.is_empty()).then(|| format!(" · {categories}"))}</p>
-                            <table class="list">
-                                <thead><tr><th scope="col">"Question"</th><th scope="col">"Answer"</th><th scope="col">"When"</th></tr></thead>
-                                <tbody>
-                                    {s.answers.into_iter().map(|a| view! {
-                                        <tr>
-                                            <td>{a.question_key}</td>
-                                            <td>{a.value_text.unwrap_or(a.option_key)}</td>
-                                            <td>{format_utc(a.answered_at)}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <div class="table-scroll">
+                                <table class="list">
+                                    <thead><tr><th scope="col">"Question"</th><th scope="col">"Answer"</th><th scope="col">"When"</th></tr></thead>
+                                    <tbody>
+                                        {s.answers.into_iter().map(|a| view! {
+                                            <tr>
+                                                <td>{a.question_key}</td>
+                                                <td>{a.value_text.unwrap_or(a.option_key)}</td>
+                                                <td>{format_utc(a.answered_at)}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
                         </article>
                     }
                 }).collect_view().into_any()

@@ -73,39 +73,41 @@ fn Users() -> impl IntoView {
                     match users.await {
                         Err(e) => error_view(&e),
                         Ok(list) => view! {
-                            <table class="list">
-                                <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Actions"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|u| {
-                                        let label = format!("Role for {}", u.email);
-                                        let toggle = if u.active { "Deactivate" } else { "Reactivate" };
-                                        view! {
-                                            <tr>
-                                                <td>{u.email.clone()}</td>
-                                                <td>
-                                                    <ActionForm action=change_role attr:class="inline">
-                                                        <input type="hidden" name="user_id" value=u.id />
-                                                        <select name="role" aria-label=label>
-                                                            {Role::ALL.into_iter().map(|r| view! {
-                                                                <option value=r.as_str() selected=r == u.role>{r.as_str()}</option>
-                                                            }).collect_view()}
-                                                        </select>
-                                                        <button type="submit" class="secondary">"Change role"</button>
-                                                    </ActionForm>
-                                                </td>
-                                                <td>{if u.active { "active" } else { "deactivated" }}</td>
-                                                <td>
-                                                    <ActionForm action=set_active attr:class="inline">
-                                                        <input type="hidden" name="user_id" value=u.id />
-                                                        <input type="hidden" name="active" value=(!u.active).to_string() />
-                                                        <button type="submit" class="secondary" aria-label=format!("{toggle} {}", u.email)>{toggle}</button>
-                                                    </ActionForm>
-                                                </td>
-                                            </tr>
-                                        }
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <div class="table-scroll">
+                                <table class="list">
+                                    <thead><tr><th scope="col">"Email"</th><th scope="col">"Role"</th><th scope="col">"Status"</th><th scope="col">"Actions"</th></tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|u| {
+                                            let label = format!("Role for {}", u.email);
+                                            let toggle = if u.active { "Deactivate" } else { "Reactivate" };
+                                            view! {
+                                                <tr>
+                                                    <td>{u.email.clone()}</td>
+                                                    <td>
+                                                        <ActionForm action=change_role attr:class="inline">
+                                                            <input type="hidden" name="user_id" value=u.id />
+                                                            <select name="role" aria-label=label>
+                                                                {Role::ALL.into_iter().map(|r| view! {
+                                                                    <option value=r.as_str() selected=r == u.role>{r.as_str()}</option>
+                                                                }).collect_view()}
+                                                            </select>
+                                                            <button type="submit" class="secondary">"Change role"</button>
+                                                        </ActionForm>
+                                                    </td>
+                                                    <td>{if u.active { "active" } else { "deactivated" }}</td>
+                                                    <td>
+                                                        <ActionForm action=set_active attr:class="inline">
+                                                            <input type="hidden" name="user_id" value=u.id />
+                                                            <input type="hidden" name="active" value=(!u.active).to_string() />
+                                                            <button type="submit" class="secondary" aria-label=format!("{toggle} {}", u.email)>{toggle}</button>
+                                                        </ActionForm>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
                         }.into_any(),
                     }
                 })}
@@ -170,28 +172,30 @@ fn ApiKeys() -> impl IntoView {
                         Err(e) => error_view(&e),
                         Ok(list) if list.is_empty() => view! { <p>"No API keys yet."</p> }.into_any(),
                         Ok(list) => view! {
-                            <table class="list">
-                                <thead><tr><th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th></tr></thead>
-                                <tbody>
-                                    {list.into_iter().map(|k| view! {
-                                        <tr>
-                                            <td>{k.name.clone()}</td>
-                                            <td><code>{format!("{}…", k.prefix)}</code></td>
-                                            <td>{format_utc(k.created_at)}</td>
-                                            <td>{k.last_used_at.map(format_utc).unwrap_or_else(|| "never".into())}</td>
-                                            <td>{match k.revoked_at {
-                                                Some(at) => format!("revoked {}", format_utc(at)).into_any(),
-                                                None => view! {
-                                                    <ActionForm action=revoke attr:class="inline">
-                                                        <input type="hidden" name="id" value=k.id />
-                                                        <button type="submit" class="secondary" aria-label=format!("Revoke {}", k.name)>"Revoke"</button>
-                                                    </ActionForm>
-                                                }.into_any(),
-                                            }}</td>
-                                        </tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <div class="table-scroll">
+                                <table class="list">
+                                    <thead><tr><th scope="col">"Name"</th><th scope="col">"Key"</th><th scope="col">"Created"</th><th scope="col">"Last used"</th><th scope="col">"Status"</th></tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|k| view! {
+                                            <tr>
+                                                <td>{k.name.clone()}</td>
+                                                <td><code>{format!("{}…", k.prefix)}</code></td>
+                                                <td>{format_utc(k.created_at)}</td>
+                                                <td>{k.last_used_at.map(format_utc).unwrap_or_else(|| "never".into())}</td>
+                                                <td>{match k.revoked_at {
+                                                    Some(at) => format!("revoked {}", format_utc(at)).into_any(),
+                                                    None => view! {
+                                                        <ActionForm action=revoke attr:class="inline">
+                                                            <input type="hidden" name="id" value=k.id />
+                                                            <button type="submit" class="secondary" aria-label=format!("Revoke {}", k.name)>"Revoke"</button>
+                                                        </ActionForm>
+                                                    }.into_any(),
+                                                }}</td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
                         }.into_any(),
                     }
                 })}
@@ -211,14 +215,16 @@ fn AuditLog() -> impl IntoView {
                     match log.await {
                         Err(e) => error_view(&e),
                         Ok(entries) => view! {
-                            <table class="list">
-                                <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"On"</th><th scope="col">"Detail"</th></tr></thead>
-                                <tbody>
-                                    {entries.into_iter().map(|e| view! {
-                                        <tr><td>{format_utc(e.at)}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.detail}</td></tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
+                            <div class="table-scroll">
+                                <table class="list">
+                                    <thead><tr><th scope="col">"When"</th><th scope="col">"Who"</th><th scope="col">"What"</th><th scope="col">"On"</th><th scope="col">"Detail"</th></tr></thead>
+                                    <tbody>
+                                        {entries.into_iter().map(|e| view! {
+                                            <tr><td>{format_utc(e.at)}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.detail}</td></tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
                         }.into_any(),
                     }
                 })}
