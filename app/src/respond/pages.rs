@@ -220,7 +220,14 @@ pub fn StepCard(
                     _ => ("", "checkbox", "off"),
                 };
                 let id = format!("field-{f}");
-                let err = step.error_for(f).map(|m| view! { <p class="field-error" id=format!("{id}-error") role="alert">{m.to_string()}</p> });
+                let error_id = format!("{id}-error");
+                let invalid = step.error_for(f).is_some();
+                let err = step.error_for(f).map(|m| view! { <p class="field-error" id=error_id.clone() role="alert">{m.to_string()}</p> });
+                let longest = if f == "email" {
+                    quizfunnel::email::MAX_EMAIL_LEN
+                } else {
+                    quizfunnel::quiz::MAX_CONTACT_TEXT_LEN
+                };
                 let consent = step.has_value("consent", "on");
                 let value = step.value(f).unwrap_or_default().to_string();
                 if kind == "checkbox" {
@@ -234,9 +241,11 @@ pub fn StepCard(
                 } else {
                     view! {
                         <label for=id.clone()>{label}</label>
-                        <input type=kind id=id.clone() name=f.clone() autocomplete=autocomplete maxlength="254"
-                            value=value.clone() prop:value=value
-                            required=f == "email" && q.required />
+                        <input type=kind id=id.clone() name=f.clone() autocomplete=autocomplete
+                            maxlength=longest.to_string() value=value.clone() prop:value=value
+                            required=f == "email" && q.required
+                            aria-invalid=invalid.then_some("true")
+                            aria-describedby=invalid.then_some(error_id) />
                         {err}
                     }
                     .into_any()

@@ -598,6 +598,18 @@ async fn bad_answers_are_shown_again_with_the_message_and_nothing_is_stored(back
         html.contains(r#"value="not-an-email""#),
         "the typed value is kept"
     );
+    // The field says it is wrong, and which message says why.
+    let email_field = html
+        .split(r#"id="field-email""#)
+        .nth(1)
+        .and_then(|rest| rest.split('>').next())
+        .unwrap_or_default();
+    assert!(
+        email_field.contains(r#"aria-invalid="true""#)
+            && email_field.contains(r#"aria-describedby="field-email-error""#),
+        "{email_field}"
+    );
+    assert!(html.contains(r#"id="field-email-error""#), "{html}");
 }
 
 async fn going_back_keeps_earlier_answers(backend: Backend) {
