@@ -99,9 +99,9 @@ impl<'t> Parser<'t> {
                 )?;
                 let question = self.name("a question key")?;
                 let options = if self.eat("=") {
-                    vec![self.name("an option key")?]
+                    vec![self.option_key()?]
                 } else if self.keyword("in") {
-                    self.list(|p| p.name("an option key"))?
+                    self.list(|p| p.option_key())?
                 } else {
                     return Err(self.expected(r#""=" or "in""#));
                 };

@@ -42,6 +42,20 @@ fn spec_examples_read_back_in_canonical_form() {
 }
 
 #[test]
+fn values_of_a_scale_below_zero_read_as_values() {
+    let rule = parse("answered(mood.level in [-2, 0, 2])");
+    let Rule::Answered { options, .. } = &rule else {
+        panic!("{rule:?}")
+    };
+    assert_eq!(options, &["-2", "0", "2"]);
+    assert_eq!(parse(&rule.to_string()), rule);
+    assert_eq!(
+        parse("answered(mood.level = -1)"),
+        parse(r#"answered(mood.level = "-1")"#)
+    );
+}
+
+#[test]
 fn trial_users_rule_reads_as_a_tree() {
     assert_eq!(
         parse(r#"all(attr(plan) = "trial", never(invited_teammate))"#),

@@ -56,6 +56,21 @@ impl<'t> Parser<'t> {
         }
     }
 
+    /// An option key, or a value of a scale: a scale may run below zero,
+    /// and `-2` reads as the value it is, not as a name.
+    pub(super) fn option_key(&mut self) -> Parsed<String> {
+        self.skip_space();
+        let rest = &self.text[self.pos..];
+        if let Some(digits) = rest.strip_prefix('-') {
+            let len = digits.bytes().take_while(u8::is_ascii_digit).count();
+            if len > 0 && !digits[len..].starts_with(is_word_char) {
+                self.pos += 1 + len;
+                return Ok(rest[..1 + len].to_string());
+            }
+        }
+        self.name("an option key")
+    }
+
     pub(super) fn literal(&mut self) -> Parsed<Literal> {
         self.skip_space();
         match self.peek() {
