@@ -10,6 +10,10 @@ use super::model::{Condition, OutcomeRule, QuestionKind, QuizDefinition, Target}
 use super::slug::check_key;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The key of the contact step the lead gate adds when the quiz has no
+/// question of its own for the details: no question may take it.
+pub const LEAD_STEP: &str = "lead";
+
 pub const MAX_QUESTIONS: usize = 100;
 pub const MAX_OPTIONS: usize = 50;
 pub const MAX_OUTCOMES: usize = 50;
@@ -95,6 +99,14 @@ pub fn check_draft(def: &QuizDefinition) -> Result<(), FieldError> {
     for (i, q) in def.questions.iter().enumerate() {
         let f = |name: &str| format!("q{i}-{name}");
         check_key(&q.key).map_err(|m| err(f("key"), m))?;
+        if q.key == LEAD_STEP {
+            return Err(err(
+                f("key"),
+                format!(
+                    "\"{LEAD_STEP}\" is the key of the contact step the lead gate adds; choose another"
+                ),
+            ));
+        }
         if !keys.insert(q.key.as_str()) {
             return Err(err(
                 f("key"),
@@ -335,6 +347,11 @@ mod tests {
         let e = check_draft(&def).unwrap_err();
         assert_eq!(e.field, "q2-key");
         assert!(e.message.contains("another question"), "{e:?}");
+        // The lead gate's own step would take the question's place.
+        def.questions[2].key = LEAD_STEP.into();
+        let e = check_draft(&def).unwrap_err();
+        assert_eq!(e.field, "q2-key");
+        assert!(e.message.contains("lead gate"), "{e:?}");
     }
 
     #[test]

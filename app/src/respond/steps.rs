@@ -8,9 +8,7 @@ use quizfunnel::quiz::{
     Scores, Step,
 };
 
-/// The key of the contact step added when the lead gate asks for details
-/// before the result and the quiz has no question of its own for them.
-const LEAD_STEP: &str = "lead";
+use quizfunnel::quiz::draft::LEAD_STEP;
 
 /// The contact step the lead gate adds, before the result or on it.
 pub fn lead_question() -> Question {
