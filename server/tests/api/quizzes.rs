@@ -4,7 +4,7 @@
 use crate::helpers::{Backend, TestApp, call, spawn_app};
 use quizfunnel::account::Role;
 use quizfunnel::quiz::demo::growth_quiz;
-use quizfunnel::store::{ContactStore, QuizStatus, QuizStore, StoreError};
+use quizfunnel::store::{ContactStore, QuizStatus, QuizStore, SegmentStore, StoreError};
 use std::collections::BTreeMap;
 
 /// A session of `quiz_id` on `version_id` for a new contact, finished or not.
@@ -378,6 +378,19 @@ async fn the_builder_refuses_bad_input_with_the_field_and_writes_nothing(backend
         let body = res.text().await.unwrap();
         assert!(body.contains(field), "{body}");
     }
+    // A segment names the quiz by its slug: renaming it is refused.
+    let rule = quizfunnel::rule::Rule::parse("completed(growth)").unwrap();
+    app.store
+        .create_segment("finishers", "Finishers", "", &rule, 100)
+        .await
+        .unwrap();
+    let res = save("renamed", &growth_quiz(), 1).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let body = res.text().await.unwrap();
+    assert!(
+        body.contains("quiz-slug") && body.contains("Finishers"),
+        "{body}"
+    );
     let res = marketer
         .post(app.url("/api/quizzes/save"))
         .form(&[

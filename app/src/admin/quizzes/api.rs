@@ -134,6 +134,33 @@ pub async fn save_quiz(
             "another quiz uses that slug",
         )));
     }
+    // Segment rules name quizzes by slug: renamed under them, they would
+    // quietly match nobody.
+    let current = ctx.store.quiz(id).await.map_err(ssr::fail)?;
+    if current.slug != slug.as_str() {
+        let naming: Vec<String> = ctx
+            .store
+            .segments()
+            .await
+            .map_err(ssr::fail)?
+            .into_iter()
+            .filter(|s| s.rule.referenced_quizzes().contains(current.slug.as_str()))
+            .map(|s| s.name)
+            .collect();
+        if !naming.is_empty() {
+            return Err(ssr::fail(AppError::invalid(
+                "quiz-slug",
+                format!(
+                    "the segment{} {} name{} this quiz as {}; change {} first",
+                    if naming.len() == 1 { "" } else { "s" },
+                    naming.join(", "),
+                    if naming.len() == 1 { "s" } else { "" },
+                    current.slug,
+                    if naming.len() == 1 { "it" } else { "them" },
+                ),
+            )));
+        }
+    }
     let revision = ctx
         .store
         .save_draft(id, slug.as_str(), &draft, revision, ctx.clock.now())
