@@ -237,6 +237,10 @@ pub fn parse_event(item: &Value, caller: Caller, now: i64) -> Result<NewEvent, F
             "is before the year 2000; send milliseconds since the epoch or an RFC 3339 time",
         ));
     }
+    // A sender's clock a little ahead: the event is stored as arriving now.
+    // Rules see events up to their own now, so one stamped minutes ahead
+    // would count for nothing until a sweep happened to come by.
+    let occurred_at = occurred_at.min(now);
     let idempotency_key = match obj.get("idempotency_key") {
         None | Some(Value::Null) => None,
         Some(v) => Some(short_text(v, "idempotency_key", MAX_IDEMPOTENCY_KEY_CHARS)?),
