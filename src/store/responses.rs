@@ -17,6 +17,8 @@ pub struct QuizSession {
     pub current_question: Option<String>,
     pub answers: Answers,
     pub score: Option<f64>,
+    /// The email given on the result page for this session, if any.
+    pub lead_email: Option<String>,
 }
 
 /// One answered step, written with its event in one transaction.
@@ -106,4 +108,7 @@ pub trait ResponseStore: Send + Sync {
     /// lead takes the session's tier when it is their newest; the first
     /// contact's lead goes back to their own latest placement, if any.
     async fn hand_session_to(&self, session_id: i64, to: i64, now: i64) -> StoreResult<()>;
+
+    /// Notes the email given on the session's result page.
+    async fn note_lead_email(&self, session_id: i64, email: &str) -> StoreResult<()>;
 }

@@ -529,8 +529,10 @@ async fn outcome(
                 placement.as_ref().map(|p| p.segment_slug.as_str()),
             )
         });
+    // Only the email given on this session's result page: the contact may
+    // be someone else's too (a shared link or device).
     let sent_to = if super::steps::offers_lead_after(&def) {
-        ctx.store.contact(session.contact_id).await?.summary.email
+        session.lead_email.clone()
     } else {
         None
     };
@@ -573,6 +575,9 @@ pub async fn send_result(
                     .hand_session_to(session.id, identified.contact_id, now)
                     .await?;
             }
+            ctx.store
+                .note_lead_email(session.id, email.as_str())
+                .await?;
             offer.sent_to = Some(email.to_string());
         }
         Ok(_) => {}

@@ -25,6 +25,7 @@ struct SessionRow {
     current_question: Option<String>,
     answers: String,
     score: Option<f64>,
+    lead_email: Option<String>,
 }
 
 impl SessionRow {
@@ -41,11 +42,12 @@ impl SessionRow {
             current_question: self.current_question,
             answers,
             score: self.score,
+            lead_email: self.lead_email,
         })
     }
 }
 
-const SESSION_COLUMNS: &str = "id, contact_id, quiz_id, version_id, started_at, completed_at, current_question, answers, score";
+const SESSION_COLUMNS: &str = "id, contact_id, quiz_id, version_id, started_at, completed_at, current_question, answers, score, lead_email";
 
 fn finished_already() -> StoreError {
     StoreError::Conflict("this quiz was finished already".into())
@@ -197,6 +199,7 @@ impl ResponseStore for SqlStore {
                     current_question: first_question.map(str::to_string),
                     answers: Default::default(),
                     score: None,
+                    lead_email: None,
                 })
             }
         })
@@ -595,6 +598,18 @@ impl ResponseStore for SqlStore {
         })?;
         self.counts_changed();
         Ok(())
+    }
+
+    async fn note_lead_email(&self, session_id: i64, email: &str) -> StoreResult<()> {
+        with_pool!(self.db(), write, |pool| {
+            sqlx::query("UPDATE quiz_sessions SET lead_email = $2 WHERE id = $1")
+                .bind(session_id)
+                .bind(email)
+                .execute(pool)
+                .await
+                .map_err(db_err)?;
+            Ok(())
+        })
     }
 
     async fn discard_session(&self, session_id: i64, now: i64) -> StoreResult<()> {

@@ -398,6 +398,37 @@ async fn a_double_clicked_last_step_shows_the_result(backend: Backend) {
     assert_eq!(count(&app, finished).await, 4);
 }
 
+/// A result page says where the result went only to whoever gave the
+/// address there: not to someone who opened a link carrying another
+/// person's visitor id.
+async fn a_result_page_never_shows_someone_elses_email(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
+    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
+    let alice = client();
+    let first = crate::helpers::open_quiz(&app, &alice, "/q/quick").await;
+    let visitor = crate::helpers::set_cookie(&first, "qf_vid").unwrap();
+    take_quick(&app, &alice).await;
+    let res = post_form(
+        &alice,
+        &app.url("/q/quick/result"),
+        &[("email", "alice@example.com")],
+    )
+    .await;
+    assert_eq!(res.status(), 303);
+    let html = page(&alice, app.url("/q/quick/result")).await;
+    assert!(html.contains("on its way to alice@example.com"), "{html}");
+
+    let bob = client();
+    let link = app.url(&format!("/q/quick?qf_vid={visitor}"));
+    assert_eq!(bob.get(link).send().await.unwrap().status(), 200);
+    take_quick(&app, &bob).await;
+    let html = page(&bob, app.url("/q/quick/result")).await;
+    assert!(!html.contains("alice@example.com"), "{html}");
+    assert!(html.contains("Get this result by email"), "{html}");
+}
+
 /// The cookies a respondent's browser gets, read off each way a quiz page
 /// is served: a rendered first page, a kept one, a form post.
 async fn quiz_cookies_reach_an_embedded_quiz_only_over_https(backend: Backend) {
@@ -1273,6 +1304,7 @@ crate::on_both_backends!(
     a_retake_moves_the_lead_to_its_new_tier,
     a_quiz_taken_on_a_shared_device_belongs_to_the_email_given,
     a_result_asked_for_on_a_shared_device_moves_its_lead,
+    a_result_page_never_shows_someone_elses_email,
     a_restart_or_a_discarded_bot_leaves_the_answer_segments,
     fields_holding_nul_are_left_out_and_the_visit_is_kept,
     a_double_clicked_last_step_shows_the_result,
