@@ -21,7 +21,14 @@ test("a respondent with JavaScript completes the demo quiz without page loads an
 
   await expect(page.getByRole("heading", { name: "How urgent is fixing growth for you?" })).toBeVisible();
   await page.getByLabel("3", { exact: true }).check();
+  // A step that does not reach the server says so; the answer waits.
+  await page.route("**/api/quiz/answer", (route) => route.abort());
   await page.getByRole("button", { name: "Next" }).click();
+  await expect(page.getByRole("alert")).toBeVisible();
+  await expect(page.getByLabel("3", { exact: true })).toBeChecked();
+  await page.unroute("**/api/quiz/answer");
+  await page.getByRole("button", { name: "Next" }).click();
+  await expect(page.getByRole("alert")).toHaveCount(0);
 
   await page.getByLabel("Search").check();
   await page.getByRole("button", { name: "Next" }).click();

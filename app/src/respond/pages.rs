@@ -82,15 +82,19 @@ pub fn QuizPage() -> impl IntoView {
         let (slug, fields) = (slug.clone(), fields.clone());
         async move { api::answer_step(slug, fields).await }
     });
+    // A step the server refused (too many answers from one address, the
+    // connection gone): said where the button is, the answers kept.
+    let failed = RwSignal::new(None::<String>);
     Effect::new(move |_| {
         if let Some(result) = answer.value().get() {
+            failed.set(None);
             match result {
                 Ok(PublicQuiz::Finished { slug }) => {
                     let navigate = leptos_router::hooks::use_navigate();
                     navigate(&format!("/q/{slug}/result"), Default::default());
                 }
                 Ok(next) => shown.set(Some(next)),
-                Err(_) => {}
+                Err(e) => failed.set(Some(e.to_string())),
             }
         }
     });
@@ -110,7 +114,10 @@ pub fn QuizPage() -> impl IntoView {
                 let first = loaded.await;
                 move || match shown.get().map(Ok).unwrap_or_else(|| first.clone()) {
                     Ok(PublicQuiz::Step(step)) => {
-                        view! { <StepForm step=*step on_submit=on_submit pending=answer.pending().into() /> }.into_any()
+                        view! {
+                            <StepForm step=*step on_submit=on_submit pending=answer.pending().into()
+                                failed=failed.into() />
+                        }.into_any()
                     }
                     Ok(PublicQuiz::Finished { slug }) => view! {
                         <main class="quiz page narrow">
@@ -133,6 +140,7 @@ fn StepForm(
     step: StepView,
     on_submit: impl Fn(leptos::ev::SubmitEvent) + Clone + Send + Sync + 'static,
     pending: Signal<bool>,
+    failed: Signal<Option<String>>,
 ) -> impl IntoView {
     let style = brand_style(&step.brand_color);
     view! {
@@ -140,7 +148,18 @@ fn StepForm(
         <Script src="/embed-frame.js" defer="defer" />
         <main class="quiz page narrow" style=style>
             <StepCard step on_submit pending />
+            <SendFailed failed />
         </main>
+    }
+}
+
+/// Why the last send did not go through, announced as it appears.
+#[component]
+fn SendFailed(failed: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        failed
+            .get()
+            .map(|m| view! { <p class="error" role="alert">{m}</p> })
     }
 }
 
@@ -322,10 +341,14 @@ pub fn ResultPage() -> impl IntoView {
         let (slug, fields) = (slug.clone(), fields.clone());
         async move { api::send_result(slug, fields).await }
     });
-    Effect::new(move |_| {
-        if let Some(Ok(Some(view))) = send.value().get() {
+    let failed = RwSignal::new(None::<String>);
+    Effect::new(move |_| match send.value().get() {
+        Some(Ok(Some(view))) => {
+            failed.set(None);
             shown.set(Some(view));
         }
+        Some(Err(e)) => failed.set(Some(e.to_string())),
+        _ => {}
     });
     let on_send = move |ev: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
@@ -348,6 +371,7 @@ pub fn ResultPage() -> impl IntoView {
                             <Script src="/embed-frame.js" defer="defer" />
                             <main class="quiz page narrow result" style=style>
                                 <OutcomeCard result=r on_send=on_send pending=send.pending().into() preview=false />
+                                <SendFailed failed=failed.into() />
                             </main>
                         }.into_any()
                     }
