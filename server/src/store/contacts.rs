@@ -128,8 +128,8 @@ macro_rules! visitor_contacts {
 /// Moves everything of contact `$absorb` onto `$keep` and deletes it,
 /// inside transaction `$tx`.
 macro_rules! merge_into {
-    ($tx:ident, $keep:expr, $absorb:expr, $now:expr) => {{
-        let (keep, absorb, now): (i64, i64, i64) = ($keep, $absorb, $now);
+    ($tx:ident, $keep:expr, $absorb:expr) => {{
+        let (keep, absorb): (i64, i64) = ($keep, $absorb);
         for sql in [
             "UPDATE events SET contact_id = $1 WHERE contact_id = $2",
             "UPDATE quiz_sessions SET contact_id = $1 WHERE contact_id = $2",
@@ -166,20 +166,29 @@ macro_rules! merge_into {
                 .await
                 .map_err(db_err)?;
         }
-        // Both in one segment now: the absorbed stay ends here, so at most
-        // one stay per segment is open; every stay is kept as history.
-        sqlx::query(
-            "UPDATE segment_memberships SET exited_at = $3 \
+        // Both in one segment now: one person, one stay, from the earlier
+        // of the two entries (two open stays would overlap in the history
+        // and be counted twice for the days between).
+        for sql in [
+            "UPDATE segment_memberships SET entered_at = ( \
+                SELECT a.entered_at FROM segment_memberships a WHERE a.contact_id = $2 \
+                AND a.segment_id = segment_memberships.segment_id AND a.exited_at IS NULL) \
+             WHERE contact_id = $1 AND exited_at IS NULL AND EXISTS ( \
+                SELECT 1 FROM segment_memberships a WHERE a.contact_id = $2 \
+                AND a.segment_id = segment_memberships.segment_id AND a.exited_at IS NULL \
+                AND a.entered_at < segment_memberships.entered_at)",
+            "DELETE FROM segment_memberships \
              WHERE contact_id = $2 AND exited_at IS NULL AND EXISTS ( \
                 SELECT 1 FROM segment_memberships k WHERE k.contact_id = $1 \
                 AND k.segment_id = segment_memberships.segment_id AND k.exited_at IS NULL)",
-        )
-        .bind(keep)
-        .bind(absorb)
-        .bind(now)
-        .execute(&mut *$tx)
-        .await
-        .map_err(db_err)?;
+        ] {
+            sqlx::query(sql)
+                .bind(keep)
+                .bind(absorb)
+                .execute(&mut *$tx)
+                .await
+                .map_err(db_err)?;
+        }
         sqlx::query("UPDATE segment_memberships SET contact_id = $1 WHERE contact_id = $2")
             .bind(keep)
             .bind(absorb)
@@ -688,7 +697,7 @@ impl ContactStore for SqlStore {
             let contact_id = match (by_email, by_visitor) {
                 (Some(e), Some((v, _))) if e == v => e,
                 (Some(e), Some((v, None))) => {
-                    merge_into!(tx, e, v, now);
+                    merge_into!(tx, e, v);
                     merged_from = Some(v);
                     e
                 }
@@ -821,7 +830,7 @@ impl ContactStore for SqlStore {
                 return Err(StoreError::NotFound);
             }
             // Both with an email: the absorbed one's email goes with it.
-            merge_into!(tx, keep, absorb, now);
+            merge_into!(tx, keep, absorb);
             tx.commit().await.map_err(db_err)?;
             Ok::<_, StoreError>(())
         })?;
