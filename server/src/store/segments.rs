@@ -437,9 +437,14 @@ impl SqlStore {
     /// contact ids synced, then the rule's own parameters.
     fn sync_statements(&self, rule: &Rule, now: i64) -> ([String; 2], SqlPredicate) {
         let predicate = compile(rule, self.dialect(), now, 5);
+        // A long sync (a rebuild, the sweep) runs at the moment it began;
+        // a contact re-checked since then, at a later moment, keeps what
+        // that check decided: a stay entered later is not closed, and one
+        // closed later is not opened again, both earlier than they were.
         let exits = format!(
             "UPDATE segment_memberships SET exited_at = $2 \
              WHERE segment_id = $1 AND exited_at IS NULL AND contact_id BETWEEN $3 AND $4 \
+             AND entered_at <= $2 \
              AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = segment_memberships.contact_id AND ({}))",
             predicate.sql
         );
@@ -450,6 +455,8 @@ impl SqlStore {
         let entries = format!(
             "INSERT INTO segment_memberships (segment_id, contact_id, entered_at) \
              SELECT $1, c.id, $2 FROM contacts c WHERE c.id BETWEEN $3 AND $4 AND ({}) \
+             AND NOT EXISTS (SELECT 1 FROM segment_memberships x WHERE x.contact_id = c.id \
+                AND x.segment_id = $1 AND x.exited_at > $2) \
              ON CONFLICT (segment_id, contact_id) WHERE exited_at IS NULL DO NOTHING",
             predicate.sql
         );

@@ -535,6 +535,63 @@ fn open(slug: &str) -> String {
     )
 }
 
+/// A sync that began before a contact's own re-check (a rebuild, the
+/// sweep) undoes nothing that re-check decided: it neither closes a stay
+/// entered after it began nor opens again one closed after it began.
+async fn a_long_sync_leaves_newer_decisions_alone(backend: Backend) {
+    use crate::contacts::{batch, event, visitor};
+    use quizfunnel::contact::Subject;
+    let app = spawn_app(backend).await;
+    let t0 = app.clock.now();
+    const DAY: i64 = 86_400_000;
+    let rule = Rule::parse("event(ping, count >= 1, within 1d)").unwrap();
+    app.store
+        .create_segment("recent", "Recent", "", &rule, t0)
+        .await
+        .unwrap();
+    let early = Subject::Visitor(visitor("early-visitor-0001"));
+    let late = Subject::Visitor(visitor("late-visitor-00001"));
+    app.store
+        .ingest_events(&batch(vec![event(early, "ping", t0, None)]), t0)
+        .await
+        .unwrap();
+    // Two days on the window has passed: the early contact leaves.
+    app.store
+        .sync_memberships(None, t0 + 2 * DAY)
+        .await
+        .unwrap();
+    // Three days on, the late contact pings and enters.
+    let t3 = t0 + 3 * DAY;
+    app.store
+        .ingest_events(&batch(vec![event(late, "ping", t3, None)]), t3)
+        .await
+        .unwrap();
+    assert_eq!(count(&app, &open("recent")).await, 1);
+    let before = count(&app, "SELECT count(*) FROM segment_memberships").await;
+
+    // A sync that began an hour after the first ping finishes only now.
+    app.store
+        .sync_memberships(None, t0 + DAY / 24)
+        .await
+        .unwrap();
+    assert_eq!(count(&app, &open("recent")).await, 1);
+    let late_open = "SELECT count(*) FROM segment_memberships m JOIN contacts c \
+        ON c.id = m.contact_id WHERE c.visitor_id = 'late-visitor-00001' AND m.exited_at IS NULL";
+    assert_eq!(count(&app, late_open).await, 1);
+    assert_eq!(
+        count(&app, "SELECT count(*) FROM segment_memberships").await,
+        before
+    );
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM segment_memberships WHERE exited_at < entered_at"
+        )
+        .await,
+        0
+    );
+}
+
 /// A batch whose contacts are spread over many others is re-checked as
 /// one list of them: exactly its contacts enter and leave, and the
 /// contacts between them, which match too, are not touched.
@@ -1110,6 +1167,7 @@ async fn saving_a_rule_rebuilds_memberships_in_the_background(backend: Backend) 
 
 crate::on_both_backends!(
     rules_match_the_values_given_on_a_scale,
+    a_long_sync_leaves_newer_decisions_alone,
     saving_a_rule_rebuilds_memberships_in_the_background,
     demo_tiers_place_every_completer_exactly_once,
     dashboard_shows_tier_counts_to_signed_in_users,
