@@ -33,7 +33,12 @@ pub fn LoginPage() -> impl IntoView {
                     let email = fb.as_ref().map(|f| f.email.clone()).unwrap_or_default();
                     view! {
                         <FormError feedback=fb.clone() />
-                        <form method="post" action="/login" class="stack">
+                        // The address keeps where to go next, so a failed
+                        // attempt's page (rendered at it) still knows.
+                        <form method="post" class="stack" action=move || match next() {
+                            n if n.is_empty() => "/login".to_string(),
+                            n => format!("/login?next={}", crate::encode(&n)),
+                        }>
                             <input type="hidden" name="next" value=next />
                             <label for="email">"Email"</label>
                             <input id="email" name="email" type="email" autocomplete="username" required value=email maxlength="254" />

@@ -7,24 +7,13 @@
 pub mod api;
 
 use crate::auth::api::me;
+use crate::encode;
 use crate::error::{AppError, error_view};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 use quizfunnel::contact::{ContactProfile, TimelinePage};
 use quizfunnel::time::format_utc;
-
-/// A query-string value, percent-encoded.
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
 
 #[derive(Clone, Default, PartialEq)]
 struct ListQuery {

@@ -172,6 +172,38 @@ async fn wrong_password_and_unknown_email_get_the_same_answer(backend: Backend) 
     let (a, b) = (wrong.text().await.unwrap(), unknown.text().await.unwrap());
     assert!(a.contains("do not match an account"));
     assert!(b.contains("do not match an account"));
+
+    // A mistyped password on the way to a page still leads there after.
+    let page = app
+        .get("/login?next=/admin/leads")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(r#"action="/login?next=%2Fadmin%2Fleads""#),
+        "{page}"
+    );
+    let url = app.url("/login?next=%2Fadmin%2Fleads");
+    let wrong = [
+        ("email", "sam@example.com"),
+        ("password", "nope nope nope"),
+        ("next", "/admin/leads"),
+    ];
+    let again = post_form(&app.client, &url, &wrong).await;
+    assert_eq!(again.status(), 401);
+    let page = again.text().await.unwrap();
+    assert!(
+        page.contains(r#"name="next" value="/admin/leads""#),
+        "{page}"
+    );
+    let right = [
+        ("email", "sam@example.com"),
+        ("password", PASSWORD),
+        ("next", "/admin/leads"),
+    ];
+    let res = post_form(&app.client, &url, &right).await;
+    assert_eq!(location(&res), "/admin/leads");
 }
 
 async fn over_long_credentials_are_refused_with_a_message(backend: Backend) {
