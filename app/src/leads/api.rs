@@ -37,16 +37,7 @@ pub struct LeadPanel {
 
 /// Encodes query pairs for a link.
 pub fn query_string(pairs: &[(String, String)]) -> String {
-    let encode = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
+    use crate::encode;
     pairs
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))

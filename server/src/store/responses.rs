@@ -49,6 +49,20 @@ impl SessionRow {
 
 const SESSION_COLUMNS: &str = "id, contact_id, quiz_id, version_id, started_at, completed_at, current_question, answers, score, lead_email";
 
+/// A session's events among its contact's (`$1`), found by the keys its
+/// steps gave them (`$2`..`$4`, from [`session_event_keys`]): the contact's
+/// index finds them, where the keys alone would be a scan of every event.
+const SESSION_EVENTS: &str =
+    "contact_id = $1 AND (idempotency_key IN ($2, $3) OR idempotency_key LIKE $4)";
+
+fn session_event_keys(session_id: i64) -> [String; 3] {
+    [
+        format!("quiz_started:{session_id}"),
+        format!("quiz_completed:{session_id}"),
+        format!("question_answered:{session_id}:%"),
+    ]
+}
+
 fn finished_already() -> StoreError {
     StoreError::Conflict("this quiz was finished already".into())
 }
@@ -537,17 +551,15 @@ impl ResponseStore for SqlStore {
                     .await
                     .map_err(db_err)?;
             }
-            // Found among the first contact's events by the keys the
-            // session's steps gave them.
-            sqlx::query(
-                "UPDATE events SET contact_id = $2 WHERE contact_id = $1 \
-                 AND (idempotency_key IN ($3, $4) OR idempotency_key LIKE $5)",
-            )
+            let [started, completed, answered] = session_event_keys(session_id);
+            sqlx::query(&format!(
+                "UPDATE events SET contact_id = $5 WHERE {SESSION_EVENTS}"
+            ))
             .bind(from)
+            .bind(started)
+            .bind(completed)
+            .bind(answered)
             .bind(to)
-            .bind(format!("quiz_started:{session_id}"))
-            .bind(format!("quiz_completed:{session_id}"))
-            .bind(format!("question_answered:{session_id}:%"))
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -626,18 +638,15 @@ impl ResponseStore for SqlStore {
                 return Ok(());
             };
             // Its events go too: a bot's visit should not count anywhere.
-            // Found among its contact's by the keys the session gave them.
-            sqlx::query(
-                "DELETE FROM events WHERE contact_id = $1 \
-                 AND (idempotency_key IN ($2, $3) OR idempotency_key LIKE $4)",
-            )
-            .bind(contact)
-            .bind(format!("quiz_started:{session_id}"))
-            .bind(format!("quiz_completed:{session_id}"))
-            .bind(format!("question_answered:{session_id}:%"))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+            let [started, completed, answered] = session_event_keys(session_id);
+            sqlx::query(&format!("DELETE FROM events WHERE {SESSION_EVENTS}"))
+                .bind(contact)
+                .bind(started)
+                .bind(completed)
+                .bind(answered)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
             // What its answers brought the contact into, they leave.
             tx.commit_rechecked(self, &recheck, &[contact], now).await
         })

@@ -70,13 +70,18 @@ fn leads_in(counts: &Value, tier: &str) -> i64 {
 
 /// The growth quiz published, with one tier placing every completer.
 pub async fn quiz_with_a_tier(app: &TestApp) {
-    let quiz = app
-        .store
-        .create_quiz("growth", &quizfunnel::quiz::demo::growth_quiz(), 0)
-        .await
-        .unwrap();
+    publish_with_a_tier(app, "growth", &quizfunnel::quiz::demo::growth_quiz()).await;
+}
+
+/// Publishes `def` at `slug` with one tier, `finished`: whoever completes it.
+pub async fn publish_with_a_tier(
+    app: &TestApp,
+    slug: &str,
+    def: &quizfunnel::quiz::QuizDefinition,
+) {
+    let quiz = app.store.create_quiz(slug, def, 0).await.unwrap();
     app.store.publish_quiz(quiz, 0).await.unwrap();
-    let rule = Rule::parse("completed(growth)").unwrap();
+    let rule = Rule::parse(&format!("completed({slug})")).unwrap();
     let segment = app
         .store
         .create_segment("finished", "Finished", "", &rule, 0)

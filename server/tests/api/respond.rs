@@ -3,7 +3,7 @@
 
 use crate::helpers::{Backend, TestApp, client, count, count_reaches, post_form, spawn_app};
 use quizfunnel::rule::Rule;
-use quizfunnel::store::{ContactStore, QuizStore, ResponseStore, SegmentStore, Tier};
+use quizfunnel::store::{ContactStore, QuizStore, ResponseStore, SegmentStore};
 use quizfunnel_server::demo;
 
 async fn app_with_demo(backend: Backend) -> TestApp {
@@ -270,22 +270,7 @@ async fn take_quick(app: &TestApp, c: &reqwest::Client) {
 async fn a_result_asked_for_on_a_shared_device_moves_its_lead(backend: Backend) {
     let app = spawn_app(backend).await;
     let def = serde_json::from_str(EMAIL_AFTER).unwrap();
-    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
-    app.store.publish_quiz(quiz, 0).await.unwrap();
-    let rule = Rule::parse("completed(quick)").unwrap();
-    let segment = app
-        .store
-        .create_segment("finished", "Finished", "", &rule, 0)
-        .await
-        .unwrap();
-    app.store
-        .set_playbook(&[Tier {
-            segment_id: segment,
-            next_step: "nurture".into(),
-            outcome_key: None,
-        }])
-        .await
-        .unwrap();
+    crate::dashboard::publish_with_a_tier(&app, "quick", &def).await;
     let c = client();
     for (i, email) in ["sam@example.com", "rita@example.com"].iter().enumerate() {
         if i > 0 {
