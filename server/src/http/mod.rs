@@ -186,15 +186,22 @@ async fn server_fn_status(
     axum::response::Response::from_parts(parts, axum::body::Body::from(bytes))
 }
 
-/// Lets a saved quiz past [`PUBLIC_BODY_LIMIT`]: runs inside that layer,
-/// so its limit is the one the server function reads its body with. Only
-/// marketers get here (the admin gate runs first).
+/// Lets a marketer's saved quiz past [`PUBLIC_BODY_LIMIT`]: runs inside
+/// that layer, so its limit is the one the server function reads its body
+/// with. Anyone else keeps the public limit: the server function reads
+/// the body before it can refuse them.
 async fn quiz_save_limit(
     req: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
+    use quizfunnel::account::Role;
+    use quizfunnel_app::auth::ssr::CurrentUser;
     use tower::{Layer, ServiceExt};
-    if req.uri().path() != "/api/quizzes/save" {
+    let marketer = req
+        .extensions()
+        .get::<CurrentUser>()
+        .is_some_and(|c| matches!(c.user.role, Role::Marketer | Role::Owner));
+    if !marketer || req.uri().path() != "/api/quizzes/save" {
         return next.run(req).await;
     }
     let mut next = Some(next);

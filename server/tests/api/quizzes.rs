@@ -482,6 +482,25 @@ async fn a_quiz_with_long_outcome_pages_is_saved(backend: Backend) {
 
     let definition = serde_json::to_string(&long).unwrap();
     assert!(definition.len() > 64 * 1024);
+    // Only a marketer's save may be that large: nobody else's is read.
+    let (sales, _) = app.signed_in(quizfunnel::account::Role::Sales).await;
+    for other in [&sales, &app.client] {
+        let form = [
+            ("id", id.to_string()),
+            ("revision", "1".to_string()),
+            ("slug", "growth".to_string()),
+            ("definition", definition.clone()),
+        ];
+        let res = other
+            .post(app.url("/api/quizzes/save"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let body = res.text().await.unwrap();
+        let shown: quizfunnel_app::error::AppError = serde_json::from_str(&body).unwrap();
+        assert!(shown.to_string().contains("make it shorter"), "{body}");
+    }
     let res = save(definition).await.unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert_eq!(app.store.quiz(id).await.unwrap().draft_revision, 2);
