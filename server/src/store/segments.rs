@@ -441,6 +441,9 @@ impl SqlStore {
         // a contact re-checked since then, at a later moment, keeps what
         // that check decided: a stay entered later is not closed, and one
         // closed later is not opened again, both earlier than they were.
+        // The `+` keeps SQLite to the contact's few stays: by segment it
+        // walked every stay of the segment for each contact (a rebuild at
+        // 20,000 contacts went from 0.3 to 3 s).
         let exits = format!(
             "UPDATE segment_memberships SET exited_at = $2 \
              WHERE segment_id = $1 AND exited_at IS NULL AND contact_id BETWEEN $3 AND $4 \
@@ -456,7 +459,7 @@ impl SqlStore {
             "INSERT INTO segment_memberships (segment_id, contact_id, entered_at) \
              SELECT $1, c.id, $2 FROM contacts c WHERE c.id BETWEEN $3 AND $4 AND ({}) \
              AND NOT EXISTS (SELECT 1 FROM segment_memberships x WHERE x.contact_id = c.id \
-                AND x.segment_id = $1 AND x.exited_at > $2) \
+                AND +x.segment_id = $1 AND x.exited_at > $2) \
              ON CONFLICT (segment_id, contact_id) WHERE exited_at IS NULL DO NOTHING",
             predicate.sql
         );
