@@ -449,12 +449,7 @@ pub async fn submit(
     } = &answer
     {
         let who = lead_details(&visitor.id, email, name, company, *consent);
-        let identified = ctx.store.identify(&who, now).await?;
-        if identified.contact_id != session.contact_id {
-            ctx.store
-                .hand_session_to(session.id, identified.contact_id, now)
-                .await?;
-        }
+        give_lead(ctx, &who, &session, now).await?;
     }
     match next {
         Some(next) => Ok(view(&answers, &next, None, None)),
@@ -471,6 +466,24 @@ pub async fn submit(
             Ok(PublicQuiz::Finished { slug: slug.into() })
         }
     }
+}
+
+/// Stores the details a respondent gave at the lead gate; when they name
+/// someone other than the contact the session is on (a shared device or
+/// link), the session goes to them.
+async fn give_lead(
+    ctx: &AppContext,
+    who: &Identify,
+    session: &QuizSession,
+    now: i64,
+) -> Result<(), AppError> {
+    let identified = ctx.store.identify(who, now).await?;
+    if identified.contact_id != session.contact_id {
+        ctx.store
+            .hand_session_to(session.id, identified.contact_id, now)
+            .await?;
+    }
+    Ok(())
 }
 
 /// The outcome for this browser's latest completed session of the quiz;
@@ -568,13 +581,7 @@ pub async fn send_result(
             consent,
         }) => {
             let who = lead_details(&visitor.id, &email, &name, &company, consent);
-            let now = ctx.clock.now();
-            let identified = ctx.store.identify(&who, now).await?;
-            if identified.contact_id != session.contact_id {
-                ctx.store
-                    .hand_session_to(session.id, identified.contact_id, now)
-                    .await?;
-            }
+            give_lead(ctx, &who, &session, ctx.clock.now()).await?;
             ctx.store
                 .note_lead_email(session.id, email.as_str())
                 .await?;
