@@ -46,7 +46,7 @@ enum Command {
         /// theirs (set when served over https)
         #[arg(long, env = "QUIZFUNNEL_SECURE_COOKIES")]
         secure_cookies: bool,
-        /// Quiz completions faster than this many seconds are dropped as bots
+        /// Quiz completions faster than this many seconds are asked again
         #[arg(long, env = "QUIZFUNNEL_MIN_QUIZ_SECONDS", default_value_t = 3)]
         min_quiz_seconds: i64,
         /// Public quiz answers allowed per address per minute (0: no limit)

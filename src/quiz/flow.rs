@@ -72,6 +72,15 @@ pub fn path(def: &QuizDefinition, answers: &Answers) -> Vec<String> {
         .collect()
 }
 
+/// Whether the respondent's path asks for their email: a branch may skip
+/// the quiz's own contact question, and then the lead gate has to.
+pub fn path_asks_for_email(def: &QuizDefinition, answers: &Answers) -> bool {
+    walk(def, answers)
+        .positions
+        .iter()
+        .any(|p| def.questions[*p].asks_for_email())
+}
+
 /// The answers that count: those given along the respondent's path.
 pub fn answers_on_path(def: &QuizDefinition, answers: &Answers) -> Answers {
     let walk = walk(def, answers);
@@ -222,6 +231,28 @@ mod tests {
         let given = answers(&[("stage", choice("growing")), ("budget", choice("low"))]);
         assert_eq!(next_step(&def, &given, "budget"), Step::Result);
         assert_eq!(path(&def, &given), ["stage", "budget"]);
+    }
+
+    #[test]
+    fn only_a_path_through_the_contact_step_asks_for_the_email() {
+        let mut def = demo_growth_quiz();
+        def.questions[1].branches.push(Branch {
+            when: Condition::Chose {
+                question: "budget".into(),
+                options: vec!["low".into()],
+            },
+            goto: Target::Result,
+        });
+        assert!(def.asks_for_email());
+        let low = answers(&[("stage", choice("growing")), ("budget", choice("low"))]);
+        assert!(!path_asks_for_email(&def, &low));
+        let idea = answers(&[
+            ("stage", choice("idea")),
+            ("channels", choice("ads")),
+            ("blocker", Answer::Text { text: "".into() }),
+            ("team", choice("solo")),
+        ]);
+        assert!(path_asks_for_email(&def, &idea));
     }
 
     #[test]

@@ -49,7 +49,8 @@ pub use answer::{Answer, Answers, FieldError, MAX_CONTACT_TEXT_LEN, MAX_TEXT_LEN
 pub use demo::demo_growth_quiz;
 pub use draft::check_draft;
 pub use flow::{
-    Step, answers_on_path, first_question, first_step, next_step, path, previous, progress,
+    Step, answers_on_path, first_question, first_step, next_step, path, path_asks_for_email,
+    previous, progress,
 };
 pub use keys::{KeyError, MAX_KEY_LEN, OptionKey, OutcomeKey, QuestionKey};
 pub use model::*;

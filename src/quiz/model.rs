@@ -76,6 +76,11 @@ fn yes() -> bool {
 }
 
 impl Question {
+    /// Whether this is a contact step with an email field.
+    pub fn asks_for_email(&self) -> bool {
+        matches!(&self.kind, QuestionKind::Contact { fields } if fields.contains(&ContactField::Email))
+    }
+
     /// What `answered` rules may match, as (key, label): the options of a
     /// choice, or each value of a scale in order (a scale is stored as its
     /// value, so the value is its key). A scale the editor has turned
@@ -306,11 +311,10 @@ impl QuizDefinition {
         }
     }
 
-    /// Whether any question asks for an email.
+    /// Whether any question asks for an email (on some respondent's path;
+    /// `flow::path_asks_for_email` says whether on a given one).
     pub fn asks_for_email(&self) -> bool {
-        self.questions.iter().any(|q| {
-            matches!(&q.kind, QuestionKind::Contact { fields } if fields.contains(&ContactField::Email))
-        })
+        self.questions.iter().any(Question::asks_for_email)
     }
 }
 

@@ -276,6 +276,18 @@ fn answer_hash(answer: &Answer) -> u64 {
     })
 }
 
+/// Whether `question` comes before `current` on the respondent's path
+/// (the lead gate's step, off the quiz's questions, comes after them all).
+fn answered_before(def: &QuizDefinition, answers: &Answers, question: &str, current: &str) -> bool {
+    let path = quiz::path(def, answers);
+    let at = |key: &str| path.iter().position(|k| k == key);
+    match (at(question), at(current)) {
+        (Some(q), Some(c)) => q < c,
+        (Some(_), None) => current == quizfunnel::quiz::draft::LEAD_STEP,
+        _ => false,
+    }
+}
+
 /// Takes one posted step: an answer, `action=back`, or `action=restart`
 /// on a finished quiz. Refused answers come back as the same step with
 /// the message and the posted values; nothing is stored for them.
@@ -369,9 +381,31 @@ pub async fn submit(
         }
         return Ok(PublicQuiz::Finished { slug: slug.into() });
     }
-    // A replayed or double-clicked post for a step already passed: show
-    // where the respondent really is, store nothing.
-    if action == "restart" || field(fields, "question") != Some(current.as_str()) {
+    // A browser that sent no key with a post from past the first question
+    // dropped the cookie it was given (cookies off, or blocked in a quiz
+    // embedded in another site): say so rather than start over silently.
+    let posted = field(fields, "question");
+    if visitor.new_browser && action != "restart" && posted.is_some_and(|q| q != current) {
+        let lost = (
+            "answer".to_string(),
+            "This browser did not keep the quiz cookie, so your place was lost. \
+             Allow cookies for this site (or open the quiz in its own tab), then answer again."
+                .to_string(),
+        );
+        return Ok(view(&answers, &current, Some(lost), None));
+    }
+    // A post for an earlier question on the respondent's path (the
+    // browser's Back to a page without JavaScript, then a changed answer;
+    // or a double click) answers that question again, and goes on from it.
+    let current = match posted {
+        Some(q) if action != "restart" && answered_before(&def, &answers, q, &current) => {
+            q.to_string()
+        }
+        _ => current,
+    };
+    // A replayed post for a step not on the path (any more): show where
+    // the respondent really is, store nothing.
+    if action == "restart" || posted != Some(current.as_str()) {
         return Ok(view(&answers, &current, None, None));
     }
     if action == "back" {
@@ -381,7 +415,7 @@ pub async fn submit(
         }
         return Ok(view(&answers, &current, None, None));
     }
-    let Some(question) = question_for(&def, &current) else {
+    let Some(question) = question_for(&def, &answers, &current) else {
         return Ok(view(&answers, &current, None, None));
     };
     let answer = match quiz::parse_step(&question, fields) {
@@ -415,6 +449,21 @@ pub async fn submit(
     let mut answers = session.answers.clone();
     answers.insert(current.clone(), answer.clone());
     let next = next_after(&def, &answers, &current);
+    // Faster than people read: asked again, with the choice kept and
+    // nothing stored, so a quick person gets there on the second try while
+    // a script firing posts is left with an unfinished session.
+    if next.is_none() && now - session.started_at < ctx.spam.min_quiz_ms {
+        let quick = (
+            "answer".to_string(),
+            "That was quick! Check your answers, then send them again.".to_string(),
+        );
+        return Ok(view(
+            &session.answers,
+            &current,
+            Some(quick),
+            Some(fields.to_vec()),
+        ));
+    }
     let event_key = format!(
         "question_answered:{}:{}:{:016x}",
         session.id,
@@ -454,15 +503,11 @@ pub async fn submit(
     match next {
         Some(next) => Ok(view(&answers, &next, None, None)),
         None => {
-            if now - session.started_at < ctx.spam.min_quiz_ms {
-                ctx.store.discard_session(session.id, now).await?;
-            } else {
-                let scores = quiz::score(&def, &answers);
-                let counted = quiz::answers_on_path(&def, &answers);
-                ctx.store
-                    .complete_session(session.id, &counted, &scores, now)
-                    .await?;
-            }
+            let scores = quiz::score(&def, &answers);
+            let counted = quiz::answers_on_path(&def, &answers);
+            ctx.store
+                .complete_session(session.id, &counted, &scores, now)
+                .await?;
             Ok(PublicQuiz::Finished { slug: slug.into() })
         }
     }
@@ -544,12 +589,19 @@ async fn outcome(
         });
     // Only the email given on this session's result page: the contact may
     // be someone else's too (a shared link or device).
-    let sent_to = if super::steps::offers_lead_after(&def) {
+    let sent_to = if super::steps::offers_lead_after(&def, &session.answers) {
         session.lead_email.clone()
     } else {
         None
     };
-    Ok(result_view(slug, &def, &scores, outcome, sent_to))
+    Ok(result_view(
+        slug,
+        &def,
+        &session.answers,
+        &scores,
+        outcome,
+        sent_to,
+    ))
 }
 
 /// The form on the result page of a quiz whose lead gate comes after the

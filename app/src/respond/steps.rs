@@ -29,12 +29,14 @@ pub fn lead_question() -> Question {
     }
 }
 
-fn needs_lead_step(def: &QuizDefinition) -> bool {
-    def.lead_gate == LeadGate::BeforeResult && !def.asks_for_email()
+/// Whether the respondent with these answers meets the contact step before
+/// the result: their path may skip the quiz's own email question.
+fn needs_lead_step(def: &QuizDefinition, answers: &Answers) -> bool {
+    def.lead_gate == LeadGate::BeforeResult && !quiz::path_asks_for_email(def, answers)
 }
 
-pub fn question_for(def: &QuizDefinition, key: &str) -> Option<Question> {
-    if key == LEAD_STEP && needs_lead_step(def) {
+pub fn question_for(def: &QuizDefinition, answers: &Answers, key: &str) -> Option<Question> {
+    if key == LEAD_STEP && needs_lead_step(def, answers) {
         return Some(lead_question());
     }
     def.question(key).cloned()
@@ -43,7 +45,7 @@ pub fn question_for(def: &QuizDefinition, key: &str) -> Option<Question> {
 pub fn first_question(def: &QuizDefinition) -> Option<String> {
     match quiz::first_step(def) {
         Step::Question(k) => Some(k),
-        Step::Result => needs_lead_step(def).then(|| LEAD_STEP.to_string()),
+        Step::Result => needs_lead_step(def, &Answers::new()).then(|| LEAD_STEP.to_string()),
     }
 }
 
@@ -53,7 +55,7 @@ pub fn next_after(def: &QuizDefinition, answers: &Answers, current: &str) -> Opt
     }
     match quiz::next_step(def, answers, current) {
         Step::Question(k) => Some(k),
-        Step::Result => needs_lead_step(def).then(|| LEAD_STEP.to_string()),
+        Step::Result => needs_lead_step(def, answers).then(|| LEAD_STEP.to_string()),
     }
 }
 
@@ -111,10 +113,12 @@ pub fn step_view(input: ViewInput<'_>) -> PublicQuiz {
         values,
         hidden,
     } = input;
-    let Some(q) = question_for(def, current) else {
+    let Some(q) = question_for(def, answers, current) else {
         return PublicQuiz::Finished { slug: slug.into() };
     };
-    let gate = usize::from(needs_lead_step(def));
+    // Only an estimate ahead of the result: a branch may still skip the
+    // quiz's own email question.
+    let gate = usize::from(def.lead_gate == LeadGate::BeforeResult && !def.asks_for_email());
     let (done, total) = if current == LEAD_STEP {
         let n = quiz::path(def, answers).len();
         (n, n + 1)
@@ -169,15 +173,17 @@ pub fn step_view(input: ViewInput<'_>) -> PublicQuiz {
     }))
 }
 
-/// Whether the result page offers to send the result by email.
-pub fn offers_lead_after(def: &QuizDefinition) -> bool {
-    def.lead_gate == LeadGate::AfterResult && !def.asks_for_email()
+/// Whether the result page offers to send the result by email: the gate
+/// comes after the result, and the respondent's path did not ask already.
+pub fn offers_lead_after(def: &QuizDefinition, answers: &Answers) -> bool {
+    def.lead_gate == LeadGate::AfterResult && !quiz::path_asks_for_email(def, answers)
 }
 
 /// The result page for an outcome (none: a plain thank-you).
 pub fn result_view(
     slug: &str,
     def: &QuizDefinition,
+    answers: &Answers,
     scores: &Scores,
     outcome: Option<&Outcome>,
     sent_to: Option<String>,
@@ -193,7 +199,7 @@ pub fn result_view(
         cta_label: outcome.map(|o| o.cta_label.clone()).unwrap_or_default(),
         cta_url: outcome.map(|o| o.cta_url.clone()).unwrap_or_default(),
         score: scores.total,
-        lead: offers_lead_after(def).then(|| LeadOffer {
+        lead: offers_lead_after(def, answers).then(|| LeadOffer {
             sent_to,
             ..Default::default()
         }),
@@ -226,31 +232,84 @@ mod tests {
             previous(&def, &Answers::new(), LEAD_STEP).as_deref(),
             Some("size")
         );
-        assert!(question_for(&def, LEAD_STEP).is_some());
-        assert!(!offers_lead_after(&def));
+        assert!(question_for(&def, &Answers::new(), LEAD_STEP).is_some());
+        assert!(!offers_lead_after(&def, &Answers::new()));
     }
 
     #[test]
     fn the_gate_after_the_result_offers_the_form_on_the_result_only() {
         let def = one_question("after_result");
         assert_eq!(next_after(&def, &Answers::new(), "size"), None);
-        assert!(question_for(&def, LEAD_STEP).is_none());
-        let view = result_view("quick", &def, &Scores::default(), None, None);
+        assert!(question_for(&def, &Answers::new(), LEAD_STEP).is_none());
+        let view = result_view(
+            "quick",
+            &def,
+            &Answers::new(),
+            &Scores::default(),
+            None,
+            None,
+        );
         assert_eq!(view.title, "Thank you!");
         assert_eq!(view.lead, Some(LeadOffer::default()));
         let never = one_question("never");
         assert_eq!(
-            result_view("quick", &never, &Scores::default(), None, None).lead,
+            result_view(
+                "quick",
+                &never,
+                &Answers::new(),
+                &Scores::default(),
+                None,
+                None
+            )
+            .lead,
             None
         );
     }
 
+    fn chose(pairs: &[(&str, &str)]) -> Answers {
+        pairs
+            .iter()
+            .map(|(q, o)| {
+                let options = vec![o.to_string()];
+                (q.to_string(), Answer::Choice { options })
+            })
+            .collect()
+    }
+
     #[test]
     fn a_quiz_that_asks_for_the_email_itself_gets_no_extra_step_or_form() {
-        let def = quiz::demo::growth_quiz();
-        assert!(def.asks_for_email());
+        let mut def = quiz::demo::growth_quiz();
+        // "Just exploring" goes on to the quiz's own contact step.
+        let idea = chose(&[
+            ("stage", "idea"),
+            ("channels", "ads"),
+            ("blocker", "none"),
+            ("team", "solo"),
+        ]);
+        assert_eq!(next_after(&def, &idea, "contact"), None);
+        def.lead_gate = LeadGate::AfterResult;
+        assert!(!offers_lead_after(&def, &idea));
+    }
+
+    #[test]
+    fn a_branch_that_skips_the_quizs_email_question_meets_the_gate() {
+        let mut def = quiz::demo::growth_quiz();
+        def.questions[1].branches.push(quiz::Branch {
+            when: quiz::Condition::Chose {
+                question: "budget".into(),
+                options: vec!["low".into()],
+            },
+            goto: quiz::Target::Result,
+        });
+        let low = chose(&[("stage", "growing"), ("budget", "low")]);
+        assert_eq!(next_after(&def, &low, "budget").as_deref(), Some(LEAD_STEP));
+        assert!(question_for(&def, &low, LEAD_STEP).is_some());
+        assert!(!offers_lead_after(&def, &low));
+
+        def.lead_gate = LeadGate::AfterResult;
+        assert_eq!(next_after(&def, &low, "budget"), None);
+        assert!(offers_lead_after(&def, &low));
         let last = &def.questions.last().unwrap().key;
         assert_eq!(next_after(&def, &Answers::new(), last), None);
-        assert!(!offers_lead_after(&def));
     }
 }

@@ -651,6 +651,31 @@ async fn going_back_keeps_earlier_answers(backend: Backend) {
     );
 }
 
+/// Without JavaScript, the browser's Back shows an earlier question from
+/// its history: an answer changed there is taken, and the quiz goes on from
+/// that question, instead of the change being dropped without a word.
+async fn an_answer_changed_on_a_page_from_the_browsers_history_is_taken(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    crate::helpers::open_quiz(&app, &c, "/q/growth").await;
+    for step in &FULL_PATH[..2] {
+        app.clock.advance(2_000);
+        assert_eq!(answer(&app, &c, step).await.0, 303);
+    }
+    let stored =
+        "SELECT count(*) FROM answers WHERE question_key = 'stage' AND option_key = 'idea'";
+    let before = count(&app, stored).await;
+    // "Just exploring" skips the budget and urgency questions.
+    let changed = [("question", "stage"), ("answer", "idea")];
+    assert_eq!(answer(&app, &c, &changed).await.0, 303);
+    let html = page(&c, app.url("/q/growth")).await;
+    assert!(
+        html.contains("Which channels bring you customers today?"),
+        "{html}"
+    );
+    assert_eq!(count(&app, stored).await, before + 1);
+}
+
 async fn branch_skips_questions_for_early_stage_respondents(backend: Backend) {
     let app = app_with_demo(backend).await;
     let c = client();
@@ -670,7 +695,98 @@ async fn branch_skips_questions_for_early_stage_respondents(backend: Backend) {
     );
 }
 
-async fn bots_filling_the_honeypot_or_rushing_are_dropped_silently(backend: Backend) {
+/// A branch that skips the quiz's own email question meets the lead gate
+/// instead: that respondent is asked before the result all the same.
+async fn a_branch_past_the_email_question_still_meets_the_lead_gate(backend: Backend) {
+    use quizfunnel::quiz::{Branch, Condition, Target};
+    let app = spawn_app(backend).await;
+    let mut def = quizfunnel::quiz::demo_growth_quiz();
+    def.questions[1].branches.push(Branch {
+        when: Condition::Chose {
+            question: "budget".into(),
+            options: vec!["low".into()],
+        },
+        goto: Target::Result,
+    });
+    let quiz = app.store.create_quiz("short", &def, 0).await.unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
+    let c = client();
+    crate::helpers::open_quiz(&app, &c, "/q/short").await;
+    let steps: [&[(&str, &str)]; 2] = [
+        &[("question", "stage"), ("answer", "growing")],
+        &[("question", "budget"), ("answer", "low")],
+    ];
+    for step in steps {
+        app.clock.advance(2_000);
+        let res = post_form(&c, &app.url("/q/short"), step).await;
+        assert_eq!(res.headers()["location"], "/q/short");
+    }
+    let html = page(&c, app.url("/q/short")).await;
+    assert!(html.contains("Where should we send your result?"), "{html}");
+    app.clock.advance(2_000);
+    let lead = [
+        ("question", "lead"),
+        ("email", "lee@example.com"),
+        ("name", "Lee"),
+    ];
+    let res = post_form(&c, &app.url("/q/short"), &lead).await;
+    assert_eq!(res.headers()["location"], "/q/short/result");
+    let done = "SELECT count(*) FROM quiz_sessions s JOIN contacts c ON c.id = s.contact_id \
+                WHERE c.email = 'lee@example.com' AND s.completed_at IS NOT NULL";
+    assert_eq!(count(&app, done).await, 1);
+}
+
+/// A browser that keeps no cookies cannot be followed from one question to
+/// the next: it is told so, instead of being sent back to the first
+/// question without a word.
+async fn a_browser_keeping_no_cookies_is_told_why_its_place_was_lost(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    // A client without a cookie store: each post arrives as a stranger.
+    let c = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (i, step) in FULL_PATH[..2].iter().enumerate() {
+        app.clock.advance(2_000);
+        let res = post_form(&c, &app.url("/q/growth"), step).await;
+        if i == 0 {
+            assert_eq!(res.status(), 303);
+        } else {
+            assert_eq!(res.status(), 422);
+            let html = res.text().await.unwrap();
+            assert!(html.contains("did not keep the quiz cookie"), "{html}");
+            assert!(html.contains(FIRST_QUESTION), "{html}");
+        }
+    }
+}
+
+/// Finishing faster than a person could is asked again, with what was
+/// chosen kept, instead of being dropped: a quick person gets their result
+/// on the second try, and nothing is completed before it.
+async fn a_result_sent_too_soon_is_asked_again(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
+    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
+    let c = client();
+    crate::helpers::open_quiz(&app, &c, "/q/quick").await;
+    let step = [("question", "size"), ("answer", "team")];
+    let res = post_form(&c, &app.url("/q/quick"), &step).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("That was quick"), "{html}");
+    let team = html.split(r#"value="team""#).nth(1).unwrap_or_default();
+    let team_input = team.split('>').next().unwrap_or_default();
+    assert!(team_input.contains("checked"), "the choice is kept: {html}");
+    let completed = "SELECT count(*) FROM quiz_sessions WHERE completed_at IS NOT NULL";
+    assert_eq!(count(&app, completed).await, 0);
+    app.clock.advance(5_000);
+    let res = post_form(&c, &app.url("/q/quick"), &step).await;
+    assert_eq!(res.headers()["location"], "/q/quick/result");
+    assert_eq!(count(&app, completed).await, 1);
+}
+
+async fn bots_filling_the_honeypot_are_dropped_silently(backend: Backend) {
     let app = app_with_demo(backend).await;
     let sessions = count(&app, "SELECT count(*) FROM quiz_sessions").await;
     let bot = client();
@@ -691,18 +807,6 @@ async fn bots_filling_the_honeypot_or_rushing_are_dropped_silently(backend: Back
         count(&app, "SELECT count(*) FROM quiz_sessions").await,
         sessions
     );
-
-    // Every step in the same instant: faster than any person.
-    let rusher = client();
-    rusher.get(app.url("/q/growth")).send().await.unwrap();
-    for step in FULL_PATH {
-        answer(&app, &rusher, step).await;
-    }
-    assert_eq!(
-        count(&app, "SELECT count(*) FROM quiz_sessions").await,
-        sessions
-    );
-    assert_eq!(count(&app, "SELECT count(*) FROM quiz_sessions WHERE completed_at IS NOT NULL AND contact_id IN (SELECT id FROM contacts WHERE email = 'rita@example.com')").await, 0);
 }
 
 /// A one-question quiz that offers the result by email after showing it.
@@ -1280,7 +1384,11 @@ crate::on_both_backends!(
     bad_answers_are_shown_again_with_the_message_and_nothing_is_stored,
     going_back_keeps_earlier_answers,
     branch_skips_questions_for_early_stage_respondents,
-    bots_filling_the_honeypot_or_rushing_are_dropped_silently,
+    bots_filling_the_honeypot_are_dropped_silently,
+    a_branch_past_the_email_question_still_meets_the_lead_gate,
+    a_browser_keeping_no_cookies_is_told_why_its_place_was_lost,
+    a_result_sent_too_soon_is_asked_again,
+    an_answer_changed_on_a_page_from_the_browsers_history_is_taken,
     the_result_page_offers_the_result_by_email_and_names_a_bad_address,
     unknown_quiz_is_a_friendly_404,
     demo_seeding_twice_changes_nothing,

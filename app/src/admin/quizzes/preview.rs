@@ -47,9 +47,8 @@ pub fn Preview() -> AnyView {
     // A question deleted or renamed under the preview starts it over.
     Effect::new(move |_| {
         let gone = b.def.with(|d| {
-            place
-                .with_untracked(|p| p.current.as_ref().map(|k| question_for(d, k).is_none()))
-                .unwrap_or(false)
+            let current = place.with_untracked(|p| p.current.clone());
+            current.is_some_and(|k| answers.with_untracked(|a| question_for(d, a, &k).is_none()))
         });
         if gone {
             restart();
@@ -72,7 +71,7 @@ pub fn Preview() -> AnyView {
                 None => return,
             }
         } else {
-            let Some(q) = question_for(&def, &current) else {
+            let Some(q) = answers.with_untracked(|a| question_for(&def, a, &current)) else {
                 return;
             };
             match parse_step(&q, &fields) {
@@ -152,7 +151,7 @@ pub fn Preview() -> AnyView {
                 None => {
                     let scores = score(def, answers);
                     let outcome = choose_outcome(def, &scores, None);
-                    let mut result = result_view(&slug, def, &scores, outcome, None);
+                    let mut result = result_view(&slug, def, answers, &scores, outcome, None);
                     if let Some(offer) = result.lead.as_mut() {
                         lead.with(|l| {
                             offer.sent_to = l.sent_to.clone();
