@@ -15,6 +15,7 @@ pub mod admin;
 pub mod auth;
 pub mod contacts;
 pub mod error;
+pub mod focus;
 pub mod home;
 pub mod leads;
 pub mod respond;

@@ -11,7 +11,8 @@ test("a respondent with JavaScript completes the demo quiz without page loads an
   await page.getByLabel("Growing, with paying customers").check();
   await page.getByRole("button", { name: "Next" }).click();
 
-  await expect(page.getByRole("heading", { name: "What could you invest in growth each month?" })).toBeVisible();
+  // The new question takes the keyboard focus, as a page load would.
+  await expect(page.getByRole("heading", { name: "What could you invest in growth each month?" })).toBeFocused();
   // Back keeps the earlier answer.
   await page.getByRole("button", { name: "Back" }).click();
   await expect(page.getByLabel("Growing, with paying customers")).toBeChecked();

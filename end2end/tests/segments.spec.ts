@@ -13,9 +13,11 @@ test("a marketer writes a segment rule, sees whom it matches before saving, and 
   await page.getByLabel("Slug").fill("hot-leads");
   const rule = page.getByLabel("Rule");
 
-  // A rule that does not read is named at its place, before any save.
+  // A rule that does not read is named at its place, before any save,
+  // politely: it is what half-typed rules look like.
   await rule.fill("all(completed(growth), score(growth) >= 7");
-  await expect(page.getByRole("region", { name: "Preview" }).getByRole("alert")).toContainText("line 1");
+  await expect(page.getByRole("region", { name: "Preview" }).getByRole("status")).toContainText("line 1");
+  await expect(page.getByRole("region", { name: "Preview" }).getByRole("alert")).toHaveCount(0);
 
   await rule.fill("all(completed(growth), score(growth) >= 7, never(invited_teammate))");
   const preview = page.getByRole("region", { name: "Preview" });
@@ -65,6 +67,8 @@ test("a marketer adds a segment to the tier playbook, moves it up and saves; the
   await expect(tiers.last()).toContainText("counted once saved");
   await playbook.getByRole("button", { name: "Move Hot leads up" }).click();
   await expect(playbook.getByText(`${before}. Hot leads`)).toBeVisible();
+  // The keyboard stays with the moved tier.
+  await expect(playbook.getByRole("button", { name: "Move Hot leads up" })).toBeFocused();
   await playbook.getByRole("button", { name: "Save playbook" }).click();
   await expect(playbook.getByRole("status")).toHaveText("Playbook saved.");
 

@@ -71,6 +71,9 @@ fn form_fields(ev: &leptos::ev::SubmitEvent) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The question's heading, where the focus goes when a step arrives.
+const STEP_HEADING: &str = "step-heading";
+
 #[component]
 pub fn QuizPage() -> impl IntoView {
     let params = use_params_map();
@@ -93,7 +96,20 @@ pub fn QuizPage() -> impl IntoView {
                     let navigate = leptos_router::hooks::use_navigate();
                     navigate(&format!("/q/{slug}/result"), Default::default());
                 }
-                Ok(next) => shown.set(Some(next)),
+                Ok(next) => {
+                    // The form just sent is gone (and its button was
+                    // disabled while sending): the new step takes the
+                    // focus, or the contact field a message is about.
+                    let target = match &next {
+                        PublicQuiz::Step(s) => match &s.error {
+                            Some((field, _)) if field != "answer" => format!("field-{field}"),
+                            _ => STEP_HEADING.to_string(),
+                        },
+                        _ => STEP_HEADING.to_string(),
+                    };
+                    shown.set(Some(next));
+                    crate::focus::focus_soon_from_top(target);
+                }
                 Err(e) => failed.set(Some(e.to_string())),
             }
         }
@@ -314,7 +330,7 @@ pub fn StepCard(
                 {hidden}
                 {started}
                 <fieldset>
-                    <legend><h1>{q.prompt.clone()}</h1></legend>
+                    <legend><h1 id=STEP_HEADING tabindex="-1">{q.prompt.clone()}</h1></legend>
                     {(!q.help.is_empty()).then(|| view! { <p class="help">{q.help.clone()}</p> })}
                     {step_error}
                     {inputs}

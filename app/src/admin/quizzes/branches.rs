@@ -1,8 +1,9 @@
 //! Branching: "if the answers so far match (all / any of these tests), go
 //! to question X / to the result".
 
-use super::editor::{Builder, field_error, focus_soon};
+use super::editor::{Builder, field_error};
 use super::questions::question;
+use crate::focus::focus_soon;
 use leptos::prelude::*;
 use quizfunnel::quiz::{Branch, Condition, QuestionKind, QuizDefinition, Target};
 

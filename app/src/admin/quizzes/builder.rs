@@ -3,11 +3,12 @@
 //! never silently overwrite each other), previews and publishes it.
 
 use super::api;
-use super::editor::{Builder, QuizSettings, focus, focus_soon};
+use super::editor::{Builder, QuizSettings};
 use super::outcomes::Outcomes;
 use super::preview::Preview;
 use super::questions::Questions;
 use crate::error::AppError;
+use crate::focus::{focus, focus_soon};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;

@@ -38,28 +38,6 @@ impl Builder {
     }
 }
 
-/// Moves the keyboard focus to the element with this id (and shows it).
-pub fn focus(id: &str) {
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::wasm_bindgen::JsCast;
-        if let Some(el) = document().get_element_by_id(id) {
-            el.scroll_into_view();
-            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
-                let _ = el.focus();
-            }
-        }
-    }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = id;
-}
-
-/// Focuses `id` once the view has caught up with a change (after a move or
-/// an insert, the element may only exist on the next frame).
-pub fn focus_soon(id: String) {
-    request_animation_frame(move || focus(&id));
-}
-
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Text,

@@ -1,8 +1,9 @@
 //! Outcomes: the result pages, each chosen by a score range, the top
 //! category, the segment tier, or as the fallback.
 
-use super::editor::{Builder, Kind, field_error, focus_soon, number_field, text_field};
+use super::editor::{Builder, Kind, field_error, number_field, text_field};
 use super::questions::move_item;
+use crate::focus::{focus_soon, move_button};
 use leptos::prelude::*;
 use quizfunnel::quiz::{Outcome, OutcomeRule, QuizDefinition, free_key};
 
@@ -78,7 +79,8 @@ fn OutcomeEditor(i: usize) -> AnyView {
         b.edit(|d| done = move_item(&mut d.outcomes, i, up));
         if done {
             let to = if up { i - 1 } else { i + 1 };
-            focus_soon(format!("out{to}-move-{}", if up { "up" } else { "down" }));
+            let len = b.def.with_untracked(|d| d.outcomes.len());
+            focus_soon(move_button("out", to, len, up));
         }
     };
     let set_rule = move |ev| {

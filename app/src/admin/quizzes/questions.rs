@@ -1,7 +1,8 @@
 //! Questions: add, edit, reorder (Move up / Move down), delete; their options
 //! and their branches.
 
-use super::editor::{Builder, Kind, field_error, focus_soon, number_field, text_field};
+use super::editor::{Builder, Kind, field_error, number_field, text_field};
+use crate::focus::{focus_soon, move_button};
 use leptos::prelude::*;
 use quizfunnel::quiz::draft::{format_category_points, parse_category_points, parse_tags};
 use quizfunnel::quiz::{
@@ -119,12 +120,12 @@ fn QuestionEditor(i: usize) -> AnyView {
         });
     };
     let shift = move |up: bool| {
-        let moved = b.def.with_untracked(|d| d.questions.len());
         let mut done = false;
         b.edit(|d| done = move_item(&mut d.questions, i, up));
-        if done && moved > 0 {
+        if done {
             let to = if up { i - 1 } else { i + 1 };
-            focus_soon(format!("q{to}-move-{}", if up { "up" } else { "down" }));
+            let len = b.def.with_untracked(|d| d.questions.len());
+            focus_soon(move_button("q", to, len, up));
         }
     };
     let remove = move |_| {
@@ -277,17 +278,16 @@ fn OptionEditor(i: usize, j: usize) -> AnyView {
     });
     let shift = move |up: bool| {
         let mut done = false;
+        let mut len = 0;
         b.edit(|d| {
             if let Some(q) = d.questions.get_mut(i) {
                 done = move_item(&mut q.options, j, up);
+                len = q.options.len();
             }
         });
         if done {
             let to = if up { j - 1 } else { j + 1 };
-            focus_soon(format!(
-                "q{i}-opt{to}-move-{}",
-                if up { "up" } else { "down" }
-            ));
+            focus_soon(move_button(&format!("q{i}-opt"), to, len, up));
         }
     };
     let refuse = move |field: String, message: String| {

@@ -7,7 +7,7 @@
 mod tree;
 
 use super::api::{self, BuilderCatalog};
-use crate::admin::quizzes::editor::focus_soon;
+use crate::focus::focus_soon;
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 use quizfunnel::rule::{AttrTest, Cmp, NumberTest, QuestionKind, Rule};

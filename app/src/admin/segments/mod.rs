@@ -7,6 +7,7 @@ pub mod api;
 mod builder;
 
 use crate::error::{AppError, error_view};
+use crate::focus::{focus_soon, move_button};
 use api::{RulePreview, SegmentEdit};
 use builder::RuleBuilder;
 use leptos::prelude::*;
@@ -123,9 +124,23 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
         .map(|e| e.segment.name.clone())
         .unwrap_or_else(|| "New segment".into());
 
-    // What the rule on screen matches now, asked again as it changes.
+    // What the rule on screen matches now, asked again once typing pauses:
+    // each preview counts over every contact, and a half-typed rule's
+    // error is only noise.
+    let settled = RwSignal::new(text.get_untracked());
+    Effect::new(move |_| {
+        let typed = text.get();
+        set_timeout(
+            move || {
+                if text.get_untracked() == typed && settled.get_untracked() != typed {
+                    settled.set(typed);
+                }
+            },
+            std::time::Duration::from_millis(400),
+        );
+    });
     let preview = Resource::new(
-        move || text.get(),
+        move || settled.get(),
         move |t| {
             let slug = own_slug.clone();
             async move {
@@ -244,7 +259,7 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
                                     <p class="preview-count" role="status">{format!("Matches {count} contacts now")}</p>
                                     {contact_links(sample)}
                                 }.into_any(),
-                                Some(Err(e)) => view! { <p class="field-error" role="alert">{e.to_string()}</p> }.into_any(),
+                                Some(Err(e)) => view! { <p class="field-error" role="status">{e.to_string()}</p> }.into_any(),
                             }
                         })}
                     </Transition>
@@ -497,7 +512,24 @@ fn PlaybookTiers(
         }
     };
     let adding = RwSignal::new(String::new());
-    let swap = move |i: usize, j: usize| rows.update(|r| r.swap(i, j));
+    // Focus follows the moved tier; after a removal it goes to the next
+    // tier's Remove, or to "Add a tier" when none is left below.
+    let shift = move |i: usize, up: bool| {
+        let to = if up { i - 1 } else { i + 1 };
+        rows.update(|r| r.swap(i, to));
+        focus_soon(move_button("tier", to, rows.with_untracked(Vec::len), up));
+    };
+    let remove = move |i: usize| {
+        rows.update(|r| {
+            r.remove(i);
+        });
+        let left = rows.with_untracked(Vec::len);
+        focus_soon(if i < left {
+            format!("tier{i}-remove")
+        } else {
+            "add-tier".into()
+        });
+    };
     let list = {
         let name_of = name_of.clone();
         move || {
@@ -529,12 +561,12 @@ fn PlaybookTiers(
                                 <label for=step_id.clone()>"Next step"</label>
                                 <input id=step_id list="next-steps" maxlength="40" prop:value=t.next_step.clone()
                                     on:change=move |ev| rows.update(|r| r[i].next_step = event_target_value(&ev)) />
-                                <button type="button" class="secondary" disabled=i == 0
-                                    aria-label=format!("Move {name} up") on:click=move |_| swap(i, i - 1)>"↑"</button>
-                                <button type="button" class="secondary" disabled=i + 1 == count
-                                    aria-label=format!("Move {name} down") on:click=move |_| swap(i, i + 1)>"↓"</button>
+                                <button type="button" class="secondary" disabled=i == 0 id=format!("tier{i}-move-up")
+                                    aria-label=format!("Move {name} up") on:click=move |_| shift(i, true)>"↑"</button>
+                                <button type="button" class="secondary" disabled=i + 1 == count id=format!("tier{i}-move-down")
+                                    aria-label=format!("Move {name} down") on:click=move |_| shift(i, false)>"↓"</button>
                                 <button type="button" class="secondary" aria-label=format!("Remove {name}")
-                                    on:click=move |_| rows.update(|r| { r.remove(i); })>"Remove"</button>
+                                    id=format!("tier{i}-remove") on:click=move |_| remove(i)>"Remove"</button>
                             </div>
                             {warning}
                         </li>

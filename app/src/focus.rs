@@ -1,0 +1,65 @@
+//! Where the keyboard focus goes after the page changes under it: moved
+//! items, new steps, deleted rows. Without this, keyboard and screen reader
+//! users are left on an element that is gone or far from the change.
+
+use leptos::prelude::*;
+
+/// Moves the keyboard focus to the element with this id (and shows it).
+pub fn focus(id: &str) {
+    focus_element(id, true);
+}
+
+fn focus_element(id: &str, scroll: bool) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        if let Some(el) = document().get_element_by_id(id) {
+            if scroll {
+                el.scroll_into_view();
+            }
+            if let Ok(el) = el.dyn_into::<web_sys::HtmlElement>() {
+                let _ = el.focus();
+            }
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (id, scroll);
+}
+
+/// Focuses `id` once the view has caught up with a change (after a move or
+/// an insert, the element may only exist on the next frame).
+pub fn focus_soon(id: String) {
+    request_animation_frame(move || focus(&id));
+}
+
+/// Like `focus_soon`, from the top of the page: a quiz's next step, whose
+/// header and progress above the question belong in view too, as after a
+/// page load.
+pub fn focus_soon_from_top(id: String) {
+    request_animation_frame(move || {
+        #[cfg(feature = "hydrate")]
+        window().scroll_to_with_x_and_y(0.0, 0.0);
+        focus_element(&id, false);
+    });
+}
+
+/// The id of the move button to focus after moving item `to` of `len`
+/// (ids `{prefix}{i}-move-up` / `-down`): the one pressed, unless the
+/// move took the item to the end where that button is disabled.
+pub fn move_button(prefix: &str, to: usize, len: usize, up: bool) -> String {
+    let up = if up { to > 0 } else { to + 1 >= len };
+    format!("{prefix}{to}-move-{}", if up { "up" } else { "down" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn focus_stays_on_the_pressed_button_unless_it_became_disabled() {
+        assert_eq!(move_button("q", 1, 3, true), "q1-move-up");
+        assert_eq!(move_button("q", 0, 3, true), "q0-move-down");
+        assert_eq!(move_button("q", 1, 3, false), "q1-move-down");
+        assert_eq!(move_button("q", 2, 3, false), "q2-move-up");
+    }
+}
