@@ -591,8 +591,8 @@ pub struct ContactFilter {
     /// Last seen at or after / before this time.
     pub seen_from: Option<i64>,
     pub seen_until: Option<i64>,
-    /// From 1.
-    pub page: i64,
+    /// Where this page starts (the list's `next`); none: the newest.
+    pub after: Option<ListCursor>,
 }
 
 pub const CONTACTS_PER_PAGE: i64 = 50;
@@ -600,9 +600,10 @@ pub const CONTACTS_PER_PAGE: i64 = 50;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactList {
     pub contacts: Vec<ContactSummary>,
+    /// How many match the filter, on every page.
     pub total: i64,
-    pub page: i64,
-    pub per_page: i64,
+    /// Set when more contacts follow this page.
+    pub next: Option<ListCursor>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -649,27 +650,36 @@ pub struct EventRecord {
     pub occurred_at: i64,
 }
 
-/// Where the next timeline page starts: strictly older than this event.
+/// Where the next page of a newest-first list starts (a contact's
+/// timeline by when events occurred, the contact list by last seen):
+/// strictly before this time, or at it with a lower id. Unlike a page
+/// number, it holds its place while new rows arrive at the top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TimelineCursor {
-    pub occurred_at: i64,
+pub struct ListCursor {
+    pub at: i64,
     pub id: i64,
 }
 
-impl TimelineCursor {
-    /// `occurred_at.id`, as it travels in a link.
-    pub fn parse(s: &str) -> Option<TimelineCursor> {
+impl ListCursor {
+    /// Before everything: the first page.
+    pub const START: ListCursor = ListCursor {
+        at: i64::MAX,
+        id: i64::MAX,
+    };
+
+    /// `at.id`, as it travels in a link.
+    pub fn parse(s: &str) -> Option<ListCursor> {
         let (at, id) = s.split_once('.')?;
-        Some(TimelineCursor {
-            occurred_at: at.parse().ok()?,
+        Some(ListCursor {
+            at: at.parse().ok()?,
             id: id.parse().ok()?,
         })
     }
 }
 
-impl fmt::Display for TimelineCursor {
+impl fmt::Display for ListCursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.occurred_at, self.id)
+        write!(f, "{}.{}", self.at, self.id)
     }
 }
 
@@ -677,7 +687,7 @@ impl fmt::Display for TimelineCursor {
 pub struct TimelinePage {
     pub events: Vec<EventRecord>,
     /// Set when older events exist.
-    pub next: Option<TimelineCursor>,
+    pub next: Option<ListCursor>,
 }
 
 pub const TIMELINE_PAGE: u32 = 50;

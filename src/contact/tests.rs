@@ -232,10 +232,7 @@ fn origins_are_normalised_and_paths_refused() {
 
 #[test]
 fn timeline_cursor_round_trips_through_text() {
-    let c = TimelineCursor {
-        occurred_at: NOW,
-        id: 42,
-    };
-    assert_eq!(TimelineCursor::parse(&c.to_string()), Some(c));
-    assert_eq!(TimelineCursor::parse("nope"), None);
+    let c = ListCursor { at: NOW, id: 42 };
+    assert_eq!(ListCursor::parse(&c.to_string()), Some(c));
+    assert_eq!(ListCursor::parse("nope"), None);
 }

@@ -1,7 +1,7 @@
 use super::StoreResult;
 use crate::contact::{
     ContactFilter, ContactList, ContactProfile, Erasure, Identified, Identify, IngestReport,
-    NewEvent, QuizView, TimelineCursor, TimelinePage, TrackingSettings,
+    ListCursor, NewEvent, QuizView, TimelinePage, TrackingSettings,
 };
 use crate::email::Email;
 use async_trait::async_trait;
@@ -66,7 +66,7 @@ pub trait ContactStore: Send + Sync {
     async fn timeline(
         &self,
         contact_id: i64,
-        before: Option<TimelineCursor>,
+        before: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<TimelinePage>;
 

@@ -31,10 +31,19 @@ pub async fn list_contacts(
     completed: bool,
     from: String,
     until: String,
-    page: i64,
+    after: String,
 ) -> Result<ContactList, AppError> {
-    use quizfunnel::contact::{ContactFilter, DAY_MS};
+    use quizfunnel::contact::{ContactFilter, DAY_MS, ListCursor};
     let ctx = reader()?;
+    let after = match after.trim() {
+        "" => None,
+        text => Some(ListCursor::parse(text).ok_or_else(|| {
+            crate::error::respond(AppError::invalid(
+                "after",
+                "this page link is damaged: start again from the first page",
+            ))
+        })?),
+    };
     let filter = ContactFilter {
         search,
         attr_key,
@@ -43,7 +52,7 @@ pub async fn list_contacts(
         seen_from: filter_date("from", &from)?,
         // The whole of the last day counts.
         seen_until: filter_date("until", &until)?.map(|d| d + DAY_MS - 1),
-        page,
+        after,
     };
     Ok(ctx.store.contacts(&filter).await?)
 }
@@ -61,11 +70,11 @@ pub async fn contact_details(id: i64) -> Result<ContactProfile, AppError> {
 /// the previous page handed out (empty for the newest).
 #[server(endpoint = "contacts/timeline")]
 pub async fn contact_timeline(id: i64, before: String) -> Result<TimelinePage, AppError> {
-    use quizfunnel::contact::{TIMELINE_PAGE, TimelineCursor};
+    use quizfunnel::contact::{ListCursor, TIMELINE_PAGE};
     let ctx = reader()?;
     let cursor = match before.trim() {
         "" => None,
-        text => Some(TimelineCursor::parse(text).ok_or_else(|| {
+        text => Some(ListCursor::parse(text).ok_or_else(|| {
             crate::error::respond(AppError::invalid("before", "not a timeline position"))
         })?),
     };

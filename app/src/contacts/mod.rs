@@ -23,13 +23,14 @@ struct ListQuery {
     completed: bool,
     from: String,
     until: String,
-    page: i64,
+    /// Where the page starts: a `ListCursor` from the page before.
+    after: String,
 }
 
 impl ListQuery {
-    fn href(&self, page: i64) -> String {
+    fn href(&self, after: &str) -> String {
         format!(
-            "/admin/contacts?q={}&attr={}&value={}&completed={}&from={}&until={}&page={page}",
+            "/admin/contacts?q={}&attr={}&value={}&completed={}&from={}&until={}&after={after}",
             encode(&self.search),
             encode(&self.attr_key),
             encode(&self.attr_value),
@@ -53,7 +54,7 @@ pub fn ContactsPage() -> impl IntoView {
                 completed: !get("completed").is_empty(),
                 from: get("from"),
                 until: get("until"),
-                page: get("page").parse().unwrap_or(1).max(1),
+                after: get("after"),
             }
         })
     };
@@ -65,7 +66,7 @@ pub fn ContactsPage() -> impl IntoView {
             q.completed,
             q.from,
             q.until,
-            q.page,
+            q.after,
         )
     });
     view! {
@@ -101,11 +102,10 @@ pub fn ContactsPage() -> impl IntoView {
                         Ok(list) if list.contacts.is_empty() => view! { <p>"No contacts match."</p> }.into_any(),
                         Ok(list) => {
                             let q = current();
-                            let pages = (list.total + list.per_page - 1) / list.per_page;
-                            let prev = (list.page > 1).then(|| q.href(list.page - 1));
-                            let next = (list.page < pages).then(|| q.href(list.page + 1));
+                            let first = (!q.after.is_empty()).then(|| q.href(""));
+                            let next = list.next.map(|c| q.href(&c.to_string()));
                             view! {
-                                <p>{format!("{} contacts · page {} of {}", list.total, list.page, pages.max(1))}</p>
+                                <p>{format!("{} contacts, latest activity first", list.total)}</p>
                                 <div class="table-scroll">
                                     <table class="list">
                                         <thead><tr><th scope="col">"Contact"</th><th scope="col">"Name"</th><th scope="col">"Last seen"</th><th scope="col">"First seen"</th></tr></thead>
@@ -125,7 +125,7 @@ pub fn ContactsPage() -> impl IntoView {
                                     </table>
                                 </div>
                                 <nav aria-label="Pages" class="pager">
-                                    {prev.map(|h| view! { <a href=h rel="prev">"Previous page"</a> })}
+                                    {first.map(|h| view! { <a href=h>"First page"</a> })}
                                     " "
                                     {next.map(|h| view! { <a href=h rel="next">"Next page"</a> })}
                                 </nav>

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use quizfunnel::contact::{
     AnswerDetail, AttrChange, AttrKind, Attribute, CONTACTS_PER_PAGE, ContactFilter, ContactList,
     ContactProfile, ContactSummary, DAY_MS, Erasure, EventRecord, Identified, Identify,
-    IngestReport, NewEvent, QUIZ_VIEWED, QuizSessionDetail, QuizView, Rejection, Subject,
-    TimelineCursor, TimelinePage, TrackingSettings,
+    IngestReport, ListCursor, NewEvent, QUIZ_VIEWED, QuizSessionDetail, QuizView, Rejection,
+    Subject, TimelinePage, TrackingSettings,
 };
 use quizfunnel::email::Email;
 use quizfunnel::rule::number_in_text;
@@ -849,7 +849,7 @@ impl ContactStore for SqlStore {
     }
 
     async fn contacts(&self, filter: &ContactFilter) -> StoreResult<ContactList> {
-        let page = filter.page.max(1);
+        let after = filter.after.unwrap_or(ListCursor::START);
         let search = like_pattern(&filter.search);
         let attr_key = filter.attr_key.trim();
         let attr_value = if attr_key.is_empty() {
@@ -863,9 +863,10 @@ impl ContactStore for SqlStore {
         let count_sql = format!("SELECT count(*) {CONTACT_FILTER}");
         let list_sql = format!(
             "SELECT c.id, c.email, c.name, c.first_seen, c.last_seen {CONTACT_FILTER} \
-             ORDER BY c.last_seen DESC, c.id DESC LIMIT $7 OFFSET $8"
+             AND c.last_seen <= $7 AND (c.last_seen < $7 OR c.id < $8) \
+             ORDER BY c.last_seen DESC, c.id DESC LIMIT $9"
         );
-        let (total, rows): (i64, Vec<SummaryRow>) = with_pool!(self.db(), read, |pool| {
+        let (total, mut rows): (i64, Vec<SummaryRow>) = with_pool!(self.db(), read, |pool| {
             let total = sqlx::query_scalar(&count_sql)
                 .bind(&search)
                 .bind(attr_key)
@@ -883,18 +884,24 @@ impl ContactStore for SqlStore {
                 .bind(completed)
                 .bind(from)
                 .bind(until)
-                .bind(CONTACTS_PER_PAGE)
-                .bind((page - 1).saturating_mul(CONTACTS_PER_PAGE))
+                .bind(after.at)
+                .bind(after.id)
+                .bind(CONTACTS_PER_PAGE + 1)
                 .fetch_all(pool)
                 .await
                 .map_err(db_err)?;
             Ok::<_, StoreError>((total, rows))
         })?;
+        let more = rows.len() as i64 > CONTACTS_PER_PAGE;
+        rows.truncate(CONTACTS_PER_PAGE as usize);
+        let next = more.then(|| rows.last()).flatten().map(|r| ListCursor {
+            at: r.last_seen,
+            id: r.id,
+        });
         Ok(ContactList {
             contacts: rows.into_iter().map(Into::into).collect(),
             total,
-            page,
-            per_page: CONTACTS_PER_PAGE,
+            next,
         })
     }
 
@@ -1025,19 +1032,16 @@ impl ContactStore for SqlStore {
     async fn timeline(
         &self,
         contact_id: i64,
-        before: Option<TimelineCursor>,
+        before: Option<ListCursor>,
         limit: u32,
     ) -> StoreResult<TimelinePage> {
         let limit = i64::from(limit.clamp(1, 500));
-        let before = before.unwrap_or(TimelineCursor {
-            occurred_at: i64::MAX,
-            id: i64::MAX,
-        });
+        let before = before.unwrap_or(ListCursor::START);
         let sql = timeline_sql(self.db());
         let mut rows: Vec<EventRow> = with_pool!(self.db(), read, |pool| {
             sqlx::query_as(sql)
                 .bind(contact_id)
-                .bind(before.occurred_at)
+                .bind(before.at)
                 .bind(before.id)
                 .bind(limit + 1)
                 .fetch_all(pool)
@@ -1046,8 +1050,8 @@ impl ContactStore for SqlStore {
         })?;
         let more = rows.len() as i64 > limit;
         rows.truncate(limit as usize);
-        let next = more.then(|| rows.last()).flatten().map(|r| TimelineCursor {
-            occurred_at: r.occurred_at,
+        let next = more.then(|| rows.last()).flatten().map(|r| ListCursor {
+            at: r.occurred_at,
             id: r.id,
         });
         Ok(TimelinePage {

@@ -3,8 +3,8 @@
 
 use crate::helpers::{Backend, TestApp, count, spawn_app, spawn_app_with};
 use quizfunnel::contact::{
-    AttrChange, AttrKind, Attribute, Caller, ContactFilter, DAY_MS, Identify, NewEvent, Subject,
-    VisitorId, parse_batch,
+    AttrChange, AttrKind, Attribute, CONTACTS_PER_PAGE, Caller, ContactFilter, DAY_MS, Identify,
+    ListCursor, NewEvent, Subject, VisitorId, parse_batch,
 };
 use quizfunnel::email::Email;
 use quizfunnel::store::{ContactStore, QuizStore, ResponseStore, StoreError};
@@ -677,11 +677,51 @@ async fn the_contact_list_searches_and_filters(backend: Backend) {
         ..Default::default()
     };
     assert_eq!(ids(range).await, (1, vec![bo]));
-    let far_page = ContactFilter {
-        page: 2,
+
+    // A page goes on after the one before it, whoever arrives at the top.
+    let all = app.store.contacts(&ContactFilter::default()).await.unwrap();
+    assert_eq!(all.next, None);
+    let top = &all.contacts[0];
+    let rest = ContactFilter {
+        after: Some(ListCursor {
+            at: top.last_seen,
+            id: top.id,
+        }),
         ..Default::default()
     };
-    assert_eq!(ids(far_page).await, (3, vec![]));
+    app.store
+        .contact_for_visitor("anon-list-2", &Default::default(), T0 + 3 * DAY_MS)
+        .await
+        .unwrap();
+    let below: Vec<i64> = all.contacts[1..].iter().map(|c| c.id).collect();
+    assert_eq!(ids(rest).await, (4, below));
+
+    // Seen at one instant: the id orders them, and no one is shown twice.
+    for i in 0..CONTACTS_PER_PAGE {
+        app.store
+            .contact_for_visitor(
+                &format!("anon-many-{i}"),
+                &Default::default(),
+                T0 + 4 * DAY_MS,
+            )
+            .await
+            .unwrap();
+    }
+    let first = app.store.contacts(&ContactFilter::default()).await.unwrap();
+    assert_eq!(first.contacts.len() as i64, CONTACTS_PER_PAGE);
+    let second = ContactFilter {
+        after: first.next,
+        ..Default::default()
+    };
+    let second = app.store.contacts(&second).await.unwrap();
+    assert_eq!(second.next, None);
+    let shown: std::collections::BTreeSet<i64> = first
+        .contacts
+        .iter()
+        .chain(&second.contacts)
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(shown.len() as i64, first.total);
 }
 
 /// A merged or erased contact's id, or a discarded session's, is never
@@ -811,6 +851,30 @@ async fn an_upgraded_sqlite_database_keeps_every_row() {
     assert!(next > newest, "{next} after {newest}");
 }
 
+/// A page link cut short or edited by hand is refused with what to do,
+/// never read as some other page.
+async fn the_contact_list_names_a_damaged_page_link(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (sales, _) = app.signed_in(quizfunnel::account::Role::Sales).await;
+    let form = |after: &'static str| {
+        vec![
+            ("search", ""),
+            ("attr_key", ""),
+            ("attr_value", ""),
+            ("completed", "false"),
+            ("from", ""),
+            ("until", ""),
+            ("after", after),
+        ]
+    };
+    let list = "/api/contacts/list";
+    let (status, body) = crate::helpers::call(&app, &sales, list, &form("1700000000000.x")).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("start again from the first page"), "{body}");
+    let (status, body) = crate::helpers::call(&app, &sales, list, &form("")).await;
+    assert_eq!(status, 200, "{body}");
+}
+
 crate::on_both_backends!(
     a_gone_contacts_or_sessions_id_is_never_given_again,
     a_batch_lands_on_one_contact_per_visitor_and_a_replay_is_all_duplicates,
@@ -824,4 +888,5 @@ crate::on_both_backends!(
     the_retention_job_runs_on_its_own_in_the_server,
     the_timeline_pages_newest_first_by_keyset,
     the_contact_list_searches_and_filters,
+    the_contact_list_names_a_damaged_page_link,
 );

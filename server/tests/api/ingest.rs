@@ -707,8 +707,8 @@ async fn a_timeline_of_100k_events_pages_through_the_index(backend: Backend) {
         .store
         .timeline(
             id,
-            Some(quizfunnel::contact::TimelineCursor {
-                occurred_at: 1_700_000_000_000 + 500 * 1000,
+            Some(quizfunnel::contact::ListCursor {
+                at: 1_700_000_000_000 + 500 * 1000,
                 id: i64::MAX,
             }),
             50,

@@ -227,7 +227,7 @@ fn server_functions(
                 ("completed", "false".into()),
                 ("from", String::new()),
                 ("until", String::new()),
-                ("page", "1".into()),
+                ("after", String::new()),
             ],
             SIGNED_IN_FN,
         ),
