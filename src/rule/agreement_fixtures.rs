@@ -394,22 +394,33 @@ pub fn fixture_statements(
             vec![Int(id)],
         );
         for (key, value) in &facts.attributes {
-            let mut params = vec![Int(id), Text(key.clone()), Text(value.text.clone())];
-            match value.num {
-                Some(num) => {
-                    params.push(Real(num));
-                    push(
-                        "INSERT INTO contact_attributes (contact_id, key, kind, value_text, value_num) \
-                         VALUES ($1, $2, 'number', $3, $4)",
-                        params,
-                    );
-                }
-                None => push(
-                    "INSERT INTO contact_attributes (contact_id, key, kind, value_text) \
-                     VALUES ($1, $2, 'string', $3)",
-                    params,
-                ),
+            let kind = if value.num.is_some() {
+                "number"
+            } else {
+                "string"
+            };
+            let mut columns = String::from("contact_id, key, kind, value_text");
+            let mut params = vec![
+                Int(id),
+                Text(key.clone()),
+                Text(kind.into()),
+                Text(value.text.clone()),
+            ];
+            // As the store writes them: the folded copy beyond ASCII only.
+            if let Some(folded) = crate::rule::stored_fold(&value.text) {
+                columns.push_str(", value_folded");
+                params.push(Text(folded));
             }
+            if let Some(num) = value.num {
+                columns.push_str(", value_num");
+                params.push(Real(num));
+            }
+            let marks: Vec<String> = (1..=params.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "INSERT INTO contact_attributes ({columns}) VALUES ({})",
+                marks.join(", ")
+            );
+            push(&sql, params);
         }
         for event in &facts.events {
             let json = Value::Object(event.properties.clone()).to_string();

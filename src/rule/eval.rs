@@ -297,7 +297,7 @@ pub(crate) fn attr_test_holds(value: Option<&AttrValue>, test: &AttrTest) -> boo
         }
         AttrTest::In(values) => values.iter().any(|v| compares(value, Cmp::Eq, v)),
         AttrTest::NotIn(values) => !values.iter().any(|v| compares(value, Cmp::Eq, v)),
-        AttrTest::Contains(needle) => contains_ignoring_ascii_case(&value.text, needle),
+        AttrTest::Contains(needle) => fold_case(&value.text).contains(&fold_case(needle)),
     }
 }
 
@@ -310,11 +310,20 @@ pub(crate) fn compares(value: &AttrValue, cmp: Cmp, literal: &Literal) -> bool {
     }
 }
 
-/// Substring test folding ASCII letters only, as SQLite's `lower()` does.
-pub(crate) fn contains_ignoring_ascii_case(haystack: &str, needle: &str) -> bool {
-    haystack
-        .to_ascii_lowercase()
-        .contains(&needle.to_ascii_lowercase())
+/// A text as `contains` reads it, ignoring case: lowercased in every
+/// script ("ÉCOLE" and "école" alike).
+pub fn fold_case(text: &str) -> String {
+    // Letter by letter: `str::to_lowercase` writes a word's last capital
+    // sigma as ς, which then no longer matches the middle of a word.
+    text.chars().flat_map(char::to_lowercase).collect()
+}
+
+/// The folded copy kept beside an attribute's text for the databases'
+/// `contains`: only where their own `lower()`, which folds ASCII letters
+/// alone, would differ from [`fold_case`]. Every writer of an attribute
+/// stores it.
+pub fn stored_fold(text: &str) -> Option<String> {
+    (!text.is_ascii()).then(|| fold_case(text))
 }
 
 #[cfg(test)]

@@ -138,10 +138,17 @@ fn string_equality_is_exact_and_contains_ignores_case() {
 }
 
 #[test]
-fn contains_folds_ascii_letters_only() {
-    let facts = with_attr("city", "ÉCOLE");
+fn contains_ignores_case_in_every_script() {
+    let facts = with_attr("city", "ÉCOLE Straße");
     assert!(holds(r#"attr(city) contains "Écol""#, &facts));
-    assert!(!holds(r#"attr(city) contains "écol""#, &facts));
+    assert!(holds(r#"attr(city) contains "écol""#, &facts));
+    assert!(holds(r#"attr(city) contains "STRAßE""#, &facts));
+    assert!(
+        !holds(r#"attr(city) contains "ecol""#, &facts),
+        "accents still count"
+    );
+    let greek = with_attr("street", "ΟΔΟΣΤΡΩΜΑ");
+    assert!(holds(r#"attr(street) contains "ΟΔΟΣ""#, &greek));
 }
 
 #[test]

@@ -27,7 +27,10 @@ mod sql_properties;
 mod validate;
 
 pub use ast::*;
-pub use eval::{AttrValue, ContactFacts, EventFact, SessionFact, evaluate, number_in_text};
+pub use eval::{
+    AttrValue, ContactFacts, EventFact, SessionFact, evaluate, fold_case, number_in_text,
+    stored_fold,
+};
 pub use explain::{Explanation, explain};
 pub use parse::{MAX_DEPTH, ParseError, parse_rule};
 pub use print::is_bare_name;

@@ -9,7 +9,7 @@
 //! with `LIMIT`) that starts from the indexed `contact_id` columns.
 
 use super::ast::{AttrTest, Cmp, CountTest, Literal, NumberTest, PropFilter, Rule};
-use super::eval::window_start;
+use super::eval::{fold_case, window_start};
 use std::fmt::Write;
 
 /// Which database the SQL is for.
@@ -387,14 +387,17 @@ impl<'a> Compiler<'a> {
             AttrTest::In(values) | AttrTest::NotIn(values) => Some(self.one_of(values)),
             // Every text contains the empty string.
             AttrTest::Contains(needle) if needle.is_empty() => None,
+            // A text beyond ASCII has its folded copy stored; lower() does
+            // the rest (under the "C" collation on Postgres it folds ASCII
+            // only, as SQLite's does, whatever the database's locale).
             AttrTest::Contains(needle) => {
-                let needle = self.text(needle);
+                let needle = self.text(&fold_case(needle));
                 Some(match self.dialect {
-                    Dialect::Sqlite => format!("instr(lower(a.value_text), lower({needle})) > 0"),
-                    // lower() under the "C" collation folds ASCII only, as
-                    // SQLite's does.
+                    Dialect::Sqlite => format!(
+                        "instr(COALESCE(a.value_folded, lower(a.value_text)), {needle}) > 0"
+                    ),
                     Dialect::Postgres => format!(
-                        "strpos(lower(a.value_text COLLATE \"C\"), lower({needle} COLLATE \"C\")) > 0"
+                        "strpos(COALESCE(a.value_folded, lower(a.value_text COLLATE \"C\")), {needle}) > 0"
                     ),
                 })
             }

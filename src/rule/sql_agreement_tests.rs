@@ -16,7 +16,11 @@ const SQLITE_SCHEMA: &str = include_str!("../../migrations/sqlite/0001_core.sql"
 /// The attributes' table as it is now on SQLite, in its key's order.
 const SQLITE_ATTRIBUTES: &str =
     include_str!("../../migrations/sqlite/0015_attributes_by_contact.sql");
+/// The attributes' folded copies, which `contains` reads.
+const SQLITE_FOLDED: &str = include_str!("../../migrations/sqlite/0021_attribute_case_folding.sql");
 const POSTGRES_SCHEMA: &str = include_str!("../../migrations/postgres/0001_core.sql");
+const POSTGRES_FOLDED: &str =
+    include_str!("../../migrations/postgres/0021_attribute_case_folding.sql");
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -80,10 +84,12 @@ async fn check_sqlite(contacts: &[ContactFacts], rules: &[Rule]) -> Result<(), T
         .execute(&mut db)
         .await
         .map_err(|e| fail("schema", e))?;
-    sqlx::raw_sql(SQLITE_ATTRIBUTES)
-        .execute(&mut db)
-        .await
-        .map_err(|e| fail("schema", e))?;
+    for schema in [SQLITE_ATTRIBUTES, SQLITE_FOLDED] {
+        sqlx::raw_sql(schema)
+            .execute(&mut db)
+            .await
+            .map_err(|e| fail("schema", e))?;
+    }
     for (sql, params) in fixture_statements(contacts, Dialect::Sqlite) {
         sqlite_query(&sql, &params)
             .execute(&mut db)
@@ -270,6 +276,7 @@ fn postgres_agrees_with_the_evaluator() {
                 .execute(&mut db)
                 .await?;
             sqlx::raw_sql(POSTGRES_SCHEMA).execute(&mut db).await?;
+            sqlx::raw_sql(POSTGRES_FOLDED).execute(&mut db).await?;
             Ok::<_, sqlx::Error>(db)
         })
         .expect("connect to RULE_PG_URL and create the scratch schema");

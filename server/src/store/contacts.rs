@@ -11,7 +11,7 @@ use quizfunnel::contact::{
     Subject, TimelinePage, TrackingSettings,
 };
 use quizfunnel::email::Email;
-use quizfunnel::rule::number_in_text;
+use quizfunnel::rule::{fold_case, number_in_text, stored_fold};
 use quizfunnel::store::{ContactStore, StoreError, StoreResult};
 use std::collections::{BTreeMap, HashMap};
 
@@ -155,8 +155,9 @@ macro_rules! merge_into {
             "UPDATE contacts SET owner_id = COALESCE(owner_id, \
                 (SELECT owner_id FROM contacts WHERE id = $2)) WHERE id = $1",
             // The kept contact's own attribute values win.
-            "INSERT INTO contact_attributes (contact_id, key, kind, value_text, value_num) \
-             SELECT $1, key, kind, value_text, value_num FROM contact_attributes \
+            "INSERT INTO contact_attributes \
+             (contact_id, key, kind, value_text, value_num, value_folded) \
+             SELECT $1, key, kind, value_text, value_num, value_folded FROM contact_attributes \
              WHERE contact_id = $2 ON CONFLICT (contact_id, key) DO NOTHING",
         ] {
             sqlx::query(sql)
@@ -384,6 +385,55 @@ const CONTACT_FILTER: &str = "FROM contacts c WHERE \
     AND ($4 = 0 OR EXISTS (SELECT 1 FROM quiz_sessions s WHERE s.contact_id = c.id \
         AND s.completed_at IS NOT NULL)) \
     AND c.last_seen >= $5 AND c.last_seen <= $6";
+
+/// Stores the folded copy of attribute texts written before there was one
+/// (migration 0021), a batch per transaction; returns how many. Found
+/// through that migration's partial index, so once done it reads nothing.
+pub(super) async fn fold_stored_attributes(db: &Db) -> StoreResult<u64> {
+    const BATCH: i64 = 500;
+    // Several servers may start at once on Postgres: each takes rows the
+    // others have not locked.
+    let (unfolded, lock) = match db {
+        Db::Sqlite(_) => ("length(value_text) <> length(CAST(value_text AS BLOB))", ""),
+        Db::Postgres(_) => (
+            "octet_length(value_text) <> length(value_text)",
+            " FOR UPDATE SKIP LOCKED",
+        ),
+    };
+    let select = format!(
+        "SELECT contact_id, key, value_text FROM contact_attributes \
+         WHERE value_folded IS NULL AND {unfolded} ORDER BY contact_id, key LIMIT $1{lock}"
+    );
+    let mut folded = 0u64;
+    loop {
+        let done = with_pool!(db, write, |pool| {
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
+            let rows: Vec<(i64, String, String)> = sqlx::query_as(&select)
+                .bind(BATCH)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            for (contact_id, key, text) in &rows {
+                sqlx::query(
+                    "UPDATE contact_attributes SET value_folded = $1 \
+                     WHERE contact_id = $2 AND key = $3",
+                )
+                .bind(fold_case(text))
+                .bind(contact_id)
+                .bind(key)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            }
+            tx.commit().await.map_err(db_err)?;
+            folded += rows.len() as u64;
+            Ok::<_, StoreError>((rows.len() as i64) < BATCH)
+        })?;
+        if done {
+            return Ok(folded);
+        }
+    }
+}
 
 /// `%text%` for LIKE, with LIKE's own wildcards taken literally.
 pub(super) fn like_pattern(text: &str) -> String {
@@ -771,16 +821,18 @@ impl ContactStore for SqlStore {
                 match change {
                     AttrChange::Set(a) => {
                         sqlx::query(
-                            "INSERT INTO contact_attributes (contact_id, key, kind, value_text, value_num) \
-                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (contact_id, key) DO UPDATE \
+                            "INSERT INTO contact_attributes \
+                             (contact_id, key, kind, value_text, value_num, value_folded) \
+                             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (contact_id, key) DO UPDATE \
                              SET kind = excluded.kind, value_text = excluded.value_text, \
-                             value_num = excluded.value_num",
+                             value_num = excluded.value_num, value_folded = excluded.value_folded",
                         )
                         .bind(contact_id)
                         .bind(&a.key)
                         .bind(a.kind.as_str())
                         .bind(&a.text)
                         .bind(number_in_text(&a.text))
+                        .bind(stored_fold(&a.text))
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;

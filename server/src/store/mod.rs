@@ -161,10 +161,20 @@ impl SqlStore {
                     .execute(&mut *conn)
                     .await
                     .map_err(|e| failed(&e))?;
-                ran.map_err(|e| failed(&e))
+                ran.map_err(|e| failed(&e))?;
             }
-            Db::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await.map_err(|e| failed(&e)),
+            Db::Postgres(pool) => POSTGRES_MIGRATIONS
+                .run(pool)
+                .await
+                .map_err(|e| failed(&e))?,
         }
+        let folded = contacts::fold_stored_attributes(&self.db)
+            .await
+            .map_err(|e| failed(&e))?;
+        if folded > 0 {
+            tracing::info!(folded, "attribute texts folded for `contains`");
+        }
+        Ok(())
     }
 }
 

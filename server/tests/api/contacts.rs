@@ -807,7 +807,8 @@ async fn an_upgraded_sqlite_database_keeps_every_row() {
     let before = sqlx::migrate::Migrator {
         migrations: SQLITE_MIGRATIONS
             .iter()
-            .filter(|m| m.version < 17)
+            // With the folded attribute texts the seed below writes.
+            .filter(|m| m.version < 17 || m.version == 21)
             .cloned()
             .collect::<Vec<_>>()
             .into(),
