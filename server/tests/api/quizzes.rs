@@ -340,6 +340,28 @@ crate::on_both_backends!(
     the_list_counts_responses_and_completions_per_quiz,
 );
 
+/// The builder's save, as `who` posts it to its server function.
+async fn save_quiz(
+    app: &crate::helpers::TestApp,
+    who: &reqwest::Client,
+    id: i64,
+    revision: i64,
+    slug: &str,
+    definition: String,
+) -> reqwest::Response {
+    let form = [
+        ("id", id.to_string()),
+        ("revision", revision.to_string()),
+        ("slug", slug.to_string()),
+        ("definition", definition),
+    ];
+    who.post(app.url("/api/quizzes/save"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Bad input through the server functions: a message for the field, a 4xx,
 /// and nothing written.
 async fn the_builder_refuses_bad_input_with_the_field_and_writes_nothing(backend: Backend) {
@@ -354,17 +376,9 @@ async fn the_builder_refuses_bad_input_with_the_field_and_writes_nothing(backend
         .create_quiz("taken", &growth_quiz(), 100)
         .await
         .unwrap();
-    let save = |slug: &str, def: &quizfunnel::quiz::QuizDefinition, revision: i64| {
-        let form = vec![
-            ("id", id.to_string()),
-            ("revision", revision.to_string()),
-            ("slug", slug.to_string()),
-            ("definition", serde_json::to_string(def).unwrap()),
-        ];
-        marketer
-            .post(app.url("/api/quizzes/save"))
-            .form(&form)
-            .send()
+    let save = |slug: &'static str, def: &quizfunnel::quiz::QuizDefinition, revision: i64| {
+        let definition = serde_json::to_string(def).unwrap();
+        save_quiz(&app, &marketer, id, revision, slug, definition)
     };
     let mut bad_key = growth_quiz();
     bad_key.questions[1].key = "Budget Size".into();
@@ -373,7 +387,7 @@ async fn the_builder_refuses_bad_input_with_the_field_and_writes_nothing(backend
         ("taken", growth_quiz(), "quiz-slug"),
         ("growth", bad_key, "q1-key"),
     ] {
-        let res = save(slug, &def, 1).await.unwrap();
+        let res = save(slug, &def, 1).await;
         assert_eq!(res.status(), 422, "{slug}");
         let body = res.text().await.unwrap();
         assert!(body.contains(field), "{body}");
@@ -384,24 +398,14 @@ async fn the_builder_refuses_bad_input_with_the_field_and_writes_nothing(backend
         .create_segment("finishers", "Finishers", "", &rule, 100)
         .await
         .unwrap();
-    let res = save("renamed", &growth_quiz(), 1).await.unwrap();
+    let res = save("renamed", &growth_quiz(), 1).await;
     assert_eq!(res.status(), 422);
     let body = res.text().await.unwrap();
     assert!(
         body.contains("quiz-slug") && body.contains("Finishers"),
         "{body}"
     );
-    let res = marketer
-        .post(app.url("/api/quizzes/save"))
-        .form(&[
-            ("id", id.to_string()),
-            ("revision", "1".into()),
-            ("slug", "growth".into()),
-            ("definition", "{not json".into()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = save_quiz(&app, &marketer, id, 1, "growth", "{not json".into()).await;
     assert_eq!(res.status(), 422);
     assert_eq!(app.store.quiz(id).await.unwrap().draft_revision, 1);
 
@@ -412,7 +416,7 @@ async fn the_builder_refuses_bad_input_with_the_field_and_writes_nothing(backend
         .save_draft(id, "growth", &theirs, 1, 200)
         .await
         .unwrap();
-    let res = save("growth", &growth_quiz(), 1).await.unwrap();
+    let res = save("growth", &growth_quiz(), 1).await;
     assert_eq!(res.status(), 409);
     assert!(
         res.text()
@@ -460,20 +464,8 @@ async fn a_quiz_with_long_outcome_pages_is_saved(backend: Backend) {
         // Accented letters: each takes six bytes form-encoded.
         outcome.body_markdown = "Étape à suivre. ".repeat(1_200);
     }
-    let save = |definition: String| {
-        let form = vec![
-            ("id", id.to_string()),
-            ("revision", "1".to_string()),
-            ("slug", "growth".to_string()),
-            ("definition", definition),
-        ];
-        marketer
-            .post(app.url("/api/quizzes/save"))
-            .form(&form)
-            .send()
-    };
     let too_long = serde_json::to_string(&long).unwrap().repeat(60);
-    let res = save(too_long).await.unwrap();
+    let res = save_quiz(&app, &marketer, id, 1, "growth", too_long).await;
     assert!(res.status().is_client_error(), "{}", res.status());
     let body = res.text().await.unwrap();
     let shown: quizfunnel_app::error::AppError = serde_json::from_str(&body).unwrap();
@@ -485,23 +477,12 @@ async fn a_quiz_with_long_outcome_pages_is_saved(backend: Backend) {
     // Only a marketer's save may be that large: nobody else's is read.
     let (sales, _) = app.signed_in(quizfunnel::account::Role::Sales).await;
     for other in [&sales, &app.client] {
-        let form = [
-            ("id", id.to_string()),
-            ("revision", "1".to_string()),
-            ("slug", "growth".to_string()),
-            ("definition", definition.clone()),
-        ];
-        let res = other
-            .post(app.url("/api/quizzes/save"))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
+        let res = save_quiz(&app, other, id, 1, "growth", definition.clone()).await;
         let body = res.text().await.unwrap();
         let shown: quizfunnel_app::error::AppError = serde_json::from_str(&body).unwrap();
         assert!(shown.to_string().contains("make it shorter"), "{body}");
     }
-    let res = save(definition).await.unwrap();
+    let res = save_quiz(&app, &marketer, id, 1, "growth", definition).await;
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
     assert_eq!(app.store.quiz(id).await.unwrap().draft_revision, 2);
 }
