@@ -441,13 +441,16 @@ impl SqlStore {
         // a contact re-checked since then, at a later moment, keeps what
         // that check decided: a stay entered later is not closed, and one
         // closed later is not opened again, both earlier than they were.
-        // The `+` keeps SQLite to the contact's few stays: by segment it
-        // walked every stay of the segment for each contact (a rebuild at
-        // 20,000 contacts went from 0.3 to 3 s).
+        // The `+`s keep SQLite on the contacts' few stays. On entries: by
+        // segment it walked every stay of the segment for each contact (a
+        // rebuild at 20,000 contacts went from 0.3 to 3 s). On exits: the
+        // time bound chose the segment's stays by time, every one of them,
+        // for a re-check of a hundred listed contacts (ingestion on SQLite
+        // at 1M contacts fell from 4,020 to 631 events/s).
         let exits = format!(
             "UPDATE segment_memberships SET exited_at = $2 \
              WHERE segment_id = $1 AND exited_at IS NULL AND contact_id BETWEEN $3 AND $4 \
-             AND entered_at <= $2 \
+             AND +entered_at <= $2 \
              AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.id = segment_memberships.contact_id AND ({}))",
             predicate.sql
         );
@@ -1625,6 +1628,48 @@ mod tests {
              SELECT c.id FROM c WHERE (+c.id BETWEEN $3 AND $4 AND c.id IN (3,70)) AND $5"
         );
         assert_eq!(narrowed_to("SELECT 1", "3"), "SELECT 1");
+    }
+
+    /// What SQLite would read for a re-check of two listed contacts: their
+    /// own stays, never the segment's (by contact or by time).
+    #[tokio::test]
+    async fn a_listed_recheck_reads_the_contacts_stays_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = SqlStore::connect(&url).await.unwrap();
+        store.migrate().await.unwrap();
+        let rule = Rule::parse("event(page_viewed, count >= 3, within 30d)").unwrap();
+        let (statements, predicate) = store.sync_statements(&rule, 1_000);
+        let super::Db::Sqlite(db) = store.db() else {
+            unreachable!("a SQLite store")
+        };
+        for sql in statements {
+            let sql = narrowed_to(&sql, "3,70");
+            let explain = format!("EXPLAIN QUERY PLAN {sql}");
+            let query = sqlx::query_as::<_, (i64, i64, i64, String)>(&explain)
+                .bind(1_i64)
+                .bind(1_000_i64)
+                .bind(3_i64)
+                .bind(70_i64);
+            let plan: Vec<String> = bind_all!(query, &predicate.params)
+                .fetch_all(db.reader())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|row| row.3)
+                .collect();
+            let memberships: Vec<&String> = plan
+                .iter()
+                .filter(|step| step.contains("segment_memberships") || step.contains(" x "))
+                .collect();
+            assert!(!memberships.is_empty(), "{plan:?}");
+            for step in memberships {
+                assert!(
+                    step.contains("contact_id=?"),
+                    "by the contacts, not the segment: {plan:?}"
+                );
+            }
+        }
     }
 
     #[test]
