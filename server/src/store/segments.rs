@@ -446,10 +446,10 @@ impl SqlStore {
         // pass over every segment half as long again). The `+`s keep
         // SQLite on the contacts' stays. On entries: by segment it walked
         // every stay of the segment (a rebuild at 20,000 contacts went
-        // from 0.3 to 3 s). On exits: the
-        // time bound chose the segment's stays by time, every one of them,
-        // for a re-check of a hundred listed contacts (ingestion on SQLite
-        // at 1M contacts fell from 4,020 to 631 events/s).
+        // from 0.3 to 3 s). On exits: the time bound chose the segment's
+        // stays by time, every one of them, for a re-check of a hundred
+        // listed contacts (ingestion on SQLite at 1M contacts fell from
+        // 4,020 to 631 events/s).
         let exits = format!(
             "UPDATE segment_memberships SET exited_at = $2 \
              WHERE segment_id = $1 AND exited_at IS NULL AND contact_id BETWEEN $3 AND $4 \
