@@ -587,20 +587,16 @@ async fn outcome(
                 placement.as_ref().map(|p| p.segment_slug.as_str()),
             )
         });
-    // Only the email given on this session's result page: the contact may
-    // be someone else's too (a shared link or device).
-    let sent_to = if super::steps::offers_lead_after(&def, &session.answers) {
-        session.lead_email.clone()
-    } else {
-        None
-    };
+    // Only the email given on this session's result page (shown where the
+    // page offers the form): the contact may be someone else's too (a
+    // shared link or device).
     Ok(result_view(
         slug,
         &def,
         &session.answers,
         &scores,
         outcome,
-        sent_to,
+        session.lead_email.clone(),
     ))
 }
 

@@ -175,11 +175,12 @@ pub fn step_view(input: ViewInput<'_>) -> PublicQuiz {
 
 /// Whether the result page offers to send the result by email: the gate
 /// comes after the result, and the respondent's path did not ask already.
-pub fn offers_lead_after(def: &QuizDefinition, answers: &Answers) -> bool {
+fn offers_lead_after(def: &QuizDefinition, answers: &Answers) -> bool {
     def.lead_gate == LeadGate::AfterResult && !quiz::path_asks_for_email(def, answers)
 }
 
-/// The result page for an outcome (none: a plain thank-you).
+/// The result page for an outcome (none: a plain thank-you); `sent_to`
+/// shows only where the page offers the result by email.
 pub fn result_view(
     slug: &str,
     def: &QuizDefinition,
