@@ -20,6 +20,7 @@ test("a marketer's page embeds the quiz, which sizes itself to its content", asy
 
   // The respondent takes the quiz inside the frame, step after step.
   await expect(frame.locator(".app[data-hydrated=true]")).toBeVisible();
+  const entries = await page.evaluate(() => history.length);
   await frame.getByLabel("Growing, with paying customers").check();
   await frame.getByRole("button", { name: "Next" }).click();
   await expect(frame.getByRole("heading", { name: "What could you invest in growth each month?" })).toBeVisible();
@@ -29,4 +30,6 @@ test("a marketer's page embeds the quiz, which sizes itself to its content", asy
   // Back shows the answer given in this frame.
   await frame.getByRole("button", { name: "Back" }).click();
   await expect(frame.getByLabel("$1,000 to $10,000")).toBeChecked();
+  // The host page's Back button stays the host page's.
+  expect(await page.evaluate(() => history.length)).toBe(entries);
 });

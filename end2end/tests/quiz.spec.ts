@@ -54,6 +54,62 @@ test("a respondent with JavaScript completes the demo quiz without page loads an
   expect(loads).toBe(0);
 });
 
+test("the browser's Back and Forward move between the questions of a hydrated quiz", async ({ page }) => {
+  const stage = page.getByRole("heading", { name: "Where is your business today?" });
+  const budget = page.getByRole("heading", { name: "What could you invest in growth each month?" });
+  const urgency = page.getByRole("heading", { name: "How urgent is fixing growth for you?" });
+  await page.goto("/");
+  await page.goto("/q/growth");
+  await waitForHydration(page);
+  let loads = 0;
+  page.on("load", () => loads++);
+
+  await page.getByLabel("Growing, with paying customers").check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByLabel("$1,000 to $10,000").check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await expect(urgency).toBeVisible();
+
+  // Back shows each earlier question with the answer given, in place.
+  await page.goBack();
+  await expect(budget).toBeFocused();
+  await expect(page.getByLabel("$1,000 to $10,000")).toBeChecked();
+  await page.goBack();
+  await expect(stage).toBeVisible();
+  await expect(page.getByLabel("Growing, with paying customers")).toBeChecked();
+  await page.goForward();
+  await expect(budget).toBeVisible();
+
+  // An answer changed there counts, and the quiz goes on from it.
+  await page.getByLabel("Over $10,000").check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await expect(urgency).toBeVisible();
+  // The quiz's own Back is the browser's: Forward comes back again.
+  await page.getByRole("button", { name: "Back" }).click();
+  await expect(page.getByLabel("Over $10,000")).toBeChecked();
+  await page.goForward();
+  await expect(urgency).toBeVisible();
+
+  await page.getByLabel("3", { exact: true }).check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByLabel("Search").check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByLabel("2 to 5").check();
+  await page.getByRole("button", { name: "Next" }).click();
+  await page.getByLabel("Email").fill("history@example.com");
+  await page.getByRole("button", { name: "See my result" }).click();
+  // 2 + 3 + 3 + 1 + 1: the changed budget's points.
+  await expect(page.getByText("Your score: 10")).toBeVisible();
+  expect(loads).toBe(0);
+
+  // A finished quiz cannot be answered again: Back passes its questions by.
+  await page.goBack();
+  await expect(page.getByRole("heading", { name: "You have finished this quiz" })).toBeVisible();
+  await page.goBack();
+  await expect(page).not.toHaveURL(/\/q\//);
+});
+
 test.describe("with JavaScript off", () => {
   test.use({ javaScriptEnabled: false });
 

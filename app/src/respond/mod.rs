@@ -3,6 +3,7 @@
 //! address), and advancing in place when the WebAssembly has loaded.
 
 pub mod api;
+mod history;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod ssr;

@@ -1,4 +1,4 @@
-use super::{LeadOffer, PublicQuiz, ResultView, StepView, api};
+use super::{LeadOffer, PublicQuiz, ResultView, StepView, api, history};
 use crate::error::AppError;
 use leptos::prelude::*;
 use leptos_meta::{Script, Title};
@@ -81,6 +81,11 @@ pub fn QuizPage() -> impl IntoView {
     let loaded = Resource::new(slug, api::quiz_step);
     // After the first answer the page holds the latest step itself.
     let shown = RwSignal::new(None::<PublicQuiz>);
+    let showing = move || {
+        shown
+            .get_untracked()
+            .or_else(|| loaded.get_untracked().and_then(Result::ok))
+    };
     let answer = Action::new(move |(slug, fields): &(String, Vec<(String, String)>)| {
         let (slug, fields) = (slug.clone(), fields.clone());
         async move { api::answer_step(slug, fields).await }
@@ -88,6 +93,20 @@ pub fn QuizPage() -> impl IntoView {
     // A step the server refused (too many answers from one address, the
     // connection gone): said where the button is, the answers kept.
     let failed = RwSignal::new(None::<String>);
+    // Whether the step being sent is the quiz's own Back, and how many
+    // moves through the history came before it was sent: a step that
+    // arrives after the respondent went elsewhere in the history is not
+    // shown over where they went.
+    let going_back = StoredValue::new(false);
+    let moves = StoredValue::new(0u32);
+    let sent_after = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        if let Some(Ok(PublicQuiz::Step(step))) = loaded.get()
+            && shown.get_untracked().is_none()
+        {
+            history::replace(&step);
+        }
+    });
     Effect::new(move |_| {
         if let Some(result) = answer.value().get() {
             failed.set(None);
@@ -96,6 +115,7 @@ pub fn QuizPage() -> impl IntoView {
                     let navigate = leptos_router::hooks::use_navigate();
                     navigate(&format!("/q/{slug}/result"), Default::default());
                 }
+                Ok(_) if moves.get_value() != sent_after.get_value() => {}
                 Ok(next) => {
                     // The form just sent is gone (and its button was
                     // disabled while sending): the new step takes the
@@ -107,6 +127,19 @@ pub fn QuizPage() -> impl IntoView {
                         },
                         _ => STEP_HEADING.to_string(),
                     };
+                    if let PublicQuiz::Step(s) = &next {
+                        let before = match showing() {
+                            Some(PublicQuiz::Step(b)) => Some(b.question.key),
+                            _ => None,
+                        };
+                        if before.as_ref() != Some(&s.question.key) {
+                            if going_back.get_value() {
+                                history::replace(s);
+                            } else {
+                                history::push(s);
+                            }
+                        }
+                    }
                     shown.set(Some(next));
                     crate::focus::focus_soon_from_top(target);
                 }
@@ -114,11 +147,44 @@ pub fn QuizPage() -> impl IntoView {
             }
         }
     });
+    #[cfg(feature = "hydrate")]
+    {
+        let returned = window_event_listener(leptos::ev::popstate, move |ev| {
+            let Some(entry) = history::entry(&ev.state()) else {
+                return;
+            };
+            match showing() {
+                Some(PublicQuiz::Step(s)) if s.slug == entry.step.slug => {
+                    moves.update_value(|n| *n += 1);
+                    failed.set(None);
+                    shown.set(Some(PublicQuiz::Step(Box::new(entry.step))));
+                    crate::focus::focus_soon_from_top(STEP_HEADING.to_string());
+                }
+                Some(PublicQuiz::Finished { slug }) if slug == entry.step.slug => {
+                    history::leave(entry.pos)
+                }
+                _ => {}
+            }
+        });
+        on_cleanup(move || returned.remove());
+    }
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         #[cfg(feature = "hydrate")]
         {
             ev.prevent_default();
-            answer.dispatch((slug(), submitted_fields(&ev)));
+            let fields = submitted_fields(&ev);
+            let back = fields.iter().any(|(k, v)| k == "action" && v == "back");
+            // The step before is in the history already, answer and all.
+            if back && history::back() {
+                return;
+            }
+            if let (false, Some(PublicQuiz::Step(mut step))) = (back, showing()) {
+                step.values = fields.clone();
+                history::replace(&step);
+            }
+            going_back.set_value(back);
+            sent_after.set_value(moves.get_value());
+            answer.dispatch((slug(), fields));
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = ev;
