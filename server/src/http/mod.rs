@@ -133,7 +133,18 @@ pub fn router(
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        // Pages the app's router knows but no route above serves render
+        // here, so they need the app's context as much as the routes do.
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(
+            {
+                let ctx = state.ctx.clone();
+                move || provide_context(ctx.clone())
+            },
+            shell,
+        ))
         // Layers run bottom-up: headers outermost, then cross-site checks,
         // then the session, then the admin gate; innermost, a new visitor's
         // first page, so every layer above still applies to it.
@@ -156,9 +167,41 @@ pub fn router(
             auth::resolve_session,
         ))
         .layer(middleware::from_fn(security::same_origin_writes))
+        .layer(middleware::from_fn(without_trailing_slash))
         .layer(middleware::from_fn(security::headers))
         .layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT))
         .with_state(state)
+}
+
+/// Links to a page with a slash after it (`/q/growth/`, as site builders
+/// and mail tools write them) go to the page. Only reads move: a post is
+/// answered where it was sent. A path that would start with `//` is left
+/// alone, so it can never become a link to another site.
+async fn without_trailing_slash(
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path();
+    let read = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    let trimmed = path.trim_end_matches('/');
+    if !read || trimmed.len() == path.len() || trimmed.is_empty() || trimmed.starts_with("//") {
+        return next.run(req).await;
+    }
+    let location = match req.uri().query() {
+        Some(q) => format!("{trimmed}?{q}"),
+        None => trimmed.to_string(),
+    };
+    match axum::http::HeaderValue::from_str(&location) {
+        Ok(to) => (
+            StatusCode::PERMANENT_REDIRECT,
+            [(axum::http::header::LOCATION, to)],
+        )
+            .into_response(),
+        Err(_) => next.run(req).await,
+    }
 }
 
 /// Server functions refuse arguments they cannot read before any of our

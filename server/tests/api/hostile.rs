@@ -20,6 +20,8 @@ const ROUTES: &[&str] = &[
     "/invite/abc",
     "/q/growth",
     "/q/growth/result",
+    "/q/growth/",
+    "/q/growth/result/",
     "/q/no-such-quiz",
     "/embed/growth.js",
     "/embed-frame.js",

@@ -1437,3 +1437,29 @@ async fn embed_script_frames_published_quizzes_only(backend: Backend) {
 }
 
 crate::on_both_backends!(embed_script_frames_published_quizzes_only);
+
+/// Quiz links written with a slash at the end (site builders and mail
+/// tools add one) reach the quiz, with their campaign tags.
+async fn a_quiz_link_with_a_slash_at_the_end_reaches_the_quiz(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    for (from, to) in [
+        ("/q/growth/?utm_source=news", "/q/growth?utm_source=news"),
+        ("/q/growth/result/", "/q/growth/result"),
+    ] {
+        let res = c.get(app.url(from)).send().await.unwrap();
+        assert_eq!(res.status(), 308, "{from}");
+        assert_eq!(res.headers()["location"], to, "{from}");
+    }
+    let html = page(&c, app.url("/q/growth?utm_source=news")).await;
+    assert!(html.contains(FIRST_QUESTION), "{html}");
+    // Never a link to another site.
+    let res = c.get(app.url("//example.com/")).send().await.unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    // A post where no route takes it is a page that says so, not a
+    // dropped connection.
+    let res = c.post(app.url("/q/growth/")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}
+
+crate::on_both_backends!(a_quiz_link_with_a_slash_at_the_end_reaches_the_quiz);
