@@ -138,6 +138,27 @@ test.describe("with JavaScript off", () => {
     await expect(page.getByRole("heading", { name: "Let's talk this week" })).toBeVisible();
     await expect(page.getByText("Your score: 15")).toBeVisible();
   });
+
+  test("the browser's Back never puts an earlier page's choices on another question", async ({ page }) => {
+    await page.goto("/q/growth");
+    await page.getByLabel("Growing, with paying customers").check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await page.getByLabel("Over $10,000").check();
+    await page.getByRole("button", { name: "Next" }).click();
+    await expect(page.getByRole("heading", { name: "How urgent is fixing growth for you?" })).toBeVisible();
+
+    // The browser shows either the earlier page as it was, or the step the
+    // respondent is on; the third choice of one page is never carried to
+    // the third of another.
+    await page.goBack();
+    const budget = page.getByRole("heading", { name: "What could you invest in growth each month?" });
+    if (await budget.isVisible()) {
+      await expect(page.getByLabel("Over $10,000")).toBeChecked();
+    } else {
+      await expect(page.getByRole("heading", { name: "How urgent is fixing growth for you?" })).toBeVisible();
+      await expect(page.locator("input[name=answer]:checked")).toHaveCount(0);
+    }
+  });
 });
 
 test("an unknown quiz address shows a friendly page", async ({ page }) => {

@@ -374,7 +374,7 @@ pub fn StepCard(
     let back = step.can_go_back.then(|| {
         let on_submit = on_submit.clone();
         view! {
-            <form method="post" action=action.clone() class="back" on:submit=on_submit>
+            <form method="post" action=action.clone() class="back" autocomplete="off" on:submit=on_submit>
                 <input type="hidden" name="question" value=q.key.clone() />
                 <button type="submit" class="secondary" name="action" value="back">"Back"</button>
             </form>
@@ -391,7 +391,10 @@ pub fn StepCard(
                     <span style=format!("width: {percent}%")></span>
                 </div>
             </header>
-            <form method="post" action=action.clone() on:submit=on_submit>
+            // Every step has the quiz's one address, so the browser's Back
+            // may show the current step where an earlier one was: it must
+            // not carry that page's choices over onto this one's inputs.
+            <form method="post" action=action.clone() autocomplete="off" on:submit=on_submit>
                 <input type="hidden" name="question" value=q.key.clone() />
                 {hidden}
                 {started}
