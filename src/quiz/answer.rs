@@ -201,9 +201,14 @@ pub fn parse_step(question: &Question, form: &[(String, String)]) -> Result<Answ
 /// Trimmed, without control characters other than line breaks and tabs
 /// (a NUL byte cannot even be stored in Postgres).
 fn clean(raw: &str) -> String {
+    // A form post sends each line break as CRLF, where the browser counted
+    // one character against the field's `maxlength`: stored as one, a
+    // text that fitted the field fits the limit.
     let kept: String = raw
+        .replace("\r\n", "\n")
         .chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .map(|c| if c == '\r' { '\n' } else { c })
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
         .collect();
     kept.trim().to_string()
 }

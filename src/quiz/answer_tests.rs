@@ -125,6 +125,19 @@ fn text_loses_control_characters_but_keeps_line_breaks() {
 }
 
 #[test]
+fn a_line_break_counts_once_as_the_browser_counted_it() {
+    // 20 lines of 99 characters and one more: 2,000 with one character per
+    // break, as the field's maxlength counts them; a post sends CRLF.
+    let lines = vec!["a".repeat(99); 20].join("\r\n") + "b";
+    let a = parse_step(&question("blocker"), &form(&[("answer", &lines)])).unwrap();
+    let Answer::Text { text } = a else {
+        panic!("{a:?}")
+    };
+    assert_eq!(text.chars().count(), MAX_TEXT_LEN);
+    assert!(!text.contains('\r'));
+}
+
+#[test]
 fn invalid_email_is_refused_on_the_email_field() {
     let q = question("contact");
     let e = parse_step(&q, &form(&[("email", "nope"), ("name", "Ana")])).unwrap_err();

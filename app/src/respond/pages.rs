@@ -575,20 +575,24 @@ fn LeadForm(
             .filter(|(f, _)| f == field)
             .map(|(_, m)| view! { <p class="field-error" id=format!("lead-{field}-error") role="alert">{m.clone()}</p> })
     };
-    let invalid = offer.error.as_ref().is_some_and(|(f, _)| f == "email");
+    let invalid = |field: &str| offer.error.as_ref().is_some_and(|(f, _)| f == field);
+    let described = |field: &str| invalid(field).then(|| format!("lead-{field}-error"));
     let (email, name) = (value("email"), value("name"));
+    let longest_name = quizfunnel::quiz::MAX_CONTACT_TEXT_LEN.to_string();
     view! {
         <form method="post" action=action class="lead-offer" on:submit=on_send>
             <fieldset>
                 <legend><h2>"Get this result by email"</h2></legend>
                 <label for="lead-email">"Email"</label>
-                <input type="email" id="lead-email" name="email" autocomplete="email" maxlength="254" required
-                    value=email.clone() prop:value=email aria-invalid=invalid.then_some("true")
-                    aria-describedby=invalid.then_some("lead-email-error") />
+                <input type="email" id="lead-email" name="email" autocomplete="email"
+                    maxlength=quizfunnel::email::MAX_EMAIL_LEN.to_string() required
+                    value=email.clone() prop:value=email aria-invalid=invalid("email").then_some("true")
+                    aria-describedby=described("email") />
                 {error("email")}
                 <label for="lead-name">"Name (optional)"</label>
-                <input type="text" id="lead-name" name="name" autocomplete="name" maxlength="254"
-                    value=name.clone() prop:value=name />
+                <input type="text" id="lead-name" name="name" autocomplete="name" maxlength=longest_name
+                    value=name.clone() prop:value=name aria-invalid=invalid("name").then_some("true")
+                    aria-describedby=described("name") />
                 {error("name")}
                 <div class="choice">
                     <input type="checkbox" id="lead-consent" name="consent" checked=consent prop:checked=consent />

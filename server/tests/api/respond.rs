@@ -881,6 +881,31 @@ async fn the_result_page_offers_the_result_by_email_and_names_a_bad_address(back
         html.contains(r#"value="Ola""#),
         "what was typed is kept: {html}"
     );
+    // The name field lets through no more than the server takes, and a
+    // refused name is named on its field.
+    let name_input = |html: &str| {
+        let rest = html.split(r#"id="lead-name""#).nth(1).unwrap_or_default();
+        rest.split('>').next().unwrap_or_default().to_string()
+    };
+    let longest = quizfunnel::quiz::MAX_CONTACT_TEXT_LEN;
+    assert!(
+        name_input(&html).contains(&format!(r#"maxlength="{longest}""#)),
+        "{html}"
+    );
+    let long_name = "n".repeat(longest + 1);
+    let res = post_form(
+        &c,
+        &app.url("/q/quick/result"),
+        &[("email", "ola@example.com"), ("name", &long_name)],
+    )
+    .await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(r#"id="lead-name-error""#), "{html}");
+    assert!(
+        name_input(&html).contains(r#"aria-describedby="lead-name-error""#),
+        "{html}"
+    );
     assert_eq!(
         count(
             &app,
