@@ -43,6 +43,25 @@ pub fn focus_soon_from_top(id: String) {
     });
 }
 
+/// Like `focus_soon`, only when nothing has the focus (it is on the
+/// page's body): a page arrived at in place, where the element that had
+/// it is gone, but not one where the reader has already moved on.
+pub fn focus_soon_if_lost(id: String) {
+    request_animation_frame(move || {
+        #[cfg(feature = "hydrate")]
+        {
+            let lost = document()
+                .active_element()
+                .is_none_or(|el| el.tag_name().eq_ignore_ascii_case("body"));
+            if lost {
+                focus(&id);
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = id;
+    });
+}
+
 /// The id of the move button to focus after moving item `to` of `len`
 /// (ids `{prefix}{i}-move-up` / `-down`): the one pressed, unless the
 /// move took the item to the end where that button is disabled.

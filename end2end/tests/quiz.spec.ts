@@ -49,7 +49,8 @@ test("a respondent with JavaScript completes the demo quiz without page loads an
 
   // 2 + 2 + 3 + 1 + 1 = 9 points: the middle outcome.
   await expect(page).toHaveURL(/\/q\/growth\/result$/);
-  await expect(page.getByRole("heading", { name: "You are ready to build a growth engine" })).toBeVisible();
+  // The outcome takes the focus from the button that was pressed.
+  await expect(page.getByRole("heading", { name: "You are ready to build a growth engine" })).toBeFocused();
   await expect(page.getByText("Your score: 9")).toBeVisible();
   expect(loads).toBe(0);
 });

@@ -73,6 +73,8 @@ fn form_fields(ev: &leptos::ev::SubmitEvent) -> Vec<(String, String)> {
 
 /// The question's heading, where the focus goes when a step arrives.
 const STEP_HEADING: &str = "step-heading";
+/// The outcome's heading, where the focus goes when the result arrives.
+const RESULT_HEADING: &str = "result-heading";
 
 #[component]
 pub fn QuizPage() -> impl IntoView {
@@ -427,6 +429,18 @@ pub fn ResultPage() -> impl IntoView {
         async move { api::send_result(slug, fields).await }
     });
     let failed = RwSignal::new(None::<String>);
+    // Arriving from the quiz's last step, the focus was on a button that is
+    // gone: the outcome takes it, unless the respondent already moved it.
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) {
+            return true;
+        }
+        let arrived = matches!(result.get(), Some(Ok(Some(_))));
+        if arrived {
+            crate::focus::focus_soon_if_lost(RESULT_HEADING.to_string());
+        }
+        arrived
+    });
     Effect::new(move |_| match send.value().get() {
         Some(Ok(Some(view))) => {
             failed.set(None);
@@ -507,7 +521,7 @@ pub fn OutcomeCard(
     });
     view! {
         <p class="quiz-title">{result.quiz_title.clone()}</p>
-        <h1>{result.title.clone()}</h1>
+        <h1 id=RESULT_HEADING tabindex="-1">{result.title.clone()}</h1>
         {body}
         <p class="score">{format!("Your score: {}", result.score)}</p>
         {cta}
