@@ -53,6 +53,12 @@ test("the dashboard draws each tier's trend with its numbers, and a quiz's funne
   await signInAsOwner(page);
   const trend = page.getByRole("img", { name: /Contacts per tier, last 30 days/ });
   await expect(trend).toBeVisible();
+  // Each tier's line is drawn, in the color its legend shows.
+  const line = trend.locator("polyline.series").first();
+  const stroke = await line.evaluate((el) => getComputedStyle(el).stroke);
+  expect(stroke).not.toBe("none");
+  const swatch = page.locator(".trend .legend .swatch").first();
+  expect(await swatch.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(stroke);
   await page.getByText("The numbers behind the chart").click();
   await expect(page.locator("details.trend-numbers table tbody tr").first()).toBeVisible();
   const funnel = page.getByRole("region", { name: "Quiz funnel" });
