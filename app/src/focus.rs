@@ -26,6 +26,17 @@ fn focus_element(id: &str, scroll: bool) {
     let _ = (id, scroll);
 }
 
+/// Whether the page has an element with this id (never, on the server).
+pub fn exists(id: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    return document().get_element_by_id(id).is_some();
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = id;
+        false
+    }
+}
+
 /// Focuses `id` once the view has caught up with a change (after a move or
 /// an insert, the element may only exist on the next frame).
 pub fn focus_soon(id: String) {

@@ -85,6 +85,16 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   await preview.getByRole("button", { name: "Send me my result" }).click();
   await expect(preview.getByRole("alert")).toContainText("not a valid email address");
 
+  // Text a field cannot read is not dropped by a save: the save waits.
+  const points = first.getByRole("group", { name: "Option 1" }).getByLabel("Points", { exact: true });
+  await enter(points, "lots");
+  await expect(page.getByText("· unsaved changes")).toBeVisible();
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await expect(page.getByText("Not saved: fix the field marked below.")).toBeVisible();
+  await expect(points).toBeFocused();
+  await expect(points).toHaveAttribute("aria-invalid", "true");
+  await enter(points, "0");
+
   // Save, then publish: the quiz now lives at its public address.
   await page.getByRole("button", { name: "Save draft" }).click();
   await expect(page.getByRole("status")).toHaveText("Saved.");

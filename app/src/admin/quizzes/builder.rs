@@ -67,6 +67,7 @@ fn Editor(quiz: QuizDraft) -> AnyView {
         slug: RwSignal::new(quiz.slug.clone()),
         error: RwSignal::new(None),
         dirty: RwSignal::new(false),
+        unread: RwSignal::new(None),
     };
     provide_context(b);
     let id = quiz.id;
@@ -111,6 +112,12 @@ fn Editor(quiz: QuizDraft) -> AnyView {
     };
 
     let save = Action::new(move |&(publish,): &(bool,)| async move {
+        if let Some(e) = b.unread_input() {
+            return Err(AppError::Invalid {
+                field: e.field,
+                message: e.message,
+            });
+        }
         let (slug, json) = match local_check() {
             Ok(ok) => ok,
             Err(e) => {

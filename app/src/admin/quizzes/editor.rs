@@ -17,6 +17,9 @@ pub struct Builder {
     pub error: RwSignal<Option<FieldError>>,
     /// Edited since the last save.
     pub dirty: RwSignal<bool>,
+    /// A field whose typed text could not be read, so the draft does not
+    /// hold it: saving now would drop that edit without a word.
+    pub unread: RwSignal<Option<String>>,
 }
 
 impl Builder {
@@ -27,6 +30,39 @@ impl Builder {
     pub fn edit(&self, f: impl FnOnce(&mut QuizDefinition)) {
         self.def.update(f);
         self.dirty.set(true);
+    }
+
+    /// Refuses what was typed in `field`, next to it, until it reads.
+    pub fn refuse_input(&self, field: &str, message: String) {
+        self.error.set(Some(FieldError {
+            field: field.into(),
+            message,
+        }));
+        self.unread.set(Some(field.into()));
+        self.dirty.set(true);
+    }
+
+    /// What was typed in `field` reads: its refusal goes.
+    pub fn accept_input(&self, field: &str) {
+        if self.error_for(field).is_some() {
+            self.error.set(None);
+        }
+        if self.unread.with_untracked(|u| u.as_deref() == Some(field)) {
+            self.unread.set(None);
+        }
+    }
+
+    /// The field still holding text the draft lacks, with why, unless that
+    /// field has gone from the page since (its question was removed).
+    pub fn unread_input(&self) -> Option<FieldError> {
+        let field = self.unread.get_untracked()?;
+        if !crate::focus::exists(&field) {
+            return None;
+        }
+        let message = self
+            .error_for(&field)
+            .unwrap_or_else(|| "this field holds text that could not be read".into());
+        Some(FieldError { field, message })
     }
 
     pub fn error_for(&self, id: &str) -> Option<String> {
@@ -135,14 +171,9 @@ pub fn number_field(
                 Ok(v) if v.is_finite() => {
                     let set = set.clone();
                     b.edit(move |d| set(d, v));
-                    if b.error_for(&id).is_some() {
-                        b.error.set(None);
-                    }
+                    b.accept_input(&id);
                 }
-                _ => b.error.set(Some(FieldError {
-                    field: id.clone(),
-                    message: "enter a number, e.g. 3 or -1.5".into(),
-                })),
+                _ => b.refuse_input(&id, "enter a number, e.g. 3 or -1.5".into()),
             }
         }
     };

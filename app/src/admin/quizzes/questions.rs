@@ -6,7 +6,7 @@ use crate::focus::{focus_soon, move_button};
 use leptos::prelude::*;
 use quizfunnel::quiz::draft::{format_category_points, parse_category_points, parse_tags};
 use quizfunnel::quiz::{
-    ContactField, FieldError, Question, QuestionKind, QuizDefinition, QuizOption, free_key,
+    ContactField, Question, QuestionKind, QuizDefinition, QuizOption, free_key,
 };
 
 /// Swaps item `i` with its neighbour (`up` or down); false at either end.
@@ -290,9 +290,6 @@ fn OptionEditor(i: usize, j: usize) -> AnyView {
             focus_soon(move_button(&format!("q{i}-opt"), to, len, up));
         }
     };
-    let refuse = move |field: String, message: String| {
-        b.error.set(Some(FieldError { field, message }));
-    };
     let categories_id = format!("q{i}-opt{j}-categories");
     let tags_id = format!("q{i}-opt{j}-tags");
     view! {
@@ -315,8 +312,8 @@ fn OptionEditor(i: usize, j: usize) -> AnyView {
                     <input id=categories_id.clone() type="text" placeholder="budget: 3, urgency: 1"
                         prop:value=move || b.def.with(|d| opt(d).map(|o| format_category_points(&o.category_points))).unwrap_or_default()
                         on:change={ let id = categories_id.clone(); move |ev| match parse_category_points(&event_target_value(&ev)) {
-                            Ok(points) => { b.error.set(None); b.edit(|d| if let Some(o) = opt_mut(d, i, j) { o.category_points = points }) }
-                            Err(m) => refuse(id.clone(), m),
+                            Ok(points) => { b.accept_input(&id); b.edit(|d| if let Some(o) = opt_mut(d, i, j) { o.category_points = points }) }
+                            Err(m) => b.refuse_input(&id, m),
                         }}
                         aria-describedby=format!("{categories_id}-error") />
                     {field_error(categories_id.clone())}
@@ -326,8 +323,8 @@ fn OptionEditor(i: usize, j: usize) -> AnyView {
                     <input id=tags_id.clone() type="text" placeholder="hot, enterprise"
                         prop:value=move || b.def.with(|d| opt(d).map(|o| o.tags.join(", "))).unwrap_or_default()
                         on:change={ let id = tags_id.clone(); move |ev| match parse_tags(&event_target_value(&ev)) {
-                            Ok(tags) => { b.error.set(None); b.edit(|d| if let Some(o) = opt_mut(d, i, j) { o.tags = tags }) }
-                            Err(m) => refuse(id.clone(), m),
+                            Ok(tags) => { b.accept_input(&id); b.edit(|d| if let Some(o) = opt_mut(d, i, j) { o.tags = tags }) }
+                            Err(m) => b.refuse_input(&id, m),
                         }}
                         aria-describedby=format!("{tags_id}-error") />
                     {field_error(tags_id.clone())}
