@@ -21,6 +21,7 @@ pub mod leads;
 pub mod respond;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod unsaved;
 
 /// A query-string value, percent-encoded.
 pub(crate) fn encode(s: &str) -> String {

@@ -94,6 +94,16 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   await expect(points).toBeFocused();
   await expect(points).toHaveAttribute("aria-invalid", "true");
   await enter(points, "0");
+  // Leaving with unsaved changes asks first; staying keeps them.
+  let asked = false;
+  page.once("dialog", (dialog) => {
+    asked = true;
+    void dialog.dismiss();
+  });
+  await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Quizzes" }).click();
+  await expect.poll(() => asked).toBe(true);
+  await expect(page).toHaveURL(/\/admin\/quizzes\/\d+$/);
+  await expect(points).toHaveValue("0");
 
   // Save, then publish: the quiz now lives at its public address.
   await page.getByRole("button", { name: "Save draft" }).click();

@@ -69,12 +69,33 @@ test("a marketer adds a segment to the tier playbook, moves it up and saves; the
   await expect(playbook.getByText(`${before}. Hot leads`)).toBeVisible();
   // The keyboard stays with the moved tier.
   await expect(playbook.getByRole("button", { name: "Move Hot leads up" })).toBeFocused();
+  // Each tier shows which result its respondents see.
+  await expect(tiers.first().getByLabel("Result shown")).toHaveValue("ready");
+  const hot = tiers.nth(before - 1);
+  await expect(hot.getByLabel("Result shown")).toHaveValue("");
+  await hot.getByLabel("Result shown").selectOption("consider");
+
+  // Leaving with the change unsaved asks first; staying keeps it.
+  let asked = "";
+  page.once("dialog", (dialog) => {
+    asked = dialog.message();
+    void dialog.dismiss();
+  });
+  await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Dashboard" }).click();
+  await expect.poll(() => asked).toContain("not saved");
+  await expect(page).toHaveURL(/\/admin\/segments$/);
+  await expect(hot.getByLabel("Result shown")).toHaveValue("consider");
+
   await playbook.getByRole("button", { name: "Save playbook" }).click();
   await expect(playbook.getByRole("status")).toHaveText("Playbook saved.");
 
   await page.reload();
   await expect(playbook.getByText(`${before}. Hot leads`)).toBeVisible();
-  await expect(tiers.nth(before - 1)).toContainText(/\d+ contacts \(\d+%\)/);
+  await expect(hot).toContainText(/\d+ contacts \(\d+%\)/);
+  await expect(hot.getByLabel("Result shown")).toHaveValue("consider");
+  // Saved: leaving asks nothing.
+  await page.getByRole("navigation", { name: "Admin" }).getByRole("link", { name: "Dashboard" }).click();
+  await expect(page.getByRole("heading", { name: "Dashboard" })).toBeVisible();
 });
 
 test("a marketer sets how few contacts make a tier too small; the playbook and the dashboard warn by it", async ({ page }) => {

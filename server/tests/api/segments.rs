@@ -1037,6 +1037,10 @@ async fn marketers_reorder_the_playbook_and_bad_tiers_change_nothing(backend: Ba
         (vec![tier(999, "nurture")], "does not exist"),
         (vec![tier(1, "nurture"), tier(1, "nurture")], "repeats"),
         (vec![tier(1, "  ")], "next step"),
+        (
+            vec![json!({"segment_id": 1, "next_step": "nurture", "outcome_key": "Not a key!"})],
+            "does not read",
+        ),
     ] {
         let res = save(json!({ "tiers": bad })).await.unwrap();
         assert_eq!(res.status(), 422);
@@ -1049,12 +1053,39 @@ async fn marketers_reorder_the_playbook_and_bad_tiers_change_nothing(backend: Ba
         ("fast-track", "call today"),
         ("nurture", "nurture"),
     ];
-    let body: Vec<_> = order
+    let mut body: Vec<_> = order
         .iter()
         .map(|(slug, step)| tier(id(slug), step))
         .collect();
+    // A tier may show one of the published quizzes' outcomes, or none.
+    let view: serde_json::Value = c
+        .post(app.url("/api/playbook"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let offered: Vec<&str> = view["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o[0].as_str())
+        .collect();
+    assert!(offered.contains(&"consider"), "{view}");
+    body[1]["outcome_key"] = json!(" consider ");
+    body[0]["outcome_key"] = json!("");
     let res = save(json!({ "tiers": body })).await.unwrap();
     assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let shown: Vec<Option<String>> = app
+        .store
+        .playbook(app.clock.now())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.outcome_key)
+        .collect();
+    assert_eq!(shown, [None, Some("consider".to_string()), None]);
     let after = tiers(&app).await;
     let slugs: Vec<&str> = after.iter().map(|t| t.0.as_str()).collect();
     assert_eq!(slugs, ["disqualify", "fast-track", "nurture"]);

@@ -70,6 +70,7 @@ fn Editor(quiz: QuizDraft) -> AnyView {
         unread: RwSignal::new(None),
     };
     provide_context(b);
+    crate::unsaved::guard(move || b.dirty.get_untracked());
     let id = quiz.id;
     let revision = RwSignal::new(quiz.draft_revision);
     let status = RwSignal::new(quiz.status);

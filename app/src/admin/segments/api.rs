@@ -387,12 +387,26 @@ pub struct PlaybookView {
     pub tiers: Vec<TierSummary>,
     /// Tiers placing fewer contacts are flagged as too small.
     pub small_tier: i64,
+    /// The outcomes a tier may show instead of the quiz's own choice: each
+    /// key in the published quizzes, with what it shows in each.
+    pub outcomes: Vec<(String, String)>,
 }
 
 #[server(endpoint = "playbook")]
 pub async fn playbook() -> Result<PlaybookView, AppError> {
     let ctx = ssr::marketer()?;
+    let mut outcomes: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (_, def) in ssr::nameable(&ctx).await?.quizzes {
+        for o in &def.outcomes {
+            let shown = format!("{} ({})", o.title, def.title);
+            outcomes.entry(o.key.clone()).or_default().push(shown);
+        }
+    }
     Ok(PlaybookView {
+        outcomes: outcomes
+            .into_iter()
+            .map(|(key, shown)| (key, shown.join("; ")))
+            .collect(),
         tiers: ctx
             .store
             .playbook(ctx.clock.now())
@@ -458,11 +472,25 @@ pub async fn save_playbook(tiers: Vec<Tier>) -> Result<(), AppError> {
                 format!("tier {n} needs a next step of 1 to 40 characters"),
             )));
         }
+        if let Some(key) = &tier.outcome_key
+            && !key.trim().is_empty()
+            && let Err(e) = quizfunnel::quiz::OutcomeKey::parse(key.trim())
+        {
+            return Err(ssr::fail(AppError::invalid(
+                "playbook",
+                format!("tier {n} shows an outcome whose key does not read: {e}"),
+            )));
+        }
     }
     let tiers: Vec<Tier> = tiers
         .into_iter()
         .map(|t| Tier {
             next_step: t.next_step.trim().to_string(),
+            // No outcome named: the quiz's own choice.
+            outcome_key: t
+                .outcome_key
+                .map(|k| k.trim().to_string())
+                .filter(|k| !k.is_empty()),
             ..t
         })
         .collect();

@@ -213,6 +213,22 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
         Some(Err(e)) => Some(e.to_string()),
     };
     let saved = move || matches!(save.value().get(), Some(Ok(_))) && id.is_some();
+    // What was saved, to ask before leaving with changes that are not.
+    let typed = move || {
+        (
+            name.get_untracked(),
+            slug.get_untracked(),
+            description.get_untracked(),
+            text.get_untracked(),
+        )
+    };
+    let saved_as = StoredValue::new(typed());
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(_))) {
+            saved_as.set_value(typed());
+        }
+    });
+    crate::unsaved::guard(move || saved_as.with_value(|s| *s != typed()));
 
     view! {
         <Title text=format!("{title} · Segments · quizfunnel") />
@@ -441,8 +457,8 @@ fn PlaybookEditor(segments: Vec<SegmentSummary>) -> impl IntoView {
                     let segments = segments.clone();
                     Suspend::new(async move {
                         match loaded.await {
-                            Ok(api::PlaybookView { tiers, small_tier }) => view! {
-                                <PlaybookTiers tiers segments save small=small_tier />
+                            Ok(api::PlaybookView { tiers, small_tier, outcomes }) => view! {
+                                <PlaybookTiers tiers segments outcomes save small=small_tier />
                                 <SmallTierForm small=small_tier save=save_small />
                             }.into_any(),
                             Err(e) => error_view(&e),
@@ -485,6 +501,7 @@ fn SmallTierForm(small: i64, save: ServerAction<api::SaveSmallTier>) -> impl Int
 fn PlaybookTiers(
     tiers: Vec<TierSummary>,
     segments: Vec<SegmentSummary>,
+    outcomes: Vec<(String, String)>,
     save: Action<Vec<Tier>, Result<(), AppError>>,
     small: i64,
 ) -> impl IntoView {
@@ -512,6 +529,14 @@ fn PlaybookTiers(
         }
     };
     let adding = RwSignal::new(String::new());
+    // What was saved, to ask before leaving with changes that are not.
+    let saved_rows = StoredValue::new(rows.get_untracked());
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(()))) {
+            saved_rows.set_value(rows.get_untracked());
+        }
+    });
+    crate::unsaved::guard(move || saved_rows.with_value(|s| *s != rows.get_untracked()));
     // Focus follows the moved tier; after a removal it goes to the next
     // tier's Remove, or to "Add a tier" when none is left below.
     let shift = move |i: usize, up: bool| {
@@ -553,6 +578,20 @@ fn PlaybookTiers(
                         )}</p>
                     });
                     let step_id = format!("tier-step-{i}");
+                    let outcome_id = format!("tier-outcome-{i}");
+                    let chosen = t.outcome_key.clone().unwrap_or_default();
+                    // A key no published quiz has any more is still shown,
+                    // so saving the playbook does not drop it unseen.
+                    let gone = (!chosen.is_empty() && !outcomes.iter().any(|(k, _)| *k == chosen))
+                        .then(|| view! {
+                            <option value=chosen.clone() selected>{format!("{chosen} (in no published quiz)")}</option>
+                        });
+                    let outcome_choices = outcomes
+                        .iter()
+                        .map(|(key, shown)| view! {
+                            <option value=key.clone() selected=*key == chosen>{format!("{key}: {shown}")}</option>
+                        })
+                        .collect_view();
                     view! {
                         <li class="tier">
                             <strong>{format!("{}. {name}", i + 1)}</strong>
@@ -567,6 +606,18 @@ fn PlaybookTiers(
                                     aria-label=format!("Move {name} down") on:click=move |_| shift(i, false)>"↓"</button>
                                 <button type="button" class="secondary" aria-label=format!("Remove {name}")
                                     id=format!("tier{i}-remove") on:click=move |_| remove(i)>"Remove"</button>
+                            </div>
+                            <div class="row">
+                                <label for=outcome_id.clone()>"Result shown"</label>
+                                <select id=outcome_id
+                                    on:change=move |ev| {
+                                        let key = event_target_value(&ev);
+                                        rows.update(|r| r[i].outcome_key = (!key.is_empty()).then_some(key));
+                                    }>
+                                    <option value="" selected=chosen.is_empty()>"The quiz's own choice"</option>
+                                    {outcome_choices}
+                                    {gone}
+                                </select>
                             </div>
                             {warning}
                         </li>
