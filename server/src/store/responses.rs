@@ -446,25 +446,33 @@ impl ResponseStore for SqlStore {
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;
-                        let was: Option<Option<i64>> = sqlx::query_scalar(
-                            "SELECT segment_id FROM leads WHERE contact_id = $1",
+                        let was: Option<(Option<i64>, Option<i64>)> = sqlx::query_as(
+                            "SELECT l.segment_id, s.quiz_id FROM leads l \
+                             LEFT JOIN quiz_sessions s ON s.id = l.session_id WHERE l.contact_id = $1",
                         )
                         .bind(contact_id)
                         .fetch_optional(&mut *tx)
                         .await
                         .map_err(db_err)?;
-                        if was != Some(Some(segment_id)) {
+                        let same_tier = was.is_some_and(|(s, _)| s == Some(segment_id));
+                        if !same_tier {
                             moved_to = Some(segment_id);
                         }
                         // The lead lists follow the latest placement; the
-                        // status sales gave the lead stays.
+                        // status sales gave the lead stays. A lead that
+                        // stays in its tier keeps when it entered it, and
+                        // the score it got there unless this is the same
+                        // quiz taken again: another quiz's score is not
+                        // what placed it.
+                        let keep_score = same_tier && was.is_some_and(|(_, q)| q != Some(quiz_id));
                         sqlx::query(
                             "INSERT INTO leads (contact_id, segment_id, tier_slug, next_step, session_id, score, placed_at) \
                              VALUES ($1, $2, $3, $4, $5, $6, $7) \
                              ON CONFLICT (contact_id) DO UPDATE SET segment_id = excluded.segment_id, \
                              tier_slug = excluded.tier_slug, next_step = excluded.next_step, \
-                             session_id = excluded.session_id, score = excluded.score, \
-                             placed_at = excluded.placed_at",
+                             session_id = CASE WHEN $8 THEN leads.session_id ELSE excluded.session_id END, \
+                             score = CASE WHEN $8 THEN leads.score ELSE excluded.score END, \
+                             placed_at = CASE WHEN $9 THEN leads.placed_at ELSE excluded.placed_at END",
                         )
                         .bind(contact_id)
                         .bind(segment_id)
@@ -473,6 +481,8 @@ impl ResponseStore for SqlStore {
                         .bind(session_id)
                         .bind(scores.total)
                         .bind(now)
+                        .bind(keep_score)
+                        .bind(same_tier)
                         .execute(&mut *tx)
                         .await
                         .map_err(db_err)?;

@@ -518,6 +518,59 @@ async fn a_retake_moves_the_lead_to_its_new_tier(backend: Backend) {
     assert_eq!(count(&app, counts_disagree).await, 0);
 }
 
+/// A lead in the fast-track tier who then finishes another quiz, and
+/// stays in that tier, keeps the score that placed them there and when
+/// they entered it: sales' list does not drop them to the bottom.
+async fn another_quiz_finished_keeps_the_leads_score_and_entry(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let c = client();
+    complete(&app, &c, "kim@example.com").await;
+    let lead = |column: &str| {
+        format!(
+            "SELECT CAST({column} AS BIGINT) FROM leads WHERE tier_slug = 'fast-track' AND contact_id = \
+             (SELECT id FROM contacts WHERE email = 'kim@example.com')"
+        )
+    };
+    let figures = || async {
+        (
+            count(&app, &lead("score * 100")).await,
+            count(&app, &lead("placed_at")).await,
+            count(&app, &lead("session_id")).await,
+        )
+    };
+    let before = figures().await;
+    assert!(before.0 > 0);
+
+    app.clock.advance(86_400_000);
+    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
+    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
+    let html = crate::helpers::open_quiz(&app, &c, "/q/quick")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let started = html
+        .split(r#"name="started" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    app.clock.advance(5_000);
+    let step = [
+        ("question", "size"),
+        ("answer", "solo"),
+        ("started", &started),
+    ];
+    let res = post_form(&c, &app.url("/q/quick"), &step).await;
+    assert_eq!(res.headers()["location"], "/q/quick/result");
+    let placed_again = "SELECT count(*) FROM placements p JOIN quiz_sessions s ON s.id = p.session_id \
+                        WHERE s.quiz_id = (SELECT id FROM quizzes WHERE slug = 'quick') \
+                        AND p.segment_slug = 'fast-track'";
+    assert_eq!(count(&app, placed_again).await, 1);
+    assert_eq!(figures().await, before);
+}
+
 async fn replayed_and_double_clicked_steps_store_nothing_twice(backend: Backend) {
     let app = app_with_demo(backend).await;
     let c = client();
@@ -1420,6 +1473,7 @@ crate::on_both_backends!(
     a_link_with_someones_visitor_id_shows_none_of_their_answers,
     an_email_given_for_a_visitor_shows_none_of_that_persons_answers,
     a_retake_moves_the_lead_to_its_new_tier,
+    another_quiz_finished_keeps_the_leads_score_and_entry,
     a_quiz_taken_on_a_shared_device_belongs_to_the_email_given,
     a_result_asked_for_on_a_shared_device_moves_its_lead,
     a_result_page_never_shows_someone_elses_email,
