@@ -10,8 +10,8 @@ use crate::error::AppError;
 use crate::state::AppContext;
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 use quizfunnel::contact::{
-    BROWSER_COOKIE, Identify, QuizView, VISITOR_COOKIE, VISITOR_PARAM, VisitorId,
-    attribute_from_json,
+    BROWSER_COOKIE, Identify, NewEvent, QuizView, Subject, VISITOR_COOKIE, VISITOR_PARAM,
+    VisitorId, attribute_from_json,
 };
 use quizfunnel::quiz::{self, Answer, Answers, QuizDefinition};
 use quizfunnel::store::{AnsweredStep, PublishedQuiz, QuizSession};
@@ -600,6 +600,9 @@ async fn outcome(
     ))
 }
 
+/// The event a request for the result by email leaves on the contact.
+pub const RESULT_REQUESTED: &str = "result_requested";
+
 /// The form on the result page of a quiz whose lead gate comes after the
 /// result: the respondent asks for their result by email and becomes a
 /// known contact. A refused email comes back with its message and what was
@@ -628,11 +631,29 @@ pub async fn send_result(
             company,
             consent,
         }) => {
+            let now = ctx.clock.now();
             let who = lead_details(&visitor.id, &email, &name, &company, consent);
-            give_lead(ctx, &who, &session, ctx.clock.now()).await?;
+            give_lead(ctx, &who, &session, now).await?;
             ctx.store
                 .note_lead_email(session.id, email.as_str())
                 .await?;
+            // quizfunnel sends no mail itself: the request is an event on
+            // the contact, which a segment's webhook to the email tool
+            // acts on. Once per session and address, however often sent.
+            let properties = serde_json::json!({
+                "quiz": slug,
+                "session_id": session.id,
+                "result": view.title,
+                "score": view.score,
+            });
+            let requested = NewEvent {
+                subject: Subject::Email(email.clone()),
+                name: RESULT_REQUESTED.into(),
+                properties: properties.as_object().cloned().unwrap_or_default(),
+                occurred_at: now,
+                idempotency_key: Some(format!("{RESULT_REQUESTED}:{}:{email}", session.id)),
+            };
+            ctx.store.ingest_events(&[(0, requested)], now).await?;
             offer.sent_to = Some(email.to_string());
         }
         Ok(_) => {}

@@ -989,6 +989,18 @@ async fn the_result_page_offers_the_result_by_email_and_names_a_bad_address(back
         .unwrap();
     assert!(html.contains("on its way to ola@example.com"), "{html}");
     assert!(!html.contains("Get this result by email"));
+    // What sends it is the marketer's: an event on the contact for a
+    // segment's webhook, once however often the form is sent.
+    let again = post_form(
+        &c,
+        &app.url("/q/quick/result"),
+        &[("email", "ola@example.com"), ("name", "Ola")],
+    )
+    .await;
+    assert_eq!(again.status(), 303);
+    let requested = "SELECT count(*) FROM events e JOIN contacts c ON c.id = e.contact_id \
+                     WHERE c.email = 'ola@example.com' AND e.name = 'result_requested'";
+    assert_eq!(count(&app, requested).await, 1);
     // The respondent's answers now belong to the identified contact.
     assert_eq!(
         count(&app, "SELECT count(*) FROM quiz_sessions s JOIN contacts c ON c.id = s.contact_id \
