@@ -3,14 +3,21 @@ import { baseURL } from "../playwright.config";
 
 test("a marketer's page embeds the quiz, which sizes itself to its content", async ({ page }) => {
   // Another site, served from another origin, with the one-line embed.
-  await page.route("http://shop.localhost/landing", (route) =>
+  await page.route("http://shop.localhost/landing?*", (route) =>
     route.fulfill({
       contentType: "text/html",
       body: `<!doctype html><html><body><h1>Our shop</h1>
         <script src="${baseURL}/embed/growth.js"></script></body></html>`,
     }),
   );
-  await page.goto("http://shop.localhost/landing");
+  // The shop's tracking snippet already knows this visitor.
+  await page.context().addCookies([{ name: "qf_vid", value: "shop-visitor-0001", url: "http://shop.localhost/" }]);
+  await page.goto("http://shop.localhost/landing?utm_source=shopnews&ref=x");
+  // The quiz gets the page's campaign and the visitor, nothing else.
+  await expect(page.locator("iframe[title=Quiz]")).toHaveAttribute(
+    "src",
+    `${baseURL}/q/growth?utm_source=shopnews&qf_vid=shop-visitor-0001`,
+  );
   const frame = page.frameLocator("iframe[title=Quiz]");
   await expect(frame.getByRole("heading", { name: "Where is your business today?" })).toBeVisible();
   // The frame grows to its content rather than showing a scrollbar.

@@ -11,7 +11,21 @@ const EMBED_JS: &str = r#"(function () {
   var script = document.currentScript;
   var origin = new URL(script.src).origin;
   var frame = document.createElement("iframe");
-  frame.src = origin + "/q/__SLUG__";
+  // The host page's campaign tags and the visitor id its tracking snippet
+  // keeps go to the quiz, as on a link to it: the answers join that
+  // visitor's history and keep the campaign that brought them.
+  var pass = new URLSearchParams();
+  try {
+    new URLSearchParams(location.search).forEach(function (v, k) { if (/^utm_/.test(k)) pass.set(k, v); });
+    var ok = /^[A-Za-z0-9_-]{8,64}$/, qf = window.quizfunnel;
+    var vid = qf && qf.visitorId && qf.visitorId();
+    var m = document.cookie.match(/(?:^|;\s*)qf_vid=([A-Za-z0-9_-]{8,64})/);
+    vid = vid || (m && m[1]);
+    try { vid = vid || localStorage.getItem("qf_vid"); } catch (e) {}
+    if (vid && ok.test(vid)) pass.set("qf_vid", vid);
+  } catch (e) {}
+  pass = pass.toString();
+  frame.src = origin + "/q/__SLUG__" + (pass ? "?" + pass : "");
   frame.title = "Quiz";
   frame.setAttribute("loading", "lazy");
   frame.style.cssText = "width:100%;border:0;min-height:480px;display:block";
