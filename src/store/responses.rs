@@ -49,11 +49,13 @@ pub struct Placement {
 #[async_trait]
 pub trait ResponseStore: Send + Sync {
     /// The latest session of this quiz started in the browser holding
-    /// `browser_key`, finished or not: what that browser may see.
+    /// `browser_key` (the latest finished one when `finished`): what that
+    /// browser may see.
     async fn browser_session(
         &self,
         browser_key: &str,
         quiz_id: i64,
+        finished: bool,
     ) -> StoreResult<Option<QuizSession>>;
 
     /// Starts a session on this version at its first question and records

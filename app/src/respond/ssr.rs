@@ -55,10 +55,22 @@ impl Visitor {
         ctx: &AppContext,
         quiz_id: i64,
     ) -> Result<Option<QuizSession>, AppError> {
+        self.session_of(ctx, quiz_id, false).await
+    }
+
+    async fn session_of(
+        &self,
+        ctx: &AppContext,
+        quiz_id: i64,
+        finished: bool,
+    ) -> Result<Option<QuizSession>, AppError> {
         if self.new_browser {
             return Ok(None);
         }
-        Ok(ctx.store.browser_session(&self.browser, quiz_id).await?)
+        Ok(ctx
+            .store
+            .browser_session(&self.browser, quiz_id, finished)
+            .await?)
     }
 }
 
@@ -547,8 +559,9 @@ pub async fn result(
     }
 }
 
-/// This browser's latest session of the quiz at `slug`, when finished;
-/// `NotFound` when no quiz is published there.
+/// This browser's latest finished session of the quiz at `slug` (a result
+/// stays while the quiz is taken again); `NotFound` when no quiz is
+/// published there.
 async fn finished_session(
     ctx: &AppContext,
     visitor: &Visitor,
@@ -558,9 +571,8 @@ async fn finished_session(
         return Err(AppError::NotFound);
     };
     Ok(visitor
-        .session(ctx, published.quiz_id)
+        .session_of(ctx, published.quiz_id, true)
         .await?
-        .filter(|s| s.completed_at.is_some())
         .map(|session| (published, session)))
 }
 

@@ -106,9 +106,15 @@ impl ResponseStore for SqlStore {
         &self,
         browser_key: &str,
         quiz_id: i64,
+        finished: bool,
     ) -> StoreResult<Option<QuizSession>> {
+        let only = if finished {
+            "AND completed_at IS NOT NULL"
+        } else {
+            ""
+        };
         let sql = format!(
-            "SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE browser_key = $1 AND quiz_id = $2 \
+            "SELECT {SESSION_COLUMNS} FROM quiz_sessions WHERE browser_key = $1 AND quiz_id = $2 {only} \
              ORDER BY started_at DESC, id DESC LIMIT 1"
         );
         // A reader sees every committed step (WAL on SQLite), and keeps

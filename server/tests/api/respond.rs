@@ -317,6 +317,12 @@ async fn a_restart_or_a_discarded_bot_leaves_the_answer_segments(backend: Backen
     assert_eq!(count(&app, members).await, 1);
     assert_eq!(answer(&app, &c, &[("action", "restart")]).await.0, 303);
     assert_eq!(count(&app, members).await, 0);
+    // The result earned stays on its page while the quiz is taken again.
+    let html = page(&c, app.url("/q/growth/result")).await;
+    assert!(
+        html.contains("Let&#x27;s talk this week") || html.contains("Let's talk this week"),
+        "{html}"
+    );
 
     let bot = client();
     crate::helpers::open_quiz(&app, &bot, "/q/growth").await;
@@ -1441,7 +1447,7 @@ async fn a_started_session_is_the_one_stored(backend: Backend) {
     assert_eq!(started.started_at, now);
     assert_eq!(started.current_question.as_deref(), Some("stage"));
     let held = store
-        .browser_session("started-session-browser", quiz.quiz_id)
+        .browser_session("started-session-browser", quiz.quiz_id, false)
         .await
         .unwrap();
     assert_eq!(held.as_ref(), Some(&started));
