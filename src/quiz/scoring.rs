@@ -10,12 +10,15 @@ use super::flow::answers_on_path;
 use super::graph::total_bounds;
 use super::model::{Outcome, OutcomeRule, QuestionKind, QuizDefinition};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scores {
     pub total: f64,
     pub categories: BTreeMap<String, f64>,
+    /// The tags of the chosen options, which the contact gets on finishing.
+    #[serde(default)]
+    pub tags: BTreeSet<String>,
 }
 
 impl Scores {
@@ -46,6 +49,7 @@ pub fn score(def: &QuizDefinition, answers: &Answers) -> Scores {
             (Some(Answer::Choice { options }), _) => {
                 for option in question.options.iter().filter(|o| options.contains(&o.key)) {
                     scores.total += option.points;
+                    scores.tags.extend(option.tags.iter().cloned());
                     for (category, points) in &option.category_points {
                         *scores.categories.entry(category.clone()).or_default() += points;
                     }
@@ -172,6 +176,26 @@ mod tests {
     }
 
     #[test]
+    fn chosen_options_give_their_tags_once() {
+        let mut def = demo_growth_quiz();
+        def.questions[1].options[2].tags = vec!["big-budget".into(), "hot".into()];
+        def.questions[3].options[0].tags = vec!["hot".into()];
+        let answers = Answers::from([
+            ("stage".into(), choice(&["growing"])),
+            ("budget".into(), choice(&["high"])),
+            ("urgency".into(), Answer::Scale { value: 5 }),
+            ("channels".into(), choice(&["ads", "email"])),
+        ]);
+        let tags: Vec<_> = score(&def, &answers).tags.into_iter().collect();
+        assert_eq!(tags, ["big-budget", "hot"]);
+        let other = Answers::from([
+            ("stage".into(), choice(&["growing"])),
+            ("budget".into(), choice(&["low"])),
+        ]);
+        assert!(score(&def, &other).tags.is_empty());
+    }
+
+    #[test]
     fn every_category_is_present_even_at_zero() {
         let s = score(&demo_growth_quiz(), &Answers::new());
         assert_eq!(s.total, 0.0);
@@ -220,6 +244,7 @@ mod tests {
         let s = Scores {
             total: 0.0,
             categories: BTreeMap::from([("urgency".into(), 2.0), ("budget".into(), 2.0)]),
+            ..Scores::default()
         };
         assert_eq!(top_category(&s), Some("budget"));
         assert_eq!(top_category(&Scores::default()), None);

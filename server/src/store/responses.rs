@@ -374,6 +374,20 @@ impl ResponseStore for SqlStore {
                     }
                     insert.execute(&mut *tx).await.map_err(db_err)?;
                 }
+                // The chosen options' tags go to the contact with the
+                // completion, as a segment's tag action gives one.
+                if !scores.tags.is_empty() {
+                    let sql = format!(
+                        "INSERT INTO contact_tags (contact_id, tag, added_at) VALUES {} \
+                         ON CONFLICT (contact_id, tag) DO NOTHING",
+                        numbered_rows(scores.tags.len(), 1, |n| format!("($1, ${}, $2)", n + 2))
+                    );
+                    let mut insert = sqlx::query(&sql).bind(contact_id).bind(now);
+                    for tag in &scores.tags {
+                        insert = insert.bind(tag);
+                    }
+                    insert.execute(&mut *tx).await.map_err(db_err)?;
+                }
                 let props = serde_json::json!({
                     "quiz_id": quiz_id,
                     "version_id": version_id,

@@ -526,7 +526,8 @@ async fn a_retake_moves_the_lead_to_its_new_tier(backend: Backend) {
 
 /// A lead in the fast-track tier who then finishes another quiz, and
 /// stays in that tier, keeps the score that placed them there and when
-/// they entered it: sales' list does not drop them to the bottom.
+/// they entered it: sales' list does not drop them to the bottom. The
+/// other quiz's chosen options still give their tags.
 async fn another_quiz_finished_keeps_the_leads_score_and_entry(backend: Backend) {
     let app = app_with_demo(backend).await;
     let c = client();
@@ -548,7 +549,8 @@ async fn another_quiz_finished_keeps_the_leads_score_and_entry(backend: Backend)
     assert!(before.0 > 0);
 
     app.clock.advance(86_400_000);
-    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
+    let mut def: quizfunnel::quiz::QuizDefinition = serde_json::from_str(EMAIL_AFTER).unwrap();
+    def.questions[0].options[0].tags = vec!["solo-founder".into()];
     let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
     app.store.publish_quiz(quiz, 0).await.unwrap();
     let html = crate::helpers::open_quiz(&app, &c, "/q/quick")
@@ -575,6 +577,10 @@ async fn another_quiz_finished_keeps_the_leads_score_and_entry(backend: Backend)
                         AND p.segment_slug = 'fast-track'";
     assert_eq!(count(&app, placed_again).await, 1);
     assert_eq!(figures().await, before);
+    // The chosen option's tag is the contact's now.
+    let tagged = "SELECT count(*) FROM contact_tags t JOIN contacts c ON c.id = t.contact_id \
+                  WHERE c.email = 'kim@example.com' AND t.tag = 'solo-founder'";
+    assert_eq!(count(&app, tagged).await, 1);
 }
 
 async fn replayed_and_double_clicked_steps_store_nothing_twice(backend: Backend) {
