@@ -446,6 +446,29 @@ async fn the_builder_refuses_bad_input_with_the_field_and_writes_nothing(backend
             .contains("add at least one outcome")
     );
     assert_eq!(app.store.published_quiz("growth").await.unwrap(), None);
+
+    // An outcome for a tier the playbook lacks would never be shown.
+    let mut mistyped = theirs.clone();
+    mistyped.outcomes[0].rule = quizfunnel::quiz::OutcomeRule::Tier {
+        segment: "fast-trak".into(),
+    };
+    app.store
+        .save_draft(id, "growth", &mistyped, 3, 400)
+        .await
+        .unwrap();
+    let res = marketer
+        .post(app.url("/api/quizzes/publish"))
+        .form(&[("id", id.to_string()), ("revision", "4".into())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    let says = res.text().await.unwrap();
+    assert!(
+        says.contains("fast-trak") && says.contains("which is not in the tier playbook"),
+        "{says}"
+    );
+    assert_eq!(app.store.published_quiz("growth").await.unwrap(), None);
 }
 
 /// A quiz with long outcome pages is more than a public form may send;

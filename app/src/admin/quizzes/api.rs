@@ -185,9 +185,35 @@ pub async fn publish_quiz(id: i64, revision: i64) -> Result<Published, AppError>
             "this quiz was changed since you opened it; reload to see the latest version".into(),
         )));
     }
-    let problems = validate_for_publish(&quiz.draft);
-    if !problems.is_empty() {
-        let list: Vec<String> = problems.into_iter().map(|p| p.message).collect();
+    let mut list: Vec<String> = validate_for_publish(&quiz.draft)
+        .into_iter()
+        .map(|p| p.message)
+        .collect();
+    // An outcome for a tier the playbook does not have is never shown.
+    let tiers: Vec<String> = ctx
+        .store
+        .playbook(ctx.clock.now())
+        .await
+        .map_err(ssr::fail)?
+        .into_iter()
+        .map(|t| t.segment.slug)
+        .collect();
+    for o in &quiz.draft.outcomes {
+        if let quizfunnel::quiz::OutcomeRule::Tier { segment } = &o.rule
+            && !tiers.contains(segment)
+        {
+            let known = if tiers.is_empty() {
+                "it has none".to_string()
+            } else {
+                format!("its tiers: {}", tiers.join(", "))
+            };
+            list.push(format!(
+                "outcome \"{}\" is for the tier \"{segment}\", which is not in the tier playbook ({known})",
+                o.title
+            ));
+        }
+    }
+    if !list.is_empty() {
         return Err(ssr::fail(AppError::invalid(
             "publish",
             format!(
