@@ -157,3 +157,37 @@ test("a marketer makes a segment tag whoever enters it; a webhook to a private a
   await actions.getByRole("button", { name: "Remove: Tag “hot”" }).click();
   await expect(actions.getByText("Nothing happens yet.")).toBeVisible();
 });
+
+test("a marketer deletes a segment nobody uses, after confirming; a tier is kept with the reason", async ({ page }) => {
+  await signInAsOwner(page);
+  await page.goto("/admin/segments/new");
+  await waitForHydration(page);
+  await page.getByLabel("Name").fill("Old promo");
+  await page.getByLabel("Slug").fill("old-promo");
+  await page.getByLabel("Rule").fill("completed(growth)");
+  await page.getByRole("button", { name: "Save segment" }).click();
+  await expect(page.getByRole("heading", { name: "Old promo", level: 1 })).toBeVisible();
+  await waitForHydration(page);
+
+  // Saying no to the question deletes nothing.
+  page.once("dialog", (dialog) => void dialog.dismiss());
+  await page.getByRole("button", { name: "Delete segment" }).click();
+  await expect(page.getByRole("heading", { name: "Old promo", level: 1 })).toBeVisible();
+  let asked = "";
+  page.once("dialog", (dialog) => {
+    asked = dialog.message();
+    void dialog.accept();
+  });
+  await page.getByRole("button", { name: "Delete segment" }).click();
+  await expect(page).toHaveURL(/\/admin\/segments$/);
+  expect(asked).toContain("Old promo");
+  await expect(page.getByRole("row", { name: /Old promo/ })).toHaveCount(0);
+
+  // A tier stays, with what to do first.
+  await page.getByRole("link", { name: "Fast-track sales" }).first().click();
+  await expect(page.getByRole("heading", { name: "Fast-track sales", level: 1 })).toBeVisible();
+  await waitForHydration(page);
+  page.once("dialog", (dialog) => void dialog.accept());
+  await page.getByRole("button", { name: "Delete segment" }).click();
+  await expect(page.getByRole("alert")).toContainText("remove it from the playbook first");
+});

@@ -180,4 +180,9 @@ pub trait SegmentStore: Send + Sync {
     async fn small_tier(&self) -> StoreResult<i64>;
 
     async fn set_small_tier(&self, below: i64) -> StoreResult<()>;
+
+    /// Deletes the segment with its stays, actions and their pending
+    /// deliveries, counts and rebuilds, in one transaction; leads and
+    /// placements keep the tier's name. `Conflict` while it is a tier.
+    async fn delete_segment(&self, id: i64) -> StoreResult<()>;
 }

@@ -174,20 +174,16 @@ pub fn router(
 }
 
 /// Links to a page with a slash after it (`/q/growth/`, as site builders
-/// and mail tools write them) go to the page. Only reads move: a post is
-/// answered where it was sent. A path that would start with `//` is left
-/// alone, so it can never become a link to another site.
+/// and mail tools write them) go to the page; a 308 keeps a post a post.
+/// A path that would start with `//` is left alone, so it can never
+/// become a link to another site.
 async fn without_trailing_slash(
     req: axum::extract::Request,
     next: middleware::Next,
 ) -> axum::response::Response {
     let path = req.uri().path();
-    let read = matches!(
-        *req.method(),
-        axum::http::Method::GET | axum::http::Method::HEAD
-    );
     let trimmed = path.trim_end_matches('/');
-    if !read || trimmed.len() == path.len() || trimmed.is_empty() || trimmed.starts_with("//") {
+    if trimmed.len() == path.len() || trimmed.is_empty() || trimmed.starts_with("//") {
         return next.run(req).await;
     }
     let location = match req.uri().query() {

@@ -1531,6 +1531,38 @@ impl SegmentStore for SqlStore {
         })
     }
 
+    async fn delete_segment(&self, id: i64) -> StoreResult<()> {
+        let pg = self.is_postgres();
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
+            let tier: i64 = sqlx::query_scalar("SELECT count(*) FROM tiers WHERE segment_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            if tier > 0 {
+                return Err(StoreError::Conflict(
+                    "it is a tier of the playbook: remove it from the playbook first".into(),
+                ));
+            }
+            // Everything of the segment's goes with it (the schema's
+            // cascades); leads and placements keep the tier's name.
+            let deleted = sqlx::query("DELETE FROM segments WHERE id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?
+                .rows_affected();
+            if deleted == 0 {
+                return Err(StoreError::NotFound);
+            }
+            notify_changes!(tx, pg);
+            tx.commit().await.map_err(db_err)
+        })?;
+        self.counts_changed();
+        Ok(())
+    }
+
     async fn small_tier(&self) -> StoreResult<i64> {
         with_pool!(self.db(), read, |pool| {
             sqlx::query_scalar("SELECT small_tier FROM tracking_settings WHERE id = 1")

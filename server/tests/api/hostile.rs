@@ -58,6 +58,7 @@ const SERVER_FNS: &[&str] = &[
     "segments/preview",
     "segments/save",
     "segments/rebuild",
+    "segments/delete",
     "segments/why",
     "playbook",
     "playbook/save",

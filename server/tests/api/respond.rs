@@ -1559,10 +1559,10 @@ async fn a_quiz_link_with_a_slash_at_the_end_reaches_the_quiz(backend: Backend) 
     // Never a link to another site.
     let res = c.get(app.url("//example.com/")).send().await.unwrap();
     assert!(res.status().is_client_error(), "{}", res.status());
-    // A post where no route takes it is a page that says so, not a
-    // dropped connection.
+    // A post goes on as a post.
     let res = c.post(app.url("/q/growth/")).send().await.unwrap();
-    assert_eq!(res.status(), 404);
+    assert_eq!(res.status(), 308);
+    assert_eq!(res.headers()["location"], "/q/growth");
 }
 
 crate::on_both_backends!(a_quiz_link_with_a_slash_at_the_end_reaches_the_quiz);

@@ -163,6 +163,12 @@ fn server_functions(
             vec![("segment_id", "1".into()), ("action_id", "2".into())],
             FUNNELS_FN,
         ),
+        // The marketer's call deletes it; the owner's finds it gone.
+        (
+            "/api/segments/delete",
+            vec![("id", "2".into())],
+            [401, 403, 200, 404],
+        ),
         // The delivery made for the table, id 1.
         (
             "/api/segments/deliveries/resend",
@@ -317,6 +323,12 @@ async fn each_role_gets_the_intended_answer_everywhere(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(segment, 1, "the segment page in PAGES");
+    let deleted = app
+        .store
+        .create_segment("to-delete", "To delete", "", &rule, 0)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 2, "the segment the table deletes");
     let action = quizfunnel::action::NewAction {
         kind: quizfunnel::action::ActionKind::Webhook,
         url: Some("https://crm.example.com/hook".into()),

@@ -1101,6 +1101,74 @@ async fn marketers_reorder_the_playbook_and_bad_tiers_change_nothing(backend: Ba
     );
 }
 
+/// A segment nobody needs any more is deleted with its stays; a tier, or
+/// one another segment's rule uses, is refused with what to change first,
+/// and nothing of it goes.
+async fn marketers_delete_segments_no_tier_or_rule_uses(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    let (c, _) = app.signed_in(Role::Marketer).await;
+    let now = app.clock.now();
+    let finished = Rule::parse("completed(growth)").unwrap();
+    let old = app
+        .store
+        .create_segment("old-list", "Old list", "", &finished, now)
+        .await
+        .unwrap();
+    let nested = Rule::parse("all(in_segment(old-list), completed(growth))").unwrap();
+    let user = app
+        .store
+        .create_segment("uses-old", "Uses the old list", "", &nested, now)
+        .await
+        .unwrap();
+    app.store.rebuild_segment(old, now).await.unwrap();
+    app.store.rebuild_segment(user, now).await.unwrap();
+    let stays =
+        |id: i64| format!("SELECT count(*) FROM segment_memberships WHERE segment_id = {id}");
+    let before = count(&app, &stays(old)).await;
+    assert!(before > 0);
+    let delete = |id: i64| {
+        c.post(app.url("/api/segments/delete"))
+            .form(&[("id", id.to_string())])
+            .send()
+    };
+
+    let tier = app.store.playbook(now).await.unwrap()[0].segment.id;
+    let res = delete(tier).await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("remove it from the playbook first")
+    );
+    assert!(app.store.segment(tier).await.is_ok());
+
+    let res = delete(old).await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("Uses the old list"));
+    assert_eq!(count(&app, &stays(old)).await, before);
+
+    assert_eq!(delete(user).await.unwrap().status(), 200);
+    assert_eq!(delete(old).await.unwrap().status(), 200);
+    assert_eq!(count(&app, &stays(old)).await, 0);
+    let slugs: Vec<String> = app
+        .store
+        .segments()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.slug)
+        .collect();
+    assert!(
+        !slugs.iter().any(|s| s == "old-list" || s == "uses-old"),
+        "{slugs:?}"
+    );
+    let audited = "SELECT count(*) FROM audit_log WHERE action = 'segment.deleted'";
+    assert_eq!(count(&app, audited).await, 2);
+    assert_eq!(delete(old).await.unwrap().status(), 404);
+}
+
 /// The warning on small tiers follows the marketer's threshold; a bad one
 /// is refused with a message and the old one stays.
 async fn marketers_set_how_few_contacts_make_a_tier_small(backend: Backend) {
@@ -1254,5 +1322,6 @@ crate::on_both_backends!(
     completing_the_quiz_enters_the_tier_segment_at_once,
     a_rule_changed_elsewhere_reaches_the_next_answer,
     marketers_reorder_the_playbook_and_bad_tiers_change_nothing,
+    marketers_delete_segments_no_tier_or_rule_uses,
     marketers_set_how_few_contacts_make_a_tier_small,
 );

@@ -323,6 +323,47 @@ pub async fn save_segment(
     Ok(id)
 }
 
+/// Deletes a segment no tier and no other segment's rule uses; its
+/// contacts' stays in it go too.
+#[server(endpoint = "segments/delete")]
+pub async fn delete_segment(id: i64) -> Result<(), AppError> {
+    let user = crate::auth::ssr::require(|r| r.can_edit_funnels(), "work on segments")?;
+    let ctx = crate::state::AppContext::get();
+    let segment = ctx.store.segment(id).await.map_err(ssr::fail)?;
+    let users: Vec<String> = ctx
+        .store
+        .segments()
+        .await
+        .map_err(ssr::fail)?
+        .into_iter()
+        .filter(|s| s.id != id && s.rule.referenced_segments().contains(segment.slug.as_str()))
+        .map(|s| s.name)
+        .collect();
+    if !users.is_empty() {
+        return Err(ssr::fail(AppError::Conflict(format!(
+            "\"{}\" is used by the rule of {}: change that rule first",
+            segment.name,
+            users.join(", ")
+        ))));
+    }
+    ctx.store.delete_segment(id).await.map_err(|e| match e {
+        quizfunnel::store::StoreError::Conflict(why) => ssr::fail(AppError::Conflict(format!(
+            "\"{}\" cannot be deleted: {why}",
+            segment.name
+        ))),
+        other => ssr::fail(other),
+    })?;
+    crate::auth::ssr::audit(
+        &ctx,
+        &user.email,
+        "segment.deleted",
+        &segment.slug,
+        &segment.name,
+    )
+    .await;
+    Ok(())
+}
+
 /// How far the segment's latest rebuild has come.
 #[server(endpoint = "segments/rebuild")]
 pub async fn rebuild_state(id: i64) -> Result<Option<Rebuild>, AppError> {

@@ -123,6 +123,7 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
         .as_ref()
         .map(|e| e.segment.name.clone())
         .unwrap_or_else(|| "New segment".into());
+    let delete_name = title.clone();
 
     // What the rule on screen matches now, asked again once typing pauses:
     // each preview counts over every contact, and a half-typed rule's
@@ -316,7 +317,44 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
                 })}
             })}
             {id.map(|segment_id| view! { <actions::SegmentActionsPanel segment_id /> })}
+            {id.map(|segment_id| view! { <DeleteSegment segment_id name=delete_name.clone() /> })}
         </main>
+    }
+}
+
+/// Deleting the segment, after the marketer confirms: its stays, actions
+/// and counts go with it. A tier, or a segment another rule uses, is
+/// refused with what to change first.
+#[component]
+fn DeleteSegment(segment_id: i64, name: String) -> impl IntoView {
+    let delete = Action::new(move |_: &()| api::delete_segment(segment_id));
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = delete.value().get() {
+            navigate("/admin/segments", Default::default());
+        }
+    });
+    let refused = move || match delete.value().get() {
+        Some(Err(e)) => Some(view! { <p class="error" role="alert">{e.to_string()}</p> }),
+        _ => None,
+    };
+    let ask = format!(
+        "Delete the segment \"{name}\"? Who entered and left it, its actions and its counts are deleted too."
+    );
+    view! {
+        <section class="panel danger-zone" aria-labelledby="delete-heading">
+            <h2 id="delete-heading">"Delete this segment"</h2>
+            <button type="button" class="secondary danger" disabled=move || delete.pending().get()
+                on:click=move |_| {
+                    #[cfg(feature = "hydrate")]
+                    if window().confirm_with_message(&ask).unwrap_or(false) {
+                        delete.dispatch(());
+                    }
+                    #[cfg(not(feature = "hydrate"))]
+                    let _ = &ask;
+                }>"Delete segment"</button>
+            {refused}
+        </section>
     }
 }
 
