@@ -155,4 +155,22 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   await noJs.getByLabel("Email").fill("max@example.com");
   await noJs.getByRole("button", { name: "Send me my result" }).click();
   await expect(noJs.getByRole("status")).toHaveText("Your result is on its way to max@example.com.");
+
+  // Archiving a live quiz asks first: it takes the public page down.
+  await page.goto("/admin/quizzes");
+  await waitForHydration(page);
+  const archive = page.getByRole("button", { name: "Archive Team readiness check" });
+  let question = "";
+  page.once("dialog", (dialog) => {
+    question = dialog.message();
+    void dialog.dismiss();
+  });
+  await archive.click();
+  await expect.poll(() => question).toContain("/q/team-readiness-check");
+  expect((await noJs.goto("/q/team-readiness-check"))?.status()).toBe(200);
+  page.once("dialog", (dialog) => void dialog.accept());
+  await archive.click();
+  await expect(row.getByRole("cell", { name: "archived" })).toBeVisible();
+  const gone = await noJs.goto("/q/team-readiness-check");
+  expect(gone?.status()).toBe(404);
 });

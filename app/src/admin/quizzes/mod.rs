@@ -106,6 +106,20 @@ pub fn QuizzesPage() -> impl IntoView {
                                         let duplicate_label = format!("Duplicate {}", q.title);
                                         let archive_label = format!("Archive {}", q.title);
                                         let restore_label = format!("Restore {}", q.title);
+                                        // Archiving a live quiz takes its page down at once.
+                                        let live = q.status == QuizStatus::Published;
+                                        let archive_question = format!(
+                                            "Archive \"{}\"? Respondents at /q/{} will be told it is not available until it is restored.",
+                                            q.title, q.slug
+                                        );
+                                        let confirm_archive = move |ev: leptos::ev::MouseEvent| {
+                                            #[cfg(feature = "hydrate")]
+                                            if live && !window().confirm_with_message(&archive_question).unwrap_or(false) {
+                                                ev.prevent_default();
+                                            }
+                                            #[cfg(not(feature = "hydrate"))]
+                                            let _ = (ev, live, &archive_question);
+                                        };
                                         view! {
                                             <tr>
                                                 <td>
@@ -131,7 +145,7 @@ pub fn QuizzesPage() -> impl IntoView {
                                                         view! {
                                                             <ActionForm action=archive attr:class="inline">
                                                                 <input type="hidden" name="id" value=q.id />
-                                                                <button type="submit" class="secondary" aria-label=archive_label>"Archive"</button>
+                                                                <button type="submit" class="secondary" aria-label=archive_label on:click=confirm_archive>"Archive"</button>
                                                             </ActionForm>
                                                         }.into_any()
                                                     }}
