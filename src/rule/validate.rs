@@ -24,6 +24,25 @@ pub struct CatalogQuiz {
     pub categories: BTreeSet<String>,
 }
 
+impl CatalogQuiz {
+    /// Adds what an older version of the quiz had: its questions, options
+    /// and categories. A question both have keeps this one's kind.
+    pub fn merge(&mut self, older: CatalogQuiz) {
+        for (key, question) in older.questions {
+            match self.questions.get_mut(&key) {
+                Some(known) if known.kind == question.kind => {
+                    known.options.extend(question.options)
+                }
+                Some(_) => {}
+                None => {
+                    self.questions.insert(key, question);
+                }
+            }
+        }
+        self.categories.extend(older.categories);
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CatalogQuestion {
     pub kind: QuestionKind,

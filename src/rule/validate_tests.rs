@@ -227,3 +227,37 @@ fn empty_names_are_refused() {
         ]
     );
 }
+
+#[test]
+fn an_older_versions_questions_options_and_categories_are_added() {
+    let mut newer = catalog().quizzes.remove("growth").unwrap();
+    let budget = |options: &[&str]| CatalogQuestion {
+        kind: QuestionKind::Single,
+        options: options.iter().map(|o| o.to_string()).collect(),
+    };
+    let older = CatalogQuiz {
+        questions: [
+            ("budget".to_string(), budget(&["huge"])),
+            ("gone".to_string(), budget(&["yes"])),
+            // The same key as another kind: the newer kind stays.
+            (
+                "notes".to_string(),
+                CatalogQuestion {
+                    kind: QuestionKind::Single,
+                    options: ["a"].map(String::from).into(),
+                },
+            ),
+        ]
+        .into(),
+        categories: ["fit"].map(String::from).into(),
+    };
+    newer.merge(older);
+    assert_eq!(
+        newer.questions["budget"].options,
+        ["high", "huge", "low", "mid"].map(String::from).into()
+    );
+    assert!(newer.questions.contains_key("gone"));
+    assert_eq!(newer.questions["notes"].kind, QuestionKind::Text);
+    assert!(newer.questions["notes"].options.is_empty());
+    assert!(newer.categories.contains("fit") && newer.categories.contains("budget"));
+}

@@ -98,6 +98,10 @@ pub trait QuizStore: Send + Sync {
     /// A version by id, published or since replaced: answers point to it.
     async fn quiz_version(&self, version_id: i64) -> StoreResult<PublishedQuiz>;
 
+    /// Every version ever published, of every quiz (archived ones too),
+    /// newest first: answers given on any of them stay nameable in rules.
+    async fn published_versions(&self) -> StoreResult<Vec<PublishedQuiz>>;
+
     /// The quiz id behind a slug, whatever its status.
     async fn quiz_id_by_slug(&self, slug: &str) -> StoreResult<Option<i64>>;
 

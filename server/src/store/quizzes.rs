@@ -256,6 +256,14 @@ impl QuizStore for SqlStore {
         row.into_published()
     }
 
+    async fn published_versions(&self) -> StoreResult<Vec<PublishedQuiz>> {
+        let sql = format!("{VERSION_SELECT} ORDER BY v.quiz_id, v.version DESC");
+        let rows: Vec<VersionRow> = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as(&sql).fetch_all(pool).await.map_err(db_err)
+        })?;
+        rows.into_iter().map(VersionRow::into_published).collect()
+    }
+
     async fn quiz_id_by_slug(&self, slug: &str) -> StoreResult<Option<i64>> {
         with_pool!(self.db(), read, |pool| {
             sqlx::query_scalar("SELECT id FROM quizzes WHERE slug = $1")

@@ -1169,6 +1169,60 @@ async fn marketers_delete_segments_no_tier_or_rule_uses(backend: Backend) {
     assert_eq!(delete(old).await.unwrap().status(), 404);
 }
 
+/// Answers keep pointing at the version they were given on: a rule about
+/// an option a later version dropped, or about a quiz since archived,
+/// still saves; an option no version had is still refused.
+async fn rules_name_answers_of_older_versions_and_archived_quizzes(backend: Backend) {
+    use quizfunnel::store::QuizStore;
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    let (c, _) = app.signed_in(Role::Marketer).await;
+    let save = |slug: &'static str, text: &'static str| {
+        let form = [
+            ("slug", slug),
+            ("name", slug),
+            ("description", ""),
+            ("text", text),
+        ];
+        let (app, c) = (&app, &c);
+        async move { call(app, c, "/api/segments/save", &form).await }
+    };
+    let id = app.store.quiz_id_by_slug("growth").await.unwrap().unwrap();
+    let mut later = app
+        .store
+        .published_quiz("growth")
+        .await
+        .unwrap()
+        .unwrap()
+        .definition;
+    let budget = later
+        .questions
+        .iter_mut()
+        .find(|q| q.key == "budget")
+        .unwrap();
+    budget.options.retain(|o| o.key != "high");
+    let revision = app.store.quiz(id).await.unwrap().draft_revision;
+    let revision = app
+        .store
+        .save_draft(id, "growth", &later, revision, app.clock.now())
+        .await
+        .unwrap();
+    app.store
+        .publish_draft(id, revision, app.clock.now())
+        .await
+        .unwrap();
+
+    let (status, body) = save("big-budget", "answered(growth.budget = high)").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = save("odd-budget", "answered(growth.budget = huge)").await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("huge"), "{body}");
+
+    app.store.archive_quiz(id, app.clock.now()).await.unwrap();
+    let (status, body) = save("finished", "completed(growth)").await;
+    assert_eq!(status, 200, "{body}");
+}
+
 /// The warning on small tiers follows the marketer's threshold; a bad one
 /// is refused with a message and the old one stays.
 async fn marketers_set_how_few_contacts_make_a_tier_small(backend: Backend) {
@@ -1323,5 +1377,6 @@ crate::on_both_backends!(
     a_rule_changed_elsewhere_reaches_the_next_answer,
     marketers_reorder_the_playbook_and_bad_tiers_change_nothing,
     marketers_delete_segments_no_tier_or_rule_uses,
+    rules_name_answers_of_older_versions_and_archived_quizzes,
     marketers_set_how_few_contacts_make_a_tier_small,
 );

@@ -98,8 +98,9 @@ pub(super) mod ssr {
     use crate::error::{AppError, respond};
     use crate::state::AppContext;
     use quizfunnel::quiz::QuizDefinition;
-    use quizfunnel::rule::{Catalog, Rule};
+    use quizfunnel::rule::{Catalog, CatalogQuiz, Rule};
     use quizfunnel::store::{QuizStatus, SegmentSummary};
+    use std::collections::BTreeMap;
 
     pub fn marketer() -> Result<AppContext, AppError> {
         crate::auth::ssr::require(|r| r.can_edit_funnels(), "work on segments")?;
@@ -132,14 +133,23 @@ pub(super) mod ssr {
         Ok(Nameable { quizzes, segments })
     }
 
-    /// What rules may refer to, for checking them.
+    /// What rules may refer to, for checking them: every version ever
+    /// published, of archived quizzes too, so a rule about answers given
+    /// on an older version (or a quiz since archived) still saves.
     async fn catalog(ctx: &AppContext) -> Result<Catalog, AppError> {
-        let Nameable { quizzes, segments } = nameable(ctx).await?;
+        let mut quizzes: BTreeMap<String, CatalogQuiz> = BTreeMap::new();
+        for version in ctx.store.published_versions().await.map_err(fail)? {
+            let seen = version.definition.rule_catalog();
+            match quizzes.get_mut(&version.slug) {
+                Some(newer) => newer.merge(seen),
+                None => {
+                    quizzes.insert(version.slug, seen);
+                }
+            }
+        }
+        let segments = ctx.store.segments().await.map_err(fail)?;
         Ok(Catalog {
-            quizzes: quizzes
-                .into_iter()
-                .map(|(slug, definition)| (slug, definition.rule_catalog()))
-                .collect(),
+            quizzes,
             segments: segments
                 .into_iter()
                 .map(|s| (s.slug, Some(s.rule)))
