@@ -98,6 +98,10 @@ pub trait QuizStore: Send + Sync {
     /// A version by id, published or since replaced: answers point to it.
     async fn quiz_version(&self, version_id: i64) -> StoreResult<PublishedQuiz>;
 
+    /// The address now of the quiz that had `slug` before a rename, when
+    /// no quiz has that address any more.
+    async fn renamed_quiz(&self, slug: &str) -> StoreResult<Option<String>>;
+
     /// Every version ever published, of every quiz (archived ones too),
     /// newest first: answers given on any of them stay nameable in rules.
     async fn published_versions(&self) -> StoreResult<Vec<PublishedQuiz>>;

@@ -166,11 +166,72 @@ pub fn router(
             state.clone(),
             auth::resolve_session,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            follow_renamed_quiz,
+        ))
         .layer(middleware::from_fn(security::same_origin_writes))
         .layer(middleware::from_fn(without_trailing_slash))
         .layer(middleware::from_fn(security::headers))
         .layer(DefaultBodyLimit::max(PUBLIC_BODY_LIMIT))
         .with_state(state)
+}
+
+/// A quiz's public addresses with `slug` in them: its page, its result
+/// and its embed script, as (before, after) the slug.
+fn quiz_address(path: &str) -> Option<(&str, &str, &str)> {
+    let (prefix, rest) = if let Some(rest) = path.strip_prefix("/q/") {
+        ("/q/", rest)
+    } else {
+        ("/embed/", path.strip_prefix("/embed/")?)
+    };
+    let (slug, tail) = match prefix {
+        "/q/" => match rest.split_once('/') {
+            Some((slug, "result")) => (slug, "/result"),
+            Some(_) => return None,
+            None => (rest, ""),
+        },
+        _ => (rest.strip_suffix(".js")?, ".js"),
+    };
+    (!slug.is_empty()).then_some((prefix, slug, tail))
+}
+
+/// Links and embeds made before a quiz was renamed: where the old
+/// address finds no quiz, they go on to the quiz's address now. Asked
+/// only of pages not found, so found pages pay nothing for it.
+async fn follow_renamed_quiz(
+    State(state): State<AppState>,
+    req: axum::extract::Request,
+    next: middleware::Next,
+) -> axum::response::Response {
+    let read = matches!(
+        *req.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD
+    );
+    let path = req.uri().path().to_string();
+    let query = req.uri().query().map(str::to_string);
+    let res = next.run(req).await;
+    if !read || res.status() != StatusCode::NOT_FOUND {
+        return res;
+    }
+    let Some((prefix, slug, tail)) = quiz_address(&path) else {
+        return res;
+    };
+    let Ok(Some(now)) = state.ctx.store.renamed_quiz(slug).await else {
+        return res;
+    };
+    let location = match query {
+        Some(q) => format!("{prefix}{now}{tail}?{q}"),
+        None => format!("{prefix}{now}{tail}"),
+    };
+    match axum::http::HeaderValue::from_str(&location) {
+        Ok(to) => (
+            StatusCode::PERMANENT_REDIRECT,
+            [(axum::http::header::LOCATION, to)],
+        )
+            .into_response(),
+        Err(_) => res,
+    }
 }
 
 /// Links to a page with a slash after it (`/q/growth/`, as site builders
@@ -279,5 +340,32 @@ async fn readyz(State(ctx): State<AppContext>) -> impl IntoResponse {
             StatusCode::SERVICE_UNAVAILABLE,
             Json(serde_json::json!({"status": "unavailable", "error": reason})),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quiz_address;
+
+    #[test]
+    fn a_quiz_address_names_its_slug() {
+        assert_eq!(quiz_address("/q/growth"), Some(("/q/", "growth", "")));
+        assert_eq!(
+            quiz_address("/q/growth/result"),
+            Some(("/q/", "growth", "/result"))
+        );
+        assert_eq!(
+            quiz_address("/embed/growth.js"),
+            Some(("/embed/", "growth", ".js"))
+        );
+        for other in [
+            "/q/",
+            "/q/growth/other",
+            "/embed/growth.css",
+            "/embed/.js",
+            "/admin/q/x",
+        ] {
+            assert_eq!(quiz_address(other), None, "{other}");
+        }
     }
 }

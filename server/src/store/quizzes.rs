@@ -256,6 +256,20 @@ impl QuizStore for SqlStore {
         row.into_published()
     }
 
+    async fn renamed_quiz(&self, slug: &str) -> StoreResult<Option<String>> {
+        with_pool!(self.db(), read, |pool| {
+            sqlx::query_scalar(
+                "SELECT q.slug FROM quiz_slug_aliases a JOIN quizzes q ON q.id = a.quiz_id \
+                 WHERE a.slug = $1 AND q.slug <> $1 \
+                 AND NOT EXISTS (SELECT 1 FROM quizzes o WHERE o.slug = $1)",
+            )
+            .bind(slug)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)
+        })
+    }
+
     async fn published_versions(&self) -> StoreResult<Vec<PublishedQuiz>> {
         let sql = format!("{VERSION_SELECT} ORDER BY v.quiz_id, v.version DESC");
         let rows: Vec<VersionRow> = with_pool!(self.db(), read, |pool| {
@@ -309,6 +323,13 @@ impl QuizStore for SqlStore {
     ) -> StoreResult<i64> {
         let json = to_json(draft)?;
         with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
+            let (current_slug, current, revision): (String, String, i64) =
+                sqlx::query_as("SELECT slug, draft, draft_revision FROM quizzes WHERE id = $1")
+                    .bind(quiz_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
             let saved: Option<i64> = sqlx::query_scalar(
                 "UPDATE quizzes SET slug = $1, title = $2, draft = $3, draft_revision = draft_revision + 1, \
                  updated_at = $4 WHERE id = $5 AND draft_revision = $6 AND NOT (slug = $1 AND draft = $3) \
@@ -320,21 +341,29 @@ impl QuizStore for SqlStore {
             .bind(now)
             .bind(quiz_id)
             .bind(expected_revision)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(conflict_as(SLUG_TAKEN))?;
             if let Some(revision) = saved {
-                return Ok(revision);
-            }
-            // Nothing saved: the quiz is gone, someone saved in between, or
-            // nothing changed. If what is stored is exactly this, nothing is
-            // lost and the revision stays where it is.
-            let (current_slug, current, revision): (String, String, i64) =
-                sqlx::query_as("SELECT slug, draft, draft_revision FROM quizzes WHERE id = $1")
+                // Links and embeds with the old address still find the quiz.
+                if current_slug != slug {
+                    sqlx::query(
+                        "INSERT INTO quiz_slug_aliases (slug, quiz_id, renamed_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (slug) DO UPDATE SET quiz_id = excluded.quiz_id, renamed_at = excluded.renamed_at",
+                    )
+                    .bind(&current_slug)
                     .bind(quiz_id)
-                    .fetch_one(pool)
+                    .bind(now)
+                    .execute(&mut *tx)
                     .await
                     .map_err(db_err)?;
+                }
+                tx.commit().await.map_err(db_err)?;
+                return Ok(revision);
+            }
+            // Nothing saved: someone saved in between, or nothing changed.
+            // If what is stored is exactly this, nothing is lost and the
+            // revision stays where it is.
             if current == json && current_slug == slug {
                 Ok(revision)
             } else {

@@ -1566,3 +1566,56 @@ async fn a_quiz_link_with_a_slash_at_the_end_reaches_the_quiz(backend: Backend) 
 }
 
 crate::on_both_backends!(a_quiz_link_with_a_slash_at_the_end_reaches_the_quiz);
+
+/// Links and embeds made before a quiz was renamed still reach it, until
+/// another quiz takes the old address.
+async fn links_to_a_renamed_quiz_reach_it_at_its_new_address(backend: Backend) {
+    use quizfunnel::store::QuizStore;
+    let app = app_with_demo(backend).await;
+    let c = client();
+    let id = app.store.quiz_id_by_slug("growth").await.unwrap().unwrap();
+    let quiz = app.store.quiz(id).await.unwrap();
+    let revision = app
+        .store
+        .save_draft(
+            id,
+            "grow",
+            &quiz.draft,
+            quiz.draft_revision,
+            app.clock.now(),
+        )
+        .await
+        .unwrap();
+    app.store
+        .publish_draft(id, revision, app.clock.now())
+        .await
+        .unwrap();
+    for (from, to) in [
+        ("/q/growth?utm_source=news", "/q/grow?utm_source=news"),
+        ("/q/growth/result", "/q/grow/result"),
+        ("/embed/growth.js", "/embed/grow.js"),
+    ] {
+        let res = c.get(app.url(from)).send().await.unwrap();
+        assert_eq!(res.status(), 308, "{from}");
+        assert_eq!(res.headers()["location"], to, "{from}");
+    }
+    assert!(page(&c, app.url("/q/grow")).await.contains(FIRST_QUESTION));
+    assert_eq!(
+        c.get(app.url("/q/nothing-here"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+
+    // A new quiz at the old address is what it shows from then on.
+    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
+    let other = app.store.create_quiz("growth", &def, 0).await.unwrap();
+    app.store.publish_quiz(other, 0).await.unwrap();
+    let res = c.get(app.url("/q/growth")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.text().await.unwrap().contains("Team size?"));
+}
+
+crate::on_both_backends!(links_to_a_renamed_quiz_reach_it_at_its_new_address);
