@@ -224,14 +224,15 @@ async fn follow_renamed_quiz(
         Some(q) => format!("{prefix}{now}{tail}?{q}"),
         None => format!("{prefix}{now}{tail}"),
     };
-    match axum::http::HeaderValue::from_str(&location) {
-        Ok(to) => (
-            StatusCode::PERMANENT_REDIRECT,
-            [(axum::http::header::LOCATION, to)],
-        )
-            .into_response(),
-        Err(_) => res,
-    }
+    // Temporary: the quiz may be renamed back, or another quiz take the
+    // old address, and a browser would keep a permanent redirect.
+    redirect(StatusCode::TEMPORARY_REDIRECT, &location).unwrap_or(res)
+}
+
+/// A redirect to `location` (a path on this server), keeping the method.
+fn redirect(status: StatusCode, location: &str) -> Option<axum::response::Response> {
+    let to = axum::http::HeaderValue::from_str(location).ok()?;
+    Some((status, [(axum::http::header::LOCATION, to)]).into_response())
 }
 
 /// Links to a page with a slash after it (`/q/growth/`, as site builders
@@ -244,20 +245,18 @@ async fn without_trailing_slash(
 ) -> axum::response::Response {
     let path = req.uri().path();
     let trimmed = path.trim_end_matches('/');
-    if trimmed.len() == path.len() || trimmed.is_empty() || trimmed.starts_with("//") {
+    // Browsers read `/\` as `//` too.
+    let elsewhere = trimmed.starts_with("//") || trimmed.starts_with("/\\");
+    if trimmed.len() == path.len() || trimmed.is_empty() || elsewhere {
         return next.run(req).await;
     }
     let location = match req.uri().query() {
         Some(q) => format!("{trimmed}?{q}"),
         None => trimmed.to_string(),
     };
-    match axum::http::HeaderValue::from_str(&location) {
-        Ok(to) => (
-            StatusCode::PERMANENT_REDIRECT,
-            [(axum::http::header::LOCATION, to)],
-        )
-            .into_response(),
-        Err(_) => next.run(req).await,
+    match redirect(StatusCode::PERMANENT_REDIRECT, &location) {
+        Some(res) => res,
+        None => next.run(req).await,
     }
 }
 

@@ -823,7 +823,13 @@ async fn an_upgraded_sqlite_database_keeps_every_row() {
     );
 
     store.migrate().await.unwrap();
-    assert_eq!(rows_per_table(db.writer()).await, rows);
+    // Tables of later migrations come in empty; the others keep every row.
+    let after: Vec<_> = rows_per_table(db.writer())
+        .await
+        .into_iter()
+        .filter(|(table, n)| *n > 0 || rows.iter().any(|(t, _)| t == table))
+        .collect();
+    assert_eq!(after, rows);
     let schema: String =
         sqlx::query_scalar("SELECT sql FROM sqlite_master WHERE name = 'contacts'")
             .fetch_one(db.writer())
