@@ -58,7 +58,7 @@ test("the dashboard draws each tier's trend with its numbers, and a quiz's funne
   const stroke = await line.evaluate((el) => getComputedStyle(el).stroke);
   expect(stroke).not.toBe("none");
   const swatch = page.locator(".trend .legend .swatch").first();
-  expect(await swatch.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe(stroke);
+  expect(await swatch.evaluate((el) => getComputedStyle(el).borderTopColor)).toBe(stroke);
   await page.getByText("The numbers behind the chart").click();
   await expect(page.locator("details.trend-numbers table tbody tr").first()).toBeVisible();
   const funnel = page.getByRole("region", { name: "Quiz funnel" });

@@ -305,7 +305,7 @@ pub fn StepCard(
             let text = step.value("answer").unwrap_or_default().to_string();
             view! {
                 <label for="answer-text" class="visually-hidden">{q.prompt.clone()}</label>
-                <textarea id="answer-text" name="answer" rows="4" maxlength="2000" aria-describedby=described
+                <textarea id="answer-text" name="answer" rows="4" maxlength=quizfunnel::quiz::MAX_TEXT_LEN.to_string() aria-describedby=described
                     prop:value=text.clone()>
                     {text.clone()}
                 </textarea>

@@ -1214,6 +1214,12 @@ async fn rules_name_answers_of_older_versions_and_archived_quizzes(backend: Back
 
     let (status, body) = save("big-budget", "answered(growth.budget = high)").await;
     assert_eq!(status, 200, "{body}");
+    // The condition builder offers it too, marked.
+    let (_, catalog) = call(&app, &c, "/api/segments/catalog", &[]).await;
+    assert!(
+        catalog.contains("Over $10,000 (earlier version)"),
+        "{catalog}"
+    );
     let (status, body) = save("odd-budget", "answered(growth.budget = huge)").await;
     assert_eq!(status, 422, "{body}");
     assert!(body.contains("huge"), "{body}");
@@ -1221,6 +1227,8 @@ async fn rules_name_answers_of_older_versions_and_archived_quizzes(backend: Back
     app.store.archive_quiz(id, app.clock.now()).await.unwrap();
     let (status, body) = save("finished", "completed(growth)").await;
     assert_eq!(status, 200, "{body}");
+    let (_, catalog) = call(&app, &c, "/api/segments/catalog", &[]).await;
+    assert!(catalog.contains("(archived)"), "{catalog}");
 }
 
 /// The warning on small tiers follows the marketer's threshold; a bad one

@@ -67,7 +67,7 @@ fn Editor(quiz: QuizDraft) -> AnyView {
         slug: RwSignal::new(quiz.slug.clone()),
         error: RwSignal::new(None),
         dirty: RwSignal::new(false),
-        unread: RwSignal::new(None),
+        unread: RwSignal::new(Default::default()),
     };
     provide_context(b);
     crate::unsaved::guard(move || b.dirty.get_untracked());
@@ -130,10 +130,13 @@ fn Editor(quiz: QuizDraft) -> AnyView {
         };
         let mut rev = revision.get_untracked();
         if b.dirty.get_untracked() {
+            let sent = (b.def.get_untracked(), b.slug.get_untracked());
             let saved = api::save_quiz(id, rev, slug.clone(), json).await?;
             rev = saved.revision;
             revision.set(rev);
-            b.dirty.set(false);
+            // An edit made while the save was on its way is still unsaved.
+            let now = (b.def.get_untracked(), b.slug.get_untracked());
+            b.dirty.set(now != sent);
             unpublished.set(saved.unpublished_changes);
         }
         if !publish {

@@ -17,9 +17,9 @@ pub struct Builder {
     pub error: RwSignal<Option<FieldError>>,
     /// Edited since the last save.
     pub dirty: RwSignal<bool>,
-    /// A field whose typed text could not be read, so the draft does not
-    /// hold it: saving now would drop that edit without a word.
-    pub unread: RwSignal<Option<String>>,
+    /// Fields whose typed text could not be read, so the draft does not
+    /// hold it: saving now would drop those edits without a word.
+    pub unread: RwSignal<std::collections::BTreeSet<String>>,
 }
 
 impl Builder {
@@ -38,7 +38,9 @@ impl Builder {
             field: field.into(),
             message,
         }));
-        self.unread.set(Some(field.into()));
+        self.unread.update(|u| {
+            u.insert(field.into());
+        });
         self.dirty.set(true);
     }
 
@@ -47,18 +49,19 @@ impl Builder {
         if self.error_for(field).is_some() {
             self.error.set(None);
         }
-        if self.unread.with_untracked(|u| u.as_deref() == Some(field)) {
-            self.unread.set(None);
+        if self.unread.with_untracked(|u| u.contains(field)) {
+            self.unread.update(|u| {
+                u.remove(field);
+            });
         }
     }
 
-    /// The field still holding text the draft lacks, with why, unless that
-    /// field has gone from the page since (its question was removed).
+    /// A field still holding text the draft lacks, with why, unless every
+    /// such field has gone from the page since (its question was removed).
     pub fn unread_input(&self) -> Option<FieldError> {
-        let field = self.unread.get_untracked()?;
-        if !crate::focus::exists(&field) {
-            return None;
-        }
+        let field = self
+            .unread
+            .with_untracked(|u| u.iter().find(|f| crate::focus::exists(f)).cloned())?;
         let message = self
             .error_for(&field)
             .unwrap_or_else(|| "this field holds text that could not be read".into());

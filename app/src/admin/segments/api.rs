@@ -225,33 +225,43 @@ const CHOICES_SHOWN: u32 = 500;
 pub async fn rule_catalog() -> Result<BuilderCatalog, AppError> {
     let ctx = ssr::marketer()?;
     let ssr::Nameable { quizzes, segments } = ssr::nameable(&ctx).await?;
-    let quizzes = quizzes
+    let mut quizzes: Vec<QuizChoice> = quizzes
         .into_iter()
-        .map(|(slug, definition)| {
-            let kinds = definition.rule_catalog().questions;
-            QuizChoice {
-                questions: definition
-                    .questions
-                    .iter()
-                    .filter_map(|q| {
-                        Some(QuestionChoice {
-                            kind: kinds.get(&q.key)?.kind,
-                            key: q.key.clone(),
-                            prompt: q.prompt.clone(),
-                            options: q
-                                .answer_keys()
-                                .into_iter()
-                                .map(|(key, label)| OptionChoice { key, label })
-                                .collect(),
-                        })
-                    })
-                    .collect(),
-                categories: definition.categories(),
-                title: definition.title,
-                slug,
-            }
-        })
+        .map(|(slug, definition)| quiz_choice(slug, definition))
         .collect();
+    // Rules may name what earlier versions and archived quizzes asked
+    // (answers keep their version): offered after what is live, marked.
+    for version in ctx.store.published_versions().await.map_err(ssr::fail)? {
+        match quizzes.iter_mut().find(|q| q.slug == version.slug) {
+            Some(known) => {
+                let older = quiz_choice(version.slug, version.definition);
+                for question in older.questions {
+                    match known.questions.iter_mut().find(|q| q.key == question.key) {
+                        Some(q) if q.kind == question.kind => {
+                            for option in question.options {
+                                if !q.options.iter().any(|o| o.key == option.key) {
+                                    q.options.push(OptionChoice {
+                                        label: format!("{} (earlier version)", option.label),
+                                        ..option
+                                    });
+                                }
+                            }
+                        }
+                        Some(_) => {}
+                        None => known.questions.push(QuestionChoice {
+                            prompt: format!("{} (earlier version)", question.prompt),
+                            ..question
+                        }),
+                    }
+                }
+            }
+            None => {
+                let mut archived = quiz_choice(version.slug, version.definition);
+                archived.title = format!("{} (archived)", archived.title);
+                quizzes.push(archived);
+            }
+        }
+    }
     let events = ctx
         .store
         .event_names(CHOICES_SHOWN)
@@ -331,6 +341,33 @@ pub async fn save_segment(
         }
     });
     Ok(id)
+}
+
+/// What the condition builder offers of one version of a quiz.
+#[cfg(feature = "ssr")]
+fn quiz_choice(slug: String, definition: quizfunnel::quiz::QuizDefinition) -> QuizChoice {
+    let kinds = definition.rule_catalog().questions;
+    QuizChoice {
+        questions: definition
+            .questions
+            .iter()
+            .filter_map(|q| {
+                Some(QuestionChoice {
+                    kind: kinds.get(&q.key)?.kind,
+                    key: q.key.clone(),
+                    prompt: q.prompt.clone(),
+                    options: q
+                        .answer_keys()
+                        .into_iter()
+                        .map(|(key, label)| OptionChoice { key, label })
+                        .collect(),
+                })
+            })
+            .collect(),
+        categories: definition.categories(),
+        title: definition.title,
+        slug,
+    }
 }
 
 /// Deletes a segment no tier and no other segment's rule uses; its

@@ -223,13 +223,12 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
             text.get_untracked(),
         )
     };
-    let saved_as = StoredValue::new(typed());
+    let changes = crate::unsaved::SavedAs::guard(typed);
     Effect::new(move |_| {
         if matches!(save.value().get(), Some(Ok(_))) {
-            saved_as.set_value(typed());
+            changes.saved();
         }
     });
-    crate::unsaved::guard(move || saved_as.with_value(|s| *s != typed()));
 
     view! {
         <Title text=format!("{title} · Segments · quizfunnel") />
@@ -238,6 +237,7 @@ fn SegmentEditor(edit: Option<SegmentEdit>) -> impl IntoView {
             <h1>{title}</h1>
             <form on:submit=move |ev| {
                 ev.prevent_default();
+                changes.sending(typed());
                 save.dispatch(());
             }>
                 <label for="segment-name">"Name"</label>
@@ -568,13 +568,12 @@ fn PlaybookTiers(
     };
     let adding = RwSignal::new(String::new());
     // What was saved, to ask before leaving with changes that are not.
-    let saved_rows = StoredValue::new(rows.get_untracked());
+    let changes = crate::unsaved::SavedAs::guard(move || rows.get_untracked());
     Effect::new(move |_| {
         if matches!(save.value().get(), Some(Ok(()))) {
-            saved_rows.set_value(rows.get_untracked());
+            changes.saved();
         }
     });
-    crate::unsaved::guard(move || saved_rows.with_value(|s| *s != rows.get_untracked()));
     // Focus follows the moved tier; after a removal it goes to the next
     // tier's Remove, or to "Add a tier" when none is left below.
     let shift = move |i: usize, up: bool| {
@@ -647,10 +646,15 @@ fn PlaybookTiers(
                             </div>
                             <div class="row">
                                 <label for=outcome_id.clone()>"Result shown"</label>
-                                <select id=outcome_id
-                                    on:change=move |ev| {
-                                        let key = event_target_value(&ev);
-                                        rows.update(|r| r[i].outcome_key = (!key.is_empty()).then_some(key));
+                                <select id=outcome_id.clone()
+                                    on:change={
+                                        let outcome_id = outcome_id.clone();
+                                        move |ev| {
+                                            let key = event_target_value(&ev);
+                                            rows.update(|r| r[i].outcome_key = (!key.is_empty()).then_some(key));
+                                            // The list is drawn again: the choice keeps the keyboard.
+                                            focus_soon(outcome_id.clone());
+                                        }
                                     }>
                                     <option value="" selected=chosen.is_empty()>"The quiz's own choice"</option>
                                     {outcome_choices}
@@ -707,6 +711,9 @@ fn PlaybookTiers(
             <button type="button" class="secondary" on:click=add>"Add tier"</button>
         </div>
         <p><button type="button" disabled=move || save.pending().get()
-            on:click=move |_| { save.dispatch(rows.get_untracked()); }>"Save playbook"</button></p>
+            on:click=move |_| {
+                changes.sending(rows.get_untracked());
+                save.dispatch(rows.get_untracked());
+            }>"Save playbook"</button></p>
     }
 }
