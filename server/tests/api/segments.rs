@@ -3,7 +3,7 @@
 use crate::helpers::{Backend, call, count, spawn_app};
 use quizfunnel::account::Role;
 use quizfunnel::rule::Rule;
-use quizfunnel::store::{ContactStore, SegmentStore};
+use quizfunnel::store::{ContactStore, QuizStore, SegmentStore};
 use quizfunnel_server::demo;
 use serde_json::json;
 
@@ -1086,6 +1086,27 @@ async fn marketers_reorder_the_playbook_and_bad_tiers_change_nothing(backend: Ba
         .map(|t| t.outcome_key)
         .collect();
     assert_eq!(shown, [None, Some("consider".to_string()), None]);
+
+    // A published quiz showing an outcome to a tier keeps that tier in.
+    let mut def = quizfunnel::quiz::demo_growth_quiz();
+    def.outcomes[2].rule = quizfunnel::quiz::OutcomeRule::Tier {
+        segment: "fast-track".into(),
+    };
+    let quiz = app.store.create_quiz("by-tier", &def, 0).await.unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
+    let without: Vec<_> = order
+        .iter()
+        .filter(|(slug, _)| *slug != "fast-track")
+        .map(|(slug, step)| tier(id(slug), step))
+        .collect();
+    let res = save(json!({ "tiers": without })).await.unwrap();
+    assert_eq!(res.status(), 422);
+    let says = res.text().await.unwrap();
+    assert!(
+        says.contains("fast-track") && says.contains("change that outcome first"),
+        "{says}"
+    );
+    assert_eq!(tiers(&app).await.len(), 3);
     let after = tiers(&app).await;
     let slugs: Vec<&str> = after.iter().map(|t| t.0.as_str()).collect();
     assert_eq!(slugs, ["disqualify", "fast-track", "nurture"]);
@@ -1173,7 +1194,6 @@ async fn marketers_delete_segments_no_tier_or_rule_uses(backend: Backend) {
 /// an option a later version dropped, or about a quiz since archived,
 /// still saves; an option no version had is still refused.
 async fn rules_name_answers_of_older_versions_and_archived_quizzes(backend: Backend) {
-    use quizfunnel::store::QuizStore;
     let app = spawn_app(backend).await;
     demo::seed(&app.store, app.clock.now()).await.unwrap();
     let (c, _) = app.signed_in(Role::Marketer).await;

@@ -530,14 +530,8 @@ pub async fn save_small_tier(below: String) -> Result<i64, AppError> {
 #[server(endpoint = "playbook/save", input = Json)]
 pub async fn save_playbook(tiers: Vec<Tier>) -> Result<(), AppError> {
     let ctx = ssr::marketer()?;
-    let known: std::collections::BTreeSet<i64> = ctx
-        .store
-        .segments()
-        .await
-        .map_err(ssr::fail)?
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
+    let all = ctx.store.segments().await.map_err(ssr::fail)?;
+    let known: std::collections::BTreeSet<i64> = all.iter().map(|s| s.id).collect();
     let mut seen = std::collections::BTreeSet::new();
     for (i, tier) in tiers.iter().enumerate() {
         let n = i + 1;
@@ -568,6 +562,37 @@ pub async fn save_playbook(tiers: Vec<Tier>) -> Result<(), AppError> {
                 "playbook",
                 format!("tier {n} shows an outcome whose key does not read: {e}"),
             )));
+        }
+    }
+    // A published outcome shown to a tier this playbook drops would never
+    // be shown again: the quiz changes first.
+    let kept: std::collections::BTreeSet<&str> = all
+        .iter()
+        .filter(|s| tiers.iter().any(|t| t.segment_id == s.id))
+        .map(|s| s.slug.as_str())
+        .collect();
+    let now_tiers: Vec<String> = ctx
+        .store
+        .playbook(ctx.clock.now())
+        .await
+        .map_err(ssr::fail)?
+        .into_iter()
+        .map(|t| t.segment.slug)
+        .collect();
+    for (_, def) in ssr::nameable(&ctx).await?.quizzes {
+        for o in &def.outcomes {
+            if let quizfunnel::quiz::OutcomeRule::Tier { segment } = &o.rule
+                && now_tiers.contains(segment)
+                && !kept.contains(segment.as_str())
+            {
+                return Err(ssr::fail(AppError::invalid(
+                    "playbook",
+                    format!(
+                        "\"{}\" shows the outcome \"{}\" to the tier \"{segment}\", which this playbook drops: change that outcome first",
+                        def.title, o.title
+                    ),
+                )));
+            }
         }
     }
     let tiers: Vec<Tier> = tiers
