@@ -175,6 +175,17 @@ pub trait SegmentStore: Send + Sync {
     /// The playbook in order, each tier with the contacts it places.
     async fn playbook(&self, now: i64) -> StoreResult<Vec<TierSummary>>;
 
+    /// The slugs of the playbook's segments, in order: what outcomes by
+    /// tier may name.
+    async fn tier_slugs(&self, now: i64) -> StoreResult<Vec<String>> {
+        Ok(self
+            .playbook(now)
+            .await?
+            .into_iter()
+            .map(|t| t.segment.slug)
+            .collect())
+    }
+
     /// Tiers holding fewer contacts than this are flagged as too small to
     /// act on or measure (30 until a marketer sets it).
     async fn small_tier(&self) -> StoreResult<i64>;

@@ -521,3 +521,24 @@ pub async fn count(app: &TestApp, query: &str) -> i64 {
         Db::Postgres(pool) => sqlx::query_scalar(query).fetch_one(pool).await.unwrap(),
     }
 }
+
+/// Saves `def` at `slug` as the quiz's draft, from its current revision,
+/// and publishes it: a marketer's edit made live.
+pub async fn publish_edit(
+    app: &TestApp,
+    id: i64,
+    slug: &str,
+    def: &quizfunnel::quiz::QuizDefinition,
+) {
+    use quizfunnel::store::QuizStore;
+    let revision = app.store.quiz(id).await.unwrap().draft_revision;
+    let revision = app
+        .store
+        .save_draft(id, slug, def, revision, app.clock.now())
+        .await
+        .unwrap();
+    app.store
+        .publish_draft(id, revision, app.clock.now())
+        .await
+        .unwrap();
+}

@@ -1562,22 +1562,8 @@ async fn links_to_a_renamed_quiz_reach_it_at_its_new_address(backend: Backend) {
     let app = app_with_demo(backend).await;
     let c = client();
     let id = app.store.quiz_id_by_slug("growth").await.unwrap().unwrap();
-    let quiz = app.store.quiz(id).await.unwrap();
-    let revision = app
-        .store
-        .save_draft(
-            id,
-            "grow",
-            &quiz.draft,
-            quiz.draft_revision,
-            app.clock.now(),
-        )
-        .await
-        .unwrap();
-    app.store
-        .publish_draft(id, revision, app.clock.now())
-        .await
-        .unwrap();
+    let draft = app.store.quiz(id).await.unwrap().draft;
+    crate::helpers::publish_edit(&app, id, "grow", &draft).await;
     for (from, to) in [
         ("/q/growth?utm_source=news", "/q/grow?utm_source=news"),
         ("/q/growth/result", "/q/grow/result"),

@@ -1221,16 +1221,7 @@ async fn rules_name_answers_of_older_versions_and_archived_quizzes(backend: Back
         .find(|q| q.key == "budget")
         .unwrap();
     budget.options.retain(|o| o.key != "high");
-    let revision = app.store.quiz(id).await.unwrap().draft_revision;
-    let revision = app
-        .store
-        .save_draft(id, "growth", &later, revision, app.clock.now())
-        .await
-        .unwrap();
-    app.store
-        .publish_draft(id, revision, app.clock.now())
-        .await
-        .unwrap();
+    crate::helpers::publish_edit(&app, id, "growth", &later).await;
 
     let (status, body) = save("big-budget", "answered(growth.budget = high)").await;
     assert_eq!(status, 200, "{body}");

@@ -190,14 +190,11 @@ pub async fn publish_quiz(id: i64, revision: i64) -> Result<Published, AppError>
         .map(|p| p.message)
         .collect();
     // An outcome for a tier the playbook does not have is never shown.
-    let tiers: Vec<String> = ctx
+    let tiers = ctx
         .store
-        .playbook(ctx.clock.now())
+        .tier_slugs(ctx.clock.now())
         .await
-        .map_err(ssr::fail)?
-        .into_iter()
-        .map(|t| t.segment.slug)
-        .collect();
+        .map_err(ssr::fail)?;
     for o in &quiz.draft.outcomes {
         if let quizfunnel::quiz::OutcomeRule::Tier { segment } = &o.rule
             && !tiers.contains(segment)

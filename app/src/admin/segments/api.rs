@@ -571,14 +571,11 @@ pub async fn save_playbook(tiers: Vec<Tier>) -> Result<(), AppError> {
         .filter(|s| tiers.iter().any(|t| t.segment_id == s.id))
         .map(|s| s.slug.as_str())
         .collect();
-    let now_tiers: Vec<String> = ctx
+    let now_tiers = ctx
         .store
-        .playbook(ctx.clock.now())
+        .tier_slugs(ctx.clock.now())
         .await
-        .map_err(ssr::fail)?
-        .into_iter()
-        .map(|t| t.segment.slug)
-        .collect();
+        .map_err(ssr::fail)?;
     for (_, def) in ssr::nameable(&ctx).await?.quizzes {
         for o in &def.outcomes {
             if let quizfunnel::quiz::OutcomeRule::Tier { segment } = &o.rule
