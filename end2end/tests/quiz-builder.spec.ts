@@ -16,6 +16,7 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   await page.getByLabel("New quiz title").fill("Team readiness check");
   await page.getByRole("button", { name: "Create quiz" }).click();
   await expect(page).toHaveURL(/\/admin\/quizzes\/\d+$/);
+  const builderUrl = page.url();
   await expect(page.getByRole("heading", { name: "Team readiness check", level: 1 })).toBeVisible();
   await expect(page.getByLabel("Slug")).toHaveValue("team-readiness-check");
 
@@ -117,6 +118,24 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   await page.reload();
   await expect(page.getByRole("group", { name: /^Question 3 / }).getByLabel("Question", { exact: true })).toHaveValue("Which plan interests you?");
 
+  // Changes saved but not wanted go back to the published version.
+  await waitForHydration(page);
+  const third = page.getByRole("group", { name: /^Question 3 / }).getByLabel("Question", { exact: true });
+  await enter(third, "Which plan would you pick?");
+  await page.getByRole("button", { name: "Save draft" }).click();
+  await expect(page.getByText("· saved changes not yet published")).toBeVisible();
+  let discardQuestion = "";
+  page.once("dialog", (dialog) => {
+    discardQuestion = dialog.message();
+    void dialog.accept();
+  });
+  await page.getByRole("button", { name: "Discard changes" }).click();
+  await expect(page.getByRole("status")).toHaveText("Changes discarded: the draft is version 1 again.");
+  expect(discardQuestion).toContain("since version 1 was published");
+  await expect(page.getByRole("group", { name: /^Question 3 / }).getByLabel("Question", { exact: true })).toHaveValue("Which plan interests you?");
+  await expect(page.getByText("Published (version 1)", { exact: true })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Discard changes" })).toHaveCount(0);
+
   // The list shows it published, with no responses yet.
   await page.goto("/admin/quizzes");
   const row = page.getByRole("row", { name: /Team readiness check/ });
@@ -155,6 +174,23 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   await noJs.getByLabel("Email").fill("max@example.com");
   await noJs.getByRole("button", { name: "Send me my result" }).click();
   await expect(noJs.getByRole("status")).toHaveText("Your result is on its way to max@example.com.");
+
+  // A version that drops an option a segment names is published, and the
+  // marketer hears which segment now matches only earlier answers.
+  const segment = await page.request.post("/api/segments/save", {
+    form: { slug: "pro-pickers", name: "Pro pickers", description: "", text: "answered(team-readiness-check.q3 = o2)" },
+  });
+  expect(segment.status()).toBe(200);
+  await page.goto(builderUrl);
+  await waitForHydration(page);
+  const plan = page.getByRole("group", { name: /^Question 3 / });
+  await enter(plan.getByRole("group", { name: "Option 2" }).getByLabel("Key", { exact: true }), "pro");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByRole("status")).toContainText("Published version 2.");
+  const stale = page.getByRole("note");
+  await expect(stale).toContainText("answers this version does not have");
+  await expect(stale.getByRole("listitem")).toHaveText("Pro pickers: team-readiness-check.q3 = o2");
+  await expect(stale.getByRole("link", { name: "Pro pickers" })).toHaveAttribute("href", /^\/admin\/segments\/\d+$/);
 
   // Archiving a live quiz asks first: it takes the public page down.
   await page.goto("/admin/quizzes");

@@ -41,6 +41,44 @@ impl CatalogQuiz {
         }
         self.categories.extend(older.categories);
     }
+
+    /// What `rule` names in the quiz `slug` that this version of it does
+    /// not have: questions, options and categories, as the rule writes
+    /// them. Answers given to an earlier version still match such a test;
+    /// respondents of this one cannot.
+    pub fn missing_from(&self, rule: &Rule, slug: &str) -> BTreeSet<String> {
+        let mut missing = BTreeSet::new();
+        rule.walk(&mut |node| match node {
+            Rule::Answered {
+                quiz,
+                question,
+                options,
+            } if quiz == slug => match self.questions.get(question) {
+                None => {
+                    missing.insert(format!("{}.{}", Name(quiz), Name(question)));
+                }
+                Some(known) => {
+                    for option in options.iter().filter(|o| !known.options.contains(*o)) {
+                        missing.insert(format!(
+                            "{}.{} = {}",
+                            Name(quiz),
+                            Name(question),
+                            Name(option)
+                        ));
+                    }
+                }
+            },
+            Rule::Score {
+                quiz,
+                category: Some(category),
+                ..
+            } if quiz == slug && !self.categories.contains(category) => {
+                missing.insert(format!("score({}, {})", Name(quiz), Name(category)));
+            }
+            _ => {}
+        });
+        missing
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

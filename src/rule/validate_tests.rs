@@ -261,3 +261,25 @@ fn an_older_versions_questions_options_and_categories_are_added() {
     assert!(newer.questions["notes"].options.is_empty());
     assert!(newer.categories.contains("fit") && newer.categories.contains("budget"));
 }
+
+#[test]
+fn a_version_names_what_a_rule_asks_of_it_and_it_lacks() {
+    let growth = &catalog().quizzes["growth"];
+    let rule = parse_rule(
+        "any(answered(growth.budget in [high, huge]), answered(growth.gone = a), \
+         score(growth, fit) >= 2, score(growth, budget) >= 1, answered(other.budget = huge), \
+         answered(growth.urgency = 7))",
+    )
+    .unwrap();
+    assert_eq!(
+        growth.missing_from(&rule, "growth"),
+        ["growth.budget = huge", "growth.gone", "score(growth, fit)"]
+            .map(String::from)
+            .into()
+    );
+    // Only the tests of the quiz asked about count.
+    assert_eq!(
+        growth.missing_from(&rule, "other"),
+        ["other.budget = huge".to_string()].into()
+    );
+}

@@ -135,6 +135,18 @@ pub trait QuizStore: Send + Sync {
         now: i64,
     ) -> StoreResult<PublishedQuiz>;
 
+    /// Puts the served version back as the draft if nobody saved since
+    /// `expected_revision`, and returns the new revision: the changes since
+    /// the last publish are dropped. `Conflict` when someone saved in
+    /// between, or when the quiz was never published. A draft that is the
+    /// served version already stays at its revision.
+    async fn discard_draft(
+        &self,
+        quiz_id: i64,
+        expected_revision: i64,
+        now: i64,
+    ) -> StoreResult<i64>;
+
     /// Stops serving the quiz; its versions and answers stay.
     async fn archive_quiz(&self, quiz_id: i64, now: i64) -> StoreResult<()>;
 

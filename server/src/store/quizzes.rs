@@ -425,6 +425,52 @@ impl QuizStore for SqlStore {
         self.quiz_version(version_id).await
     }
 
+    async fn discard_draft(
+        &self,
+        quiz_id: i64,
+        expected_revision: i64,
+        now: i64,
+    ) -> StoreResult<i64> {
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
+            let (revision, draft, served): (i64, String, Option<String>) = sqlx::query_as(
+                "SELECT q.draft_revision, q.draft, v.definition FROM quizzes q \
+                 LEFT JOIN quiz_versions v ON v.id = q.published_version_id WHERE q.id = $1",
+            )
+            .bind(quiz_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if revision != expected_revision {
+                return Err(StoreError::Conflict(SAVED_BY_SOMEONE_ELSE.into()));
+            }
+            let Some(served) = served else {
+                return Err(StoreError::Conflict(
+                    "this quiz has no published version to go back to".into(),
+                ));
+            };
+            // Nothing to discard: like a save of what is stored, this
+            // changes nothing, not even the revision.
+            if draft == served {
+                return Ok(revision);
+            }
+            let title = from_json(quiz_id, &served)?.title;
+            let revision: i64 = sqlx::query_scalar(
+                "UPDATE quizzes SET draft = $1, title = $2, draft_revision = draft_revision + 1, \
+                 updated_at = $3 WHERE id = $4 RETURNING draft_revision",
+            )
+            .bind(&served)
+            .bind(&title)
+            .bind(now)
+            .bind(quiz_id)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            Ok(revision)
+        })
+    }
+
     async fn archive_quiz(&self, quiz_id: i64, now: i64) -> StoreResult<()> {
         let done = with_pool!(self.db(), write, |pool| {
             sqlx::query("UPDATE quizzes SET status = 'archived', updated_at = $1 WHERE id = $2")

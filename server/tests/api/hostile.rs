@@ -67,6 +67,7 @@ const SERVER_FNS: &[&str] = &[
     "quizzes/get",
     "quizzes/save",
     "quizzes/publish",
+    "quizzes/discard",
     "quizzes/duplicate",
     "quizzes/archive",
     "quizzes/restore",

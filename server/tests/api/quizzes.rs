@@ -192,6 +192,139 @@ async fn publishing_freezes_an_immutable_version_and_edits_make_a_new_draft(back
     assert_eq!(again.version_id, v2.version_id);
 }
 
+/// "Discard changes" in the builder: the draft goes back to the served
+/// version; a stale page, a quiz never published and a missing quiz are
+/// refused with why, and change nothing.
+async fn discarding_a_draft_brings_back_the_served_version(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (marketer, _) = app.signed_in(Role::Marketer).await;
+    let discard = |id: i64, revision: i64| {
+        marketer
+            .post(app.url("/api/quizzes/discard"))
+            .form(&[("id", id.to_string()), ("revision", revision.to_string())])
+            .send()
+    };
+    let id = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+
+    // Never published: there is nothing to go back to.
+    let res = discard(id, 1).await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(res.text().await.unwrap().contains("no published version"));
+
+    app.store.publish_draft(id, 1, 200).await.unwrap();
+    let mut edited = growth_quiz();
+    edited.title = "Growth check, half rewritten".into();
+    edited.questions.pop();
+    let revision = app
+        .store
+        .save_draft(id, "growth", &edited, 1, 300)
+        .await
+        .unwrap();
+
+    // A page opened before that save would drop changes it never saw.
+    let res = discard(id, revision - 1).await.unwrap();
+    assert_eq!(res.status(), 409);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("changed since you opened it")
+    );
+    assert_eq!(app.store.quiz(id).await.unwrap().draft, edited);
+
+    assert_eq!(discard(id, revision).await.unwrap().status(), 200);
+    let quiz = app.store.quiz(id).await.unwrap();
+    assert_eq!(quiz.draft, growth_quiz());
+    assert!(!quiz.unpublished_changes);
+    assert_eq!(quiz.published_version, Some(1));
+    assert_eq!(quiz.draft_revision, revision + 1);
+    let listed = app.store.quiz_summaries().await.unwrap();
+    assert_eq!(listed[0].title, growth_quiz().title);
+
+    // Again, with nothing left to discard: the revision stays.
+    assert_eq!(discard(id, revision + 1).await.unwrap().status(), 200);
+    assert_eq!(
+        app.store.quiz(id).await.unwrap().draft_revision,
+        revision + 1
+    );
+
+    assert_eq!(discard(id + 100, 1).await.unwrap().status(), 404);
+}
+
+/// A version that drops an option a segment's rule names is published, and
+/// the marketer is told which segments now only match earlier answers.
+async fn publishing_names_segments_that_ask_for_what_the_version_dropped(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (marketer, _) = app.signed_in(Role::Marketer).await;
+    let id = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    app.store.publish_draft(id, 1, 200).await.unwrap();
+    let segment = |slug: &'static str, name: &'static str, rule: &'static str| {
+        let rule = quizfunnel::rule::Rule::parse(rule).unwrap();
+        let store = app.store.clone();
+        async move {
+            store
+                .create_segment(slug, name, "", &rule, 300)
+                .await
+                .unwrap()
+        }
+    };
+    let big = segment(
+        "big-budgets",
+        "Big budgets",
+        "answered(growth.budget = high)",
+    )
+    .await;
+    segment(
+        "mid-budgets",
+        "Mid budgets",
+        "answered(growth.budget = mid)",
+    )
+    .await;
+    let publish = |revision: i64| {
+        marketer
+            .post(app.url("/api/quizzes/publish"))
+            .form(&[("id", id.to_string()), ("revision", revision.to_string())])
+            .send()
+    };
+    let res = publish(1).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let same: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(same["stale_segments"], serde_json::json!([]), "{same}");
+
+    let mut edited = growth_quiz();
+    edited.questions[1].options.retain(|o| o.key != "high");
+    let res = save_quiz(
+        &app,
+        &marketer,
+        id,
+        1,
+        "growth",
+        serde_json::to_string(&edited).unwrap(),
+    )
+    .await;
+    assert_eq!(res.status(), 200, "{}", res.text().await.unwrap());
+    let res = publish(2).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let published: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(published["version"], 2);
+    assert_eq!(
+        published["stale_segments"],
+        serde_json::json!([{
+            "id": big,
+            "name": "Big budgets",
+            "missing": ["growth.budget = high"],
+        }])
+    );
+}
+
 async fn an_archived_quiz_is_served_to_nobody_until_restored(backend: Backend) {
     let app = spawn_app(backend).await;
     let id = app
@@ -334,6 +467,8 @@ crate::on_both_backends!(
     a_save_from_a_stale_revision_is_told_the_quiz_changed,
     a_save_cannot_take_another_quizs_slug,
     publishing_freezes_an_immutable_version_and_edits_make_a_new_draft,
+    discarding_a_draft_brings_back_the_served_version,
+    publishing_names_segments_that_ask_for_what_the_version_dropped,
     an_archived_quiz_is_served_to_nobody_until_restored,
     the_page_follows_archives_here_at_once_and_elsewhere_soon,
     a_duplicate_is_a_new_draft_with_the_same_questions,

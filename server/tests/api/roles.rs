@@ -108,6 +108,11 @@ fn server_functions(
             ],
             FUNNELS_FN,
         ),
+        (
+            "/api/quizzes/discard",
+            vec![quiz(), ("revision", "1".into())],
+            FUNNELS_FN,
+        ),
         ("/api/quizzes/duplicate", vec![quiz()], FUNNELS_FN),
         ("/api/quizzes/archive", vec![quiz()], FUNNELS_FN),
         ("/api/quizzes/restore", vec![quiz()], FUNNELS_FN),

@@ -17,6 +17,19 @@ pub struct Saved {
 pub struct Published {
     pub version: i64,
     pub slug: String,
+    /// Segments whose rules name questions, options or categories this
+    /// version does not have.
+    pub stale_segments: Vec<StaleSegment>,
+}
+
+/// A segment whose rule asks of a quiz what its served version lacks:
+/// only answers to earlier versions can match those tests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaleSegment {
+    pub id: i64,
+    pub name: String,
+    /// As the rule writes them, e.g. `growth.budget = high`.
+    pub missing: Vec<String>,
 }
 
 #[cfg(feature = "ssr")]
@@ -241,9 +254,26 @@ pub async fn publish_quiz(id: i64, revision: i64) -> Result<Published, AppError>
         &format!("version {version}"),
     )
     .await;
+    let served = published.definition.rule_catalog();
+    let stale_segments = ctx
+        .store
+        .segments()
+        .await
+        .map_err(ssr::fail)?
+        .into_iter()
+        .filter_map(|s| {
+            let missing = served.missing_from(&s.rule, &published.slug);
+            (!missing.is_empty()).then(|| StaleSegment {
+                id: s.id,
+                name: s.name,
+                missing: missing.into_iter().collect(),
+            })
+        })
+        .collect();
     Ok(Published {
         version,
         slug: published.slug,
+        stale_segments,
     })
 }
 
@@ -274,6 +304,28 @@ pub async fn duplicate_quiz(id: i64) -> Result<i64, AppError> {
     )
     .await;
     Ok(copy)
+}
+
+/// Drops the draft's changes since the last publish, if nobody saved since
+/// `revision`: the draft is the served version again.
+#[server(endpoint = "quizzes/discard")]
+pub async fn discard_draft(id: i64, revision: i64) -> Result<(), AppError> {
+    let (ctx, me) = ssr::marketer()?;
+    let quiz = ctx.store.quiz(id).await.map_err(ssr::fail)?;
+    ctx.store
+        .discard_draft(id, revision, ctx.clock.now())
+        .await
+        .map_err(ssr::fail)?;
+    let version = quiz.published_version.unwrap_or_default();
+    ssr::audit(
+        &ctx,
+        &me.email,
+        "quiz.draft_discarded",
+        &quiz.slug,
+        &format!("back to version {version}"),
+    )
+    .await;
+    Ok(())
 }
 
 /// Stops serving the quiz; answers and versions stay.

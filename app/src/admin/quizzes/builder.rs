@@ -28,6 +28,11 @@ pub fn QuizBuilderPage() -> AnyView {
     // The builder needs the browser anyway; loading there keeps the server
     // render small and the editor free of hydration mismatches.
     let quiz = LocalResource::new(move || api::quiz(id()));
+    let discarded = RwSignal::new(false);
+    let reload = move || {
+        discarded.set(true);
+        quiz.refetch();
+    };
     view! {
         <Title text="Quiz builder · quizfunnel" />
         <main class="page builder">
@@ -35,7 +40,7 @@ pub fn QuizBuilderPage() -> AnyView {
             <Suspense fallback=|| view! { <h1>"Quiz builder"</h1><p>"Loading the quiz…"</p> }>
                 {move || Suspend::new(async move {
                     match quiz.await {
-                        Ok(q) => view! { <Editor quiz=q /> }.into_any(),
+                        Ok(q) => view! { <Editor quiz=q reload discarded=discarded.get_untracked() /> }.into_any(),
                         Err(AppError::NotFound) => view! {
                             <h1>"Quiz not found"</h1>
                             <p>"There is no quiz with this number. It may have been mistyped."</p>
@@ -54,14 +59,22 @@ pub fn QuizBuilderPage() -> AnyView {
 enum Notice {
     None,
     Saved,
-    Published(i64, String),
+    Published(api::Published),
+    /// The draft is the served version again.
+    Discarded,
     /// Someone else saved first; reloading shows their version.
     Changed(String),
     Failed(String),
 }
 
+/// `reload` reads the quiz again after its changes were discarded, which
+/// starts a new editor on it, `discarded`.
 #[component]
-fn Editor(quiz: QuizDraft) -> AnyView {
+fn Editor(
+    quiz: QuizDraft,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+    discarded: bool,
+) -> AnyView {
     let b = Builder {
         def: RwSignal::new(quiz.draft.clone()),
         slug: RwSignal::new(quiz.slug.clone()),
@@ -77,7 +90,11 @@ fn Editor(quiz: QuizDraft) -> AnyView {
     let version = RwSignal::new(quiz.published_version);
     let unpublished = RwSignal::new(quiz.unpublished_changes || quiz.published_version.is_none());
     let public_slug = RwSignal::new(quiz.slug.clone());
-    let notice = RwSignal::new(Notice::None);
+    let notice = RwSignal::new(if discarded {
+        Notice::Discarded
+    } else {
+        Notice::None
+    });
     let show_problems = RwSignal::new(false);
     let problems = Memo::new(move |_| b.def.with(validate_for_publish));
 
@@ -157,10 +174,35 @@ fn Editor(quiz: QuizDraft) -> AnyView {
             version.set(Some(p.version));
             unpublished.set(false);
             public_slug.set(p.slug.clone());
-            notice.set(Notice::Published(p.version, p.slug));
+            notice.set(Notice::Published(p));
         }
         Some(Err(e)) => refuse(e),
     });
+    // Going back to the served version: a new editor on it, so no state
+    // of the edited draft (open panels, fields being typed) outlives it.
+    let discard = Action::new(move |_: &()| api::discard_draft(id, revision.get_untracked()));
+    Effect::new(move |_| match discard.value().get() {
+        Some(Ok(())) => {
+            b.dirty.set(false);
+            reload();
+        }
+        Some(Err(e)) => refuse(e),
+        None => {}
+    });
+    let ask_discard = move |_| {
+        let Some(v) = version.get_untracked() else {
+            return;
+        };
+        let ask = format!(
+            "Discard every change made since version {v} was published? The draft becomes version {v} again; this cannot be undone."
+        );
+        #[cfg(feature = "hydrate")]
+        if window().confirm_with_message(&ask).unwrap_or(false) {
+            discard.dispatch(());
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &ask;
+    };
     let publish = move |_| {
         show_problems.set(true);
         if problems.with_untracked(|p| p.is_empty()) {
@@ -177,7 +219,7 @@ fn Editor(quiz: QuizDraft) -> AnyView {
         if b.dirty.get()
             && matches!(
                 notice.get_untracked(),
-                Notice::Saved | Notice::Published(..)
+                Notice::Saved | Notice::Published(..) | Notice::Discarded
             )
         {
             notice.set(Notice::None);
@@ -203,11 +245,31 @@ fn Editor(quiz: QuizDraft) -> AnyView {
         match notice.get() {
         Notice::None => None,
         Notice::Saved => Some(view! { <p class="notice" role="status">"Saved."</p> }.into_any()),
-        Notice::Published(v, slug) => Some(view! {
+        Notice::Discarded => Some(view! {
             <p class="notice" role="status">
-                {format!("Published version {v}. Respondents take it at ")}
-                <a href=format!("/q/{slug}")>{format!("/q/{slug}")}</a>"."
+                {format!("Changes discarded: the draft is version {} again.", version.get().unwrap_or_default())}
             </p>
+        }.into_any()),
+        Notice::Published(p) => Some(view! {
+            <p class="notice" role="status">
+                {format!("Published version {}. Respondents take it at ", p.version)}
+                <a href=format!("/q/{}", p.slug)>{format!("/q/{}", p.slug)}</a>"."
+            </p>
+            {(!p.stale_segments.is_empty()).then(|| view! {
+                <div class="warning" role="note" aria-labelledby="stale-segments">
+                    <p id="stale-segments">
+                        "These segments ask for answers this version does not have: only respondents of earlier versions can match those tests. Change their rules if new respondents should."
+                    </p>
+                    <ul>
+                        {p.stale_segments.into_iter().map(|s| view! {
+                            <li>
+                                <a href=format!("/admin/segments/{}", s.id)>{s.name}</a>
+                                ": "{s.missing.join(", ")}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                </div>
+            })}
         }.into_any()),
         Notice::Changed(m) => Some(view! {
             <div class="error" role="alert">
@@ -242,6 +304,10 @@ fn Editor(quiz: QuizDraft) -> AnyView {
                 <button type="button" class="secondary" on:click=move |_| { save.dispatch((false,)); }
                     disabled=move || save.pending().get()>"Save draft"</button>
                 <button type="button" on:click=publish disabled=move || save.pending().get()>"Publish"</button>
+                {move || (version.get().is_some() && (unpublished.get() || b.dirty.get())).then(|| view! {
+                    <button type="button" class="secondary" on:click=ask_discard
+                        disabled=move || save.pending().get() || discard.pending().get()>"Discard changes"</button>
+                })}
                 {move || version.get().map(|_| view! {
                     <a class="button secondary" href=move || format!("/q/{}", public_slug.get())>"Open the live quiz"</a>
                 })}
