@@ -460,9 +460,12 @@ impl SqlStore {
         // while a new segment fills, Postgres's statistics still say it has
         // no stays, and it planned the anti-join as a scan of all of them
         // for every candidate (seconds per slice at a million contacts).
+        // A re-check planned before the segment was deleted enters nobody
+        // (the test of the segment is made once per statement).
         let entries = format!(
             "INSERT INTO segment_memberships (segment_id, contact_id, entered_at) \
-             SELECT $1, c.id, $2 FROM contacts c WHERE c.id BETWEEN $3 AND $4 AND ({}) \
+             SELECT $1, c.id, $2 FROM contacts c WHERE c.id BETWEEN $3 AND $4 \
+             AND EXISTS (SELECT 1 FROM segments g WHERE g.id = $1) AND ({}) \
              AND NOT EXISTS (SELECT 1 FROM segment_memberships x WHERE x.contact_id = c.id \
                 AND +x.segment_id = $1 AND x.exited_at > $2) \
              ON CONFLICT (segment_id, contact_id) WHERE exited_at IS NULL DO NOTHING",
@@ -1097,6 +1100,32 @@ macro_rules! hand_off {
 }
 pub(super) use hand_off;
 
+/// Refuses a rule naming a segment that is gone, inside the transaction
+/// that saves it: a segment deleted since the rule was checked would leave
+/// `in_segment` matching nobody, quietly. On Postgres each named segment's
+/// row is held until the save commits, so a delete waits for it (see
+/// `delete_segment`).
+macro_rules! segments_still_there {
+    ($tx:ident, $pg:expr, $slugs:expr) => {
+        for slug in &$slugs {
+            let found: Option<i64> = sqlx::query_scalar(if $pg {
+                "SELECT id FROM segments WHERE slug = $1 FOR SHARE"
+            } else {
+                "SELECT id FROM segments WHERE slug = $1"
+            })
+            .bind(*slug)
+            .fetch_optional(&mut *$tx)
+            .await
+            .map_err(db_err)?;
+            if found.is_none() {
+                return Err(StoreError::Conflict(format!(
+                    "the segment {slug} this rule uses no longer exists"
+                )));
+            }
+        }
+    };
+}
+
 #[async_trait]
 impl SegmentStore for SqlStore {
     async fn create_segment(
@@ -1108,8 +1137,12 @@ impl SegmentStore for SqlStore {
         now: i64,
     ) -> StoreResult<i64> {
         let json = serde_json::to_string(rule).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let used = rule.referenced_segments();
+        let pg = self.is_postgres();
         with_pool!(self.db(), write, |pool| {
-            sqlx::query_scalar(
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
+            segments_still_there!(tx, pg, used);
+            let id = sqlx::query_scalar(
                 "INSERT INTO segments (slug, name, description, rule, updated_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(slug)
@@ -1117,9 +1150,11 @@ impl SegmentStore for SqlStore {
             .bind(description)
             .bind(&json)
             .bind(now)
-            .fetch_one(pool)
+            .fetch_one(&mut *tx)
             .await
-            .map_err(conflict_as("another segment uses that slug"))
+            .map_err(conflict_as("another segment uses that slug"))?;
+            tx.commit().await.map_err(db_err)?;
+            Ok(id)
         })
     }
 
@@ -1132,8 +1167,12 @@ impl SegmentStore for SqlStore {
         now: i64,
     ) -> StoreResult<()> {
         let json = serde_json::to_string(rule).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let used = rule.referenced_segments();
+        let pg = self.is_postgres();
         let changed = with_pool!(self.db(), write, |pool| {
-            sqlx::query(
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
+            segments_still_there!(tx, pg, used);
+            let changed = sqlx::query(
                 "UPDATE segments SET name = $1, description = $2, rule = $3, updated_at = $4 WHERE id = $5",
             )
             .bind(name)
@@ -1141,10 +1180,12 @@ impl SegmentStore for SqlStore {
             .bind(&json)
             .bind(now)
             .bind(id)
-            .execute(pool)
+            .execute(&mut *tx)
             .await
             .map_err(db_err)?
-            .rows_affected()
+            .rows_affected();
+            tx.commit().await.map_err(db_err)?;
+            changed
         });
         if changed == 0 {
             return Err(StoreError::NotFound);
@@ -1535,6 +1576,21 @@ impl SegmentStore for SqlStore {
         let pg = self.is_postgres();
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
+            // Locked first on Postgres: a rule save that starts using the
+            // segment meanwhile waits for the delete and then finds it gone
+            // (`segments_still_there!`), or the delete waits for the save
+            // and then reads its rule below. On SQLite the two writes go
+            // one after the other anyway.
+            let slug: String = sqlx::query_scalar(if pg {
+                "SELECT slug FROM segments WHERE id = $1 FOR UPDATE"
+            } else {
+                "SELECT slug FROM segments WHERE id = $1"
+            })
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound)?;
             let tier: i64 = sqlx::query_scalar("SELECT count(*) FROM tiers WHERE segment_id = $1")
                 .bind(id)
                 .fetch_one(&mut *tx)
@@ -1544,6 +1600,26 @@ impl SegmentStore for SqlStore {
                 return Err(StoreError::Conflict(
                     "it is a tier of the playbook: remove it from the playbook first".into(),
                 ));
+            }
+            let others: Vec<(String, String)> =
+                sqlx::query_as("SELECT name, rule FROM segments WHERE id <> $1 ORDER BY name")
+                    .bind(id)
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            let users: Vec<String> = others
+                .into_iter()
+                .filter(|(_, rule)| {
+                    serde_json::from_str::<Rule>(rule)
+                        .is_ok_and(|r| r.referenced_segments().contains(slug.as_str()))
+                })
+                .map(|(name, _)| name)
+                .collect();
+            if !users.is_empty() {
+                return Err(StoreError::Conflict(format!(
+                    "it is used by the rule of {}: change that rule first",
+                    users.join(", ")
+                )));
             }
             // Everything of the segment's goes with it (the schema's
             // cascades); leads and placements keep the tier's name.

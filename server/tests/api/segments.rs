@@ -3,7 +3,7 @@
 use crate::helpers::{Backend, call, count, spawn_app};
 use quizfunnel::account::Role;
 use quizfunnel::rule::Rule;
-use quizfunnel::store::{ContactStore, QuizStore, SegmentStore};
+use quizfunnel::store::{ContactStore, QuizStore, SegmentStore, StoreError};
 use quizfunnel_server::demo;
 use serde_json::json;
 
@@ -1190,6 +1190,92 @@ async fn marketers_delete_segments_no_tier_or_rule_uses(backend: Backend) {
     assert_eq!(delete(old).await.unwrap().status(), 404);
 }
 
+/// The store keeps rules and segments whole by itself, whatever checked
+/// them before: a rule naming a segment that is gone is not saved, a
+/// segment a rule uses is not deleted, and a re-check planned before a
+/// segment was deleted enters nobody in it rather than failing the
+/// respondent's completion.
+async fn rules_never_name_a_deleted_segment(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    let now = app.clock.now();
+    let finished = Rule::parse("completed(growth)").unwrap();
+    let base = app
+        .store
+        .create_segment("finishers", "Finishers", "", &finished, now)
+        .await
+        .unwrap();
+    let nested = Rule::parse("all(in_segment(finishers), completed(growth))").unwrap();
+    let user = app
+        .store
+        .create_segment("finishers-too", "Finishers too", "", &nested, now)
+        .await
+        .unwrap();
+    let refused = app.store.delete_segment(base).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(why)) if why.contains("Finishers too")),
+        "{refused:?}"
+    );
+    app.store.delete_segment(user).await.unwrap();
+
+    // Warm this instance's re-check plan with the segment in it.
+    crate::respond::complete(&app, &crate::helpers::client(), "first@example.com").await;
+    let stays = "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+                 WHERE g.slug = 'finishers'";
+    assert_eq!(count(&app, stays).await, 1);
+
+    // Deleted with the plan's version put back: the next completion's
+    // re-check still names the segment, as one planned just before a
+    // delete does.
+    let version = count(&app, "SELECT version FROM segment_plan_version").await;
+    crate::contacts::sql(
+        &app,
+        &format!(
+            "DELETE FROM segments WHERE id = {base}; \
+             UPDATE segment_plan_version SET version = {version};"
+        ),
+    )
+    .await;
+    crate::respond::complete(&app, &crate::helpers::client(), "second@example.com").await;
+    // The completion's other segments are re-checked with it, at once.
+    let tier_stays = "SELECT count(*) FROM segment_memberships m \
+         JOIN segments g ON g.id = m.segment_id JOIN contacts c ON c.id = m.contact_id \
+         WHERE c.email = 'second@example.com' AND g.slug = 'fast-track' AND m.exited_at IS NULL";
+    assert_eq!(count(&app, tier_stays).await, 1);
+
+    for rule in [
+        "in_segment(finishers)",
+        "any(in_segment(fast-track), in_segment(finishers))",
+    ] {
+        let rule = Rule::parse(rule).unwrap();
+        let created = app
+            .store
+            .create_segment("again", "Again", "", &rule, now)
+            .await;
+        assert!(
+            matches!(&created, Err(StoreError::Conflict(why)) if why.contains("finishers")),
+            "{created:?}"
+        );
+        let tier = app.store.playbook(now).await.unwrap()[0].segment.id;
+        let updated = app
+            .store
+            .update_segment(tier, "Fast-track sales", "", &rule, now)
+            .await;
+        assert!(
+            matches!(updated, Err(StoreError::Conflict(_))),
+            "{updated:?}"
+        );
+    }
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM segments WHERE slug = 'again' OR rule LIKE '%finishers%'"
+        )
+        .await,
+        0
+    );
+}
+
 /// Answers keep pointing at the version they were given on: a rule about
 /// an option a later version dropped, or about a quiz since archived,
 /// still saves; an option no version had is still refused.
@@ -1396,6 +1482,7 @@ crate::on_both_backends!(
     a_rule_changed_elsewhere_reaches_the_next_answer,
     marketers_reorder_the_playbook_and_bad_tiers_change_nothing,
     marketers_delete_segments_no_tier_or_rule_uses,
+    rules_never_name_a_deleted_segment,
     rules_name_answers_of_older_versions_and_archived_quizzes,
     marketers_set_how_few_contacts_make_a_tier_small,
 );

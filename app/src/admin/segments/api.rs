@@ -377,22 +377,6 @@ pub async fn delete_segment(id: i64) -> Result<(), AppError> {
     let user = crate::auth::ssr::require(|r| r.can_edit_funnels(), "work on segments")?;
     let ctx = crate::state::AppContext::get();
     let segment = ctx.store.segment(id).await.map_err(ssr::fail)?;
-    let users: Vec<String> = ctx
-        .store
-        .segments()
-        .await
-        .map_err(ssr::fail)?
-        .into_iter()
-        .filter(|s| s.id != id && s.rule.referenced_segments().contains(segment.slug.as_str()))
-        .map(|s| s.name)
-        .collect();
-    if !users.is_empty() {
-        return Err(ssr::fail(AppError::Conflict(format!(
-            "\"{}\" is used by the rule of {}: change that rule first",
-            segment.name,
-            users.join(", ")
-        ))));
-    }
     ctx.store.delete_segment(id).await.map_err(|e| match e {
         quizfunnel::store::StoreError::Conflict(why) => ssr::fail(AppError::Conflict(format!(
             "\"{}\" cannot be deleted: {why}",
