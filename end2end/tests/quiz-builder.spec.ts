@@ -113,6 +113,7 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   await expect(page.getByRole("status")).toContainText("Published version 1.");
   await expect(page.getByRole("status").getByRole("link")).toHaveAttribute("href", "/q/team-readiness-check");
   await expect(page.getByText("Published (version 1)")).toBeVisible();
+  await expect(page.getByRole("link", { name: "See its funnel" })).toHaveAttribute("href", "/admin?quiz=team-readiness-check#funnel-heading");
 
   // After a reload the builder shows what was saved.
   await page.reload();
@@ -141,6 +142,10 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   const row = page.getByRole("row", { name: /Team readiness check/ });
   await expect(row.getByRole("cell", { name: "published" })).toBeVisible();
   await expect(row.getByRole("cell", { name: "–" })).toBeVisible();
+  // Its funnel is a click away.
+  await row.getByRole("link", { name: "Funnel of Team readiness check" }).click();
+  await expect(page.getByRole("combobox", { name: "Quiz" })).toHaveValue("team-readiness-check");
+  await expect(page.getByText(/^0 views · 0 started/)).toBeVisible();
 
   // A respondent with JavaScript: a team, soon, Pro = 7 points.
   const withJs = await (await browser.newContext()).newPage();

@@ -311,6 +311,9 @@ fn Editor(
                 {move || version.get().map(|_| view! {
                     <a class="button secondary" href=move || format!("/q/{}", public_slug.get())>"Open the live quiz"</a>
                 })}
+                {move || (status.get() == QuizStatus::Published).then(|| view! {
+                    <a class="button secondary" href=move || super::funnel_address(&public_slug.get())>"See its funnel"</a>
+                })}
             </div>
             {notice_view}
         </div>

@@ -106,6 +106,7 @@ pub fn QuizzesPage() -> impl IntoView {
                                         let duplicate_label = format!("Duplicate {}", q.title);
                                         let archive_label = format!("Archive {}", q.title);
                                         let restore_label = format!("Restore {}", q.title);
+                                        let funnel_label = format!("Funnel of {}", q.title);
                                         // Archiving a live quiz takes its page down at once.
                                         let live = q.status == QuizStatus::Published;
                                         let archive_question = format!(
@@ -130,6 +131,9 @@ pub fn QuizzesPage() -> impl IntoView {
                                                 <td>{q.responses}</td>
                                                 <td>{rate}</td>
                                                 <td class="actions">
+                                                    {live.then(|| view! {
+                                                        <a class="button secondary" href=funnel_address(&q.slug) aria-label=funnel_label>"Funnel"</a>
+                                                    })}
                                                     <ActionForm action=duplicate attr:class="inline">
                                                         <input type="hidden" name="id" value=q.id />
                                                         <button type="submit" class="secondary" aria-label=duplicate_label>"Duplicate"</button>
@@ -163,4 +167,9 @@ pub fn QuizzesPage() -> impl IntoView {
             </Transition>
         </main>
     }
+}
+
+/// The dashboard's funnel of the quiz at `slug`, scrolled to.
+pub fn funnel_address(slug: &str) -> String {
+    format!("/admin?quiz={slug}#funnel-heading")
 }
