@@ -132,6 +132,7 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   });
   await page.getByRole("button", { name: "Discard changes" }).click();
   await expect(page.getByRole("status")).toHaveText("Changes discarded: the draft is version 1 again.");
+  await expect(page.getByRole("status")).toBeFocused();
   expect(discardQuestion).toContain("since version 1 was published");
   await expect(page.getByRole("group", { name: /^Question 3 / }).getByLabel("Question", { exact: true })).toHaveValue("Which plan interests you?");
   await expect(page.getByText("Published (version 1)", { exact: true })).toBeVisible();
@@ -192,10 +193,14 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   await enter(plan.getByRole("group", { name: "Option 2" }).getByLabel("Key", { exact: true }), "pro");
   await page.getByRole("button", { name: "Publish" }).click();
   await expect(page.getByRole("status")).toContainText("Published version 2.");
+  await expect(page.getByRole("status")).toContainText("One segment asks for answers this version does not have");
   const stale = page.getByRole("note");
   await expect(stale).toContainText("answers this version does not have");
   await expect(stale.getByRole("listitem")).toHaveText("Pro pickers: team-readiness-check.q3 = o2");
-  await expect(stale.getByRole("link", { name: "Pro pickers" })).toHaveAttribute("href", /^\/admin\/segments\/\d+$/);
+  await expect(stale.getByRole("link", { name: "Pro pickers" })).toHaveAttribute("href", `/admin/segments/${await segment.json()}`);
+  // Other tests share this database: the segment goes again.
+  const deleted = await page.request.post("/api/segments/delete", { form: { id: String(await segment.json()) } });
+  expect(deleted.status()).toBe(200);
 
   // Archiving a live quiz asks first: it takes the public page down.
   await page.goto("/admin/quizzes");

@@ -76,7 +76,9 @@ impl Rebuild {
 /// Segments, their counts and the tier playbook.
 #[async_trait]
 pub trait SegmentStore: Send + Sync {
-    /// `Conflict` when the slug is taken. Callers validate the rule first.
+    /// `Conflict` when the slug is taken, or when a segment the rule names
+    /// is gone (checked in the same transaction). Callers validate the rule
+    /// first.
     async fn create_segment(
         &self,
         slug: &str,
@@ -87,7 +89,8 @@ pub trait SegmentStore: Send + Sync {
     ) -> StoreResult<i64>;
 
     /// Changes a segment's name, description and rule. `NotFound` when
-    /// there is no such segment. Callers validate the rule first.
+    /// there is no such segment; `Conflict` when a segment the rule names
+    /// is gone. Callers validate the rule first.
     async fn update_segment(
         &self,
         id: i64,
@@ -194,6 +197,7 @@ pub trait SegmentStore: Send + Sync {
 
     /// Deletes the segment with its stays, actions and their pending
     /// deliveries, counts and rebuilds, in one transaction; leads and
-    /// placements keep the tier's name. `Conflict` while it is a tier.
+    /// placements keep the tier's name. `Conflict` while it is a tier or
+    /// another segment's rule uses it, saying which.
     async fn delete_segment(&self, id: i64) -> StoreResult<()>;
 }

@@ -455,17 +455,21 @@ impl QuizStore for SqlStore {
                 return Ok(revision);
             }
             let title = from_json(quiz_id, &served)?.title;
+            // Guarded again: on Postgres a save may commit between the read
+            // above and this write, and would be lost.
             let revision: i64 = sqlx::query_scalar(
                 "UPDATE quizzes SET draft = $1, title = $2, draft_revision = draft_revision + 1, \
-                 updated_at = $3 WHERE id = $4 RETURNING draft_revision",
+                 updated_at = $3 WHERE id = $4 AND draft_revision = $5 RETURNING draft_revision",
             )
             .bind(&served)
             .bind(&title)
             .bind(now)
             .bind(quiz_id)
-            .fetch_one(&mut *tx)
+            .bind(expected_revision)
+            .fetch_optional(&mut *tx)
             .await
-            .map_err(db_err)?;
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::Conflict(SAVED_BY_SOMEONE_ELSE.into()))?;
             tx.commit().await.map_err(db_err)?;
             Ok(revision)
         })

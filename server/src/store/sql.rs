@@ -66,12 +66,20 @@ macro_rules! notify_changes {
 pub(crate) use notify_changes;
 
 /// Database errors become store errors; a broken uniqueness rule becomes
-/// `Conflict` with the caller's words for it.
+/// `Conflict` with the caller's words for it. Postgres ends one of two
+/// transactions that wait on each other (two rule saves each naming the
+/// other's segment, say): the person behind it may simply try again.
 pub fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             StoreError::Conflict("that already exists".into())
+        }
+        sqlx::Error::Database(d) if matches!(d.code().as_deref(), Some("40P01" | "40001")) => {
+            tracing::warn!(error = %e, "a transaction gave way to another");
+            StoreError::Conflict(
+                "another change to the same records was made at the same moment; try again".into(),
+            )
         }
         _ => {
             tracing::error!(error = %e, "database error");
@@ -81,9 +89,11 @@ pub fn db_err(e: sqlx::Error) -> StoreError {
 }
 
 pub fn conflict_as(message: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
-    move |e| match db_err(e) {
-        StoreError::Conflict(_) => StoreError::Conflict(message.to_string()),
-        other => other,
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(message.to_string())
+        }
+        _ => db_err(e),
     }
 }
 

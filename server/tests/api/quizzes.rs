@@ -245,12 +245,16 @@ async fn discarding_a_draft_brings_back_the_served_version(backend: Backend) {
     let listed = app.store.quiz_summaries().await.unwrap();
     assert_eq!(listed[0].title, growth_quiz().title);
 
-    // Again, with nothing left to discard: the revision stays.
+    // Again, with nothing left to discard: the revision stays, and the
+    // audit log has the one discard that dropped something.
     assert_eq!(discard(id, revision + 1).await.unwrap().status(), 200);
     assert_eq!(
         app.store.quiz(id).await.unwrap().draft_revision,
         revision + 1
     );
+    let audited = "SELECT count(*) FROM audit_log WHERE action = 'quiz.draft_discarded' \
+                   AND detail = 'back to version 1'";
+    assert_eq!(crate::helpers::count(&app, audited).await, 1);
 
     assert_eq!(discard(id + 100, 1).await.unwrap().status(), 404);
 }

@@ -37,10 +37,16 @@ pub fn QuizBuilderPage() -> AnyView {
         <Title text="Quiz builder · quizfunnel" />
         <main class="page builder">
             <p><a href="/admin/quizzes">"← All quizzes"</a></p>
-            <Suspense fallback=|| view! { <h1>"Quiz builder"</h1><p>"Loading the quiz…"</p> }>
+            // A transition: the editor stays in place while a discard reads
+            // the quiz again, rather than blinking to "Loading".
+            <Transition fallback=|| view! { <h1>"Quiz builder"</h1><p>"Loading the quiz…"</p> }>
                 {move || Suspend::new(async move {
                     match quiz.await {
-                        Ok(q) => view! { <Editor quiz=q reload discarded=discarded.get_untracked() /> }.into_any(),
+                        Ok(q) => {
+                            let was_discarded = discarded.get_untracked();
+                            discarded.set(false);
+                            view! { <Editor quiz=q reload discarded=was_discarded /> }.into_any()
+                        }
                         Err(AppError::NotFound) => view! {
                             <h1>"Quiz not found"</h1>
                             <p>"There is no quiz with this number. It may have been mistyped."</p>
@@ -48,11 +54,14 @@ pub fn QuizBuilderPage() -> AnyView {
                         Err(e) => view! { <h1>"Quiz builder"</h1><p class="error" role="alert">{e.to_string()}</p> }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </main>
     }
     .into_any()
 }
+
+/// The id of the notice a new editor after a discard focuses.
+const NOTICE: &str = "builder-notice";
 
 /// Where the last save or publish left things, for the status line.
 #[derive(Clone, Debug, PartialEq)]
@@ -186,9 +195,20 @@ fn Editor(
             b.dirty.set(false);
             reload();
         }
-        Some(Err(e)) => refuse(e),
+        Some(Err(e)) => {
+            let why = match e {
+                AppError::Conflict(m) => m,
+                other => other.to_string(),
+            };
+            notice.set(Notice::Failed(format!("Nothing discarded: {why}")));
+        }
         None => {}
     });
+    // The new editor's first words: where the focus was (the button that
+    // asked) is gone with the old one.
+    if discarded {
+        focus_soon(NOTICE.into());
+    }
     let ask_discard = move |_| {
         let Some(v) = version.get_untracked() else {
             return;
@@ -203,6 +223,7 @@ fn Editor(
         #[cfg(not(feature = "hydrate"))]
         let _ = &ask;
     };
+    let busy = move || save.pending().get() || discard.pending().get();
     let publish = move |_| {
         show_problems.set(true);
         if problems.with_untracked(|p| p.is_empty()) {
@@ -246,7 +267,7 @@ fn Editor(
         Notice::None => None,
         Notice::Saved => Some(view! { <p class="notice" role="status">"Saved."</p> }.into_any()),
         Notice::Discarded => Some(view! {
-            <p class="notice" role="status">
+            <p class="notice" role="status" id=NOTICE tabindex="-1">
                 {format!("Changes discarded: the draft is version {} again.", version.get().unwrap_or_default())}
             </p>
         }.into_any()),
@@ -254,10 +275,15 @@ fn Editor(
             <p class="notice" role="status">
                 {format!("Published version {}. Respondents take it at ", p.version)}
                 <a href=format!("/q/{}", p.slug)>{format!("/q/{}", p.slug)}</a>"."
+                {match p.stale_segments.len() {
+                    0 => String::new(),
+                    1 => " One segment asks for answers this version does not have: see below.".into(),
+                    n => format!(" {n} segments ask for answers this version does not have: see below."),
+                }}
             </p>
             {(!p.stale_segments.is_empty()).then(|| view! {
-                <div class="warning" role="note" aria-labelledby="stale-segments">
-                    <p id="stale-segments">
+                <div class="warning" role="note">
+                    <p>
                         "These segments ask for answers this version does not have: only respondents of earlier versions can match those tests. Change their rules if new respondents should."
                     </p>
                     <ul>
@@ -302,11 +328,11 @@ fn Editor(
             <p class="status">{status_line}</p>
             <div class="row">
                 <button type="button" class="secondary" on:click=move |_| { save.dispatch((false,)); }
-                    disabled=move || save.pending().get()>"Save draft"</button>
-                <button type="button" on:click=publish disabled=move || save.pending().get()>"Publish"</button>
+                    disabled=busy>"Save draft"</button>
+                <button type="button" on:click=publish disabled=busy>"Publish"</button>
                 {move || (version.get().is_some() && (unpublished.get() || b.dirty.get())).then(|| view! {
                     <button type="button" class="secondary" on:click=ask_discard
-                        disabled=move || save.pending().get() || discard.pending().get()>"Discard changes"</button>
+                        disabled=busy>"Discard changes"</button>
                 })}
                 {move || version.get().map(|_| view! {
                     <a class="button secondary" href=move || format!("/q/{}", public_slug.get())>"Open the live quiz"</a>
