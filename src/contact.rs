@@ -591,8 +591,21 @@ pub struct ContactFilter {
     /// Last seen at or after / before this time.
     pub seen_from: Option<i64>,
     pub seen_until: Option<i64>,
+    /// Only the people a quiz funnel counts as stopped at one question.
+    pub stopped: Option<StoppedAt>,
     /// Where this page starts (the list's `next`); none: the newest.
     pub after: Option<ListCursor>,
+}
+
+/// A funnel's "stopped here": people with an unfinished session of the
+/// quiz that answered something and waits at the question, among the
+/// sessions the funnel's filter counts.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StoppedAt {
+    /// The quiz's address.
+    pub quiz: String,
+    pub question: String,
+    pub within: crate::store::FunnelFilter,
 }
 
 pub const CONTACTS_PER_PAGE: i64 = 50;

@@ -65,3 +65,40 @@ test("the dashboard draws each tier's trend with its numbers, and a quiz's funne
   await expect(funnel.getByText(/\d+ views · \d+ started · \d+ completed/)).toBeVisible();
   await expect(funnel.getByRole("rowheader", { name: "Where is your business today?" })).toBeVisible();
 });
+
+test("a funnel's stopped count lists the people who stopped there", async ({ page, playwright }) => {
+  // A respondent from a source of their own answers two questions and leaves.
+  const source = `stop-${Date.now()}`;
+  const respondent = await playwright.request.newContext({ baseURL: test.info().project.use.baseURL });
+  await respondent.get(`/q/growth?utm_source=${source}`);
+  for (const form of [
+    { question: "stage", answer: "growing" },
+    { question: "budget", answer: "mid" },
+  ]) {
+    const res = await respondent.post("/q/growth", { form, maxRedirects: 0 });
+    expect(res.status()).toBe(303);
+  }
+
+  await signInAsOwner(page);
+  await page.goto(`/admin?quiz=growth&source=${source}`);
+  const funnel = page.getByRole("region", { name: "Quiz funnel" });
+  const urgency = funnel.getByRole("row", { name: /^How urgent is fixing growth for you\?/ });
+  await urgency.getByRole("link", { name: "1", exact: true }).click();
+
+  await expect(page.getByRole("heading", { name: "Contacts", level: 1 })).toBeVisible();
+  await expect(page.locator("#contacts-stop")).toContainText(
+    `Only people who stopped at “How urgent is fixing growth for you?” in What's holding your growth back? (UTM source ${source}), without finishing.`,
+  );
+  await expect(page.getByText("1 contact, latest activity first")).toBeVisible();
+  await expect(page.getByRole("link", { name: /^Anonymous visitor #\d+$/ })).toHaveCount(1);
+
+  // Another filter keeps the stop; "Show all contacts" drops it.
+  await waitForHydration(page);
+  await page.getByRole("checkbox", { name: "Has completed a quiz" }).check();
+  await page.getByRole("button", { name: "Filter" }).click();
+  await expect(page).toHaveURL(/stopped_at=urgency/);
+  await expect(page.getByText("No contacts match.")).toBeVisible();
+  await page.getByRole("link", { name: "Show all contacts" }).click();
+  await expect(page.locator("#contacts-stop")).toHaveCount(0);
+  await expect(page.getByText(/^\d+ contacts, latest activity first$/)).toBeVisible();
+});

@@ -409,6 +409,14 @@ fn percent(part: i64, whole: i64) -> String {
 
 fn funnel_view(v: FunnelView, from: String, until: String, source: String) -> AnyView {
     let chosen = v.quiz.clone().unwrap_or_default();
+    // Each "stopped" count links to those people, within the same filters.
+    let stopped_at = crate::contacts::StopQuery {
+        quiz: chosen.clone(),
+        question: String::new(),
+        started_from: from.clone(),
+        started_until: until.clone(),
+        source: source.clone(),
+    };
     let form = view! {
         <form method="get" action="/admin" class="filters" aria-label="Funnel filters">
             <label for="funnel-quiz">"Quiz"</label>
@@ -444,7 +452,16 @@ fn funnel_view(v: FunnelView, from: String, until: String, source: String) -> An
                 <tr>
                     <th scope="row">{prompt(&q.key)}</th>
                     <td class="number">{q.reached}</td>
-                    <td class="number">{q.stopped}</td>
+                    <td class="number">{match q.stopped {
+                        0 => view! { "0" }.into_any(),
+                        n => {
+                            let people = crate::contacts::StopQuery {
+                                question: q.key.clone(),
+                                ..stopped_at.clone()
+                            };
+                            view! { <a href=people.href() title="Who stopped here">{n}</a> }.into_any()
+                        }
+                    }}</td>
                     <td class="number">{percent(q.stopped, q.reached)}</td>
                 </tr>
             }

@@ -1,9 +1,14 @@
 //! Server functions for the contacts pages. Any signed-in user may read
 //! contacts; export and erasure are for owners.
 
+// A server function takes its form's fields one by one, and the list's
+// form has many; the attribute must cover the browser's generated call too.
+#![allow(clippy::too_many_arguments)]
+
 use crate::error::AppError;
 use leptos::prelude::*;
 use quizfunnel::contact::{ContactList, ContactProfile, TimelinePage};
+use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "ssr")]
 fn reader() -> Result<crate::state::AppContext, AppError> {
@@ -23,6 +28,23 @@ fn filter_date(field: &str, text: &str) -> Result<Option<i64>, AppError> {
     })
 }
 
+/// A page of the contact list, and, when it is a funnel's "stopped here",
+/// the quiz and question in the words the funnel showed them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Listed {
+    pub list: ContactList,
+    pub stopped: Option<StoppedWords>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoppedWords {
+    pub quiz_title: String,
+    pub prompt: String,
+}
+
+/// The funnel's filters come along (all optional, so a list without them
+/// is asked as before): `quiz` and `stopped_at` name the question, the
+/// rest are the funnel's own.
 #[server(endpoint = "contacts/list")]
 pub async fn list_contacts(
     search: String,
@@ -32,9 +54,44 @@ pub async fn list_contacts(
     from: String,
     until: String,
     after: String,
-) -> Result<ContactList, AppError> {
-    use quizfunnel::contact::{ContactFilter, DAY_MS, ListCursor};
+    quiz: Option<String>,
+    stopped_at: Option<String>,
+    started_from: Option<String>,
+    started_until: Option<String>,
+    source: Option<String>,
+) -> Result<Listed, AppError> {
+    use quizfunnel::contact::{ContactFilter, DAY_MS, ListCursor, StoppedAt};
+    use quizfunnel::store::FunnelFilter;
     let ctx = reader()?;
+    let quiz = quiz.unwrap_or_default().trim().to_string();
+    let question = stopped_at.unwrap_or_default().trim().to_string();
+    let stopped = match (quiz.is_empty(), question.is_empty()) {
+        (true, true) => None,
+        (false, false) => Some(StoppedAt {
+            quiz,
+            question,
+            within: FunnelFilter {
+                from: filter_date("started_from", started_from.as_deref().unwrap_or(""))?,
+                until: filter_date("started_until", started_until.as_deref().unwrap_or(""))?
+                    .map(|d| d + DAY_MS - 1),
+                utm_source: source
+                    .map(|s| s.trim().to_string())
+                    .filter(|s| !s.is_empty()),
+            },
+        }),
+        (true, false) => {
+            return Err(crate::error::respond(AppError::invalid(
+                "quiz",
+                "name the quiz the question belongs to",
+            )));
+        }
+        (false, true) => {
+            return Err(crate::error::respond(AppError::invalid(
+                "stopped_at",
+                "name the question people stopped at",
+            )));
+        }
+    };
     let after = match after.trim() {
         "" => None,
         text => Some(ListCursor::parse(text).ok_or_else(|| {
@@ -52,9 +109,27 @@ pub async fn list_contacts(
         seen_from: filter_date("from", &from)?,
         // The whole of the last day counts.
         seen_until: filter_date("until", &until)?.map(|d| d + DAY_MS - 1),
+        stopped,
         after,
     };
-    Ok(ctx.store.contacts(&filter).await?)
+    let list = ctx.store.contacts(&filter).await?;
+    // Named as the live version names them; a quiz or question no longer
+    // there is named by its key.
+    let stopped = match &filter.stopped {
+        None => None,
+        Some(s) => {
+            let published = ctx.store.published_quiz(&s.quiz).await?;
+            let quiz_title = published
+                .as_ref()
+                .map_or_else(|| s.quiz.clone(), |p| p.definition.title.clone());
+            let prompt = published
+                .as_ref()
+                .and_then(|p| p.definition.questions.iter().find(|q| q.key == s.question))
+                .map_or_else(|| s.question.clone(), |q| q.prompt.clone());
+            Some(StoppedWords { quiz_title, prompt })
+        }
+    };
+    Ok(Listed { list, stopped })
 }
 
 #[server(endpoint = "contacts/profile")]

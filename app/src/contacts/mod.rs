@@ -25,11 +25,53 @@ struct ListQuery {
     until: String,
     /// Where the page starts: a `ListCursor` from the page before.
     after: String,
+    /// A funnel's "stopped here", kept through the other filters.
+    stop: StopQuery,
+}
+
+/// The query of a link from a funnel's "stopped" count.
+#[derive(Clone, Default, PartialEq)]
+pub struct StopQuery {
+    pub quiz: String,
+    pub question: String,
+    pub started_from: String,
+    pub started_until: String,
+    pub source: String,
+}
+
+impl StopQuery {
+    fn fields(&self) -> [(&'static str, &str); 5] {
+        [
+            ("quiz", &self.quiz),
+            ("stopped_at", &self.question),
+            ("started_from", &self.started_from),
+            ("started_until", &self.started_until),
+            ("source", &self.source),
+        ]
+    }
+
+    fn is_set(&self) -> bool {
+        !self.quiz.is_empty() || !self.question.is_empty()
+    }
+
+    /// The contact list of the people who stopped there.
+    pub fn href(&self) -> String {
+        format!("/admin/contacts?{}", self.query())
+    }
+
+    fn query(&self) -> String {
+        self.fields()
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
 }
 
 impl ListQuery {
     fn href(&self, after: &str) -> String {
-        format!(
+        let mut href = format!(
             "/admin/contacts?q={}&attr={}&value={}&completed={}&from={}&until={}&after={after}",
             encode(&self.search),
             encode(&self.attr_key),
@@ -37,7 +79,12 @@ impl ListQuery {
             if self.completed { "on" } else { "" },
             encode(&self.from),
             encode(&self.until),
-        )
+        );
+        if self.stop.is_set() {
+            href.push('&');
+            href.push_str(&self.stop.query());
+        }
+        href
     }
 }
 
@@ -55,10 +102,19 @@ pub fn ContactsPage() -> impl IntoView {
                 from: get("from"),
                 until: get("until"),
                 after: get("after"),
+                stop: StopQuery {
+                    quiz: get("quiz"),
+                    question: get("stopped_at"),
+                    started_from: get("started_from"),
+                    started_until: get("started_until"),
+                    source: get("source"),
+                },
             }
         })
     };
     let list = Resource::new(current, |q| {
+        let stop = q.stop.is_set().then_some(q.stop);
+        let part = |f: fn(&StopQuery) -> &String| stop.as_ref().map(|s| f(s).clone());
         api::list_contacts(
             q.search,
             q.attr_key,
@@ -67,6 +123,11 @@ pub fn ContactsPage() -> impl IntoView {
             q.from,
             q.until,
             q.after,
+            part(|s| &s.quiz),
+            part(|s| &s.question),
+            part(|s| &s.started_from),
+            part(|s| &s.started_until),
+            part(|s| &s.source),
         )
     });
     view! {
@@ -91,6 +152,9 @@ pub fn ContactsPage() -> impl IntoView {
                             <input type="checkbox" name="completed" checked=q.completed />
                             " Has completed a quiz"
                         </label>
+                        {q.stop.fields().into_iter().filter(|(_, v)| !v.is_empty()).map(|(name, value)| view! {
+                            <input type="hidden" name=name value=value.to_string() />
+                        }).collect_view()}
                         <p><button type="submit">"Filter"</button></p>
                     </form>
                 }
@@ -99,13 +163,38 @@ pub fn ContactsPage() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match list.await {
                         Err(e) => error_view(&e),
-                        Ok(list) if list.contacts.is_empty() => view! { <p>"No contacts match."</p> }.into_any(),
-                        Ok(list) => {
+                        Ok(api::Listed { list, stopped }) => {
                             let q = current();
+                            let stop_note = stopped.map(|w| {
+                                let mut within = Vec::new();
+                                if !q.stop.started_from.is_empty() {
+                                    within.push(format!("started from {}", q.stop.started_from));
+                                }
+                                if !q.stop.started_until.is_empty() {
+                                    within.push(format!("started until {}", q.stop.started_until));
+                                }
+                                if !q.stop.source.is_empty() {
+                                    within.push(format!("UTM source {}", q.stop.source));
+                                }
+                                let within = if within.is_empty() { String::new() } else { format!(" ({})", within.join(", ")) };
+                                view! {
+                                    <p class="notice" id="contacts-stop">
+                                        {format!("Only people who stopped at “{}” in {}{within}, without finishing. ", w.prompt, w.quiz_title)}
+                                        <a href="/admin/contacts">"Show all contacts"</a>
+                                    </p>
+                                }
+                            });
+                            if list.contacts.is_empty() {
+                                return view! { {stop_note}<p>"No contacts match."</p> }.into_any();
+                            }
                             let first = (!q.after.is_empty()).then(|| q.href(""));
                             let next = list.next.map(|c| q.href(&c.to_string()));
                             view! {
-                                <p>{format!("{} contacts, latest activity first", list.total)}</p>
+                                {stop_note}
+                                <p>{match list.total {
+                                    1 => "1 contact, latest activity first".to_string(),
+                                    n => format!("{n} contacts, latest activity first"),
+                                }}</p>
                                 <div class="table-scroll">
                                     <table class="list">
                                         <thead><tr><th scope="col">"Contact"</th><th scope="col">"Name"</th><th scope="col">"Last seen"</th><th scope="col">"First seen"</th></tr></thead>

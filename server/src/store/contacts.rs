@@ -377,14 +377,27 @@ pub fn timeline_sql(db: &Db) -> &'static str {
 
 /// The admin list's filters, all bound parameters; an empty value filters
 /// nothing.
-const CONTACT_FILTER: &str = "FROM contacts c WHERE \
-    ($1 = '' OR LOWER(COALESCE(c.email, '')) LIKE $1 ESCAPE '\\' \
-        OR LOWER(COALESCE(c.name, '')) LIKE $1 ESCAPE '\\') \
-    AND ($2 = '' OR EXISTS (SELECT 1 FROM contact_attributes a WHERE a.contact_id = c.id \
-        AND a.key = $2 AND ($3 = '' OR a.value_text = $3))) \
-    AND ($4 = 0 OR EXISTS (SELECT 1 FROM quiz_sessions s WHERE s.contact_id = c.id \
-        AND s.completed_at IS NOT NULL)) \
-    AND c.last_seen >= $5 AND c.last_seen <= $6";
+/// The contact list's filter, `$1` to `$11`. A stop ($7 the quiz, '' for
+/// none; $8 its question; $9..$10 started between; $11 source, '' for any)
+/// is a funnel's "stopped" count, person by person.
+fn contact_filter(db: &Db) -> String {
+    let utm = super::dashboard::utm_source_of_contact(db);
+    format!(
+        "FROM contacts c WHERE \
+         ($1 = '' OR LOWER(COALESCE(c.email, '')) LIKE $1 ESCAPE '\\' \
+             OR LOWER(COALESCE(c.name, '')) LIKE $1 ESCAPE '\\') \
+         AND ($2 = '' OR EXISTS (SELECT 1 FROM contact_attributes a WHERE a.contact_id = c.id \
+             AND a.key = $2 AND ($3 = '' OR a.value_text = $3))) \
+         AND ($4 = 0 OR EXISTS (SELECT 1 FROM quiz_sessions s WHERE s.contact_id = c.id \
+             AND s.completed_at IS NOT NULL)) \
+         AND c.last_seen >= $5 AND c.last_seen <= $6 \
+         AND ($7 = '' OR (($11 = '' OR {utm} = $11) AND EXISTS (SELECT 1 FROM quiz_sessions s \
+             JOIN quizzes q ON q.id = s.quiz_id WHERE s.contact_id = c.id AND q.slug = $7 \
+             AND s.current_question = $8 AND s.completed_at IS NULL \
+             AND s.started_at BETWEEN $9 AND $10 \
+             AND EXISTS (SELECT 1 FROM answers a WHERE a.session_id = s.id))))"
+    )
+}
 
 /// Stores the folded copy of attribute texts written before there was one
 /// (migration 0021), a batch per transaction; returns how many. Found
@@ -912,11 +925,16 @@ impl ContactStore for SqlStore {
         let completed = i64::from(filter.completed_quiz);
         let from = filter.seen_from.unwrap_or(i64::MIN);
         let until = filter.seen_until.unwrap_or(i64::MAX);
-        let count_sql = format!("SELECT count(*) {CONTACT_FILTER}");
+        let stopped = filter.stopped.clone().unwrap_or_default();
+        let started_from = stopped.within.from.unwrap_or(i64::MIN);
+        let started_until = stopped.within.until.unwrap_or(i64::MAX);
+        let source = stopped.within.utm_source.unwrap_or_default();
+        let filter_sql = contact_filter(self.db());
+        let count_sql = format!("SELECT count(*) {filter_sql}");
         let list_sql = format!(
-            "SELECT c.id, c.email, c.name, c.first_seen, c.last_seen {CONTACT_FILTER} \
-             AND c.last_seen <= $7 AND (c.last_seen < $7 OR c.id < $8) \
-             ORDER BY c.last_seen DESC, c.id DESC LIMIT $9"
+            "SELECT c.id, c.email, c.name, c.first_seen, c.last_seen {filter_sql} \
+             AND c.last_seen <= $12 AND (c.last_seen < $12 OR c.id < $13) \
+             ORDER BY c.last_seen DESC, c.id DESC LIMIT $14"
         );
         let (total, mut rows): (i64, Vec<SummaryRow>) = with_pool!(self.db(), read, |pool| {
             let total = sqlx::query_scalar(&count_sql)
@@ -926,6 +944,11 @@ impl ContactStore for SqlStore {
                 .bind(completed)
                 .bind(from)
                 .bind(until)
+                .bind(&stopped.quiz)
+                .bind(&stopped.question)
+                .bind(started_from)
+                .bind(started_until)
+                .bind(&source)
                 .fetch_one(pool)
                 .await
                 .map_err(db_err)?;
@@ -936,6 +959,11 @@ impl ContactStore for SqlStore {
                 .bind(completed)
                 .bind(from)
                 .bind(until)
+                .bind(&stopped.quiz)
+                .bind(&stopped.question)
+                .bind(started_from)
+                .bind(started_until)
+                .bind(&source)
                 .bind(after.at)
                 .bind(after.id)
                 .bind(CONTACTS_PER_PAGE + 1)

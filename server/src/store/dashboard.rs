@@ -44,6 +44,15 @@ impl SqlStore {
     }
 }
 
+/// The `utm_source` a contact's first visit came with, for a statement
+/// that names the contact `c`: funnels are filtered by it.
+pub(super) fn utm_source_of_contact(db: &Db) -> &'static str {
+    match db {
+        Db::Sqlite(_) => "json_extract(c.hidden_fields, '$.utm_source')",
+        Db::Postgres(_) => "(c.hidden_fields::json ->> 'utm_source')",
+    }
+}
+
 #[async_trait]
 impl DashboardStore for SqlStore {
     async fn live_counts(&self) -> StoreResult<LiveCounts> {
@@ -207,10 +216,7 @@ impl DashboardStore for SqlStore {
         order: &[String],
         filter: &FunnelFilter,
     ) -> StoreResult<Funnel> {
-        let utm = match self.db() {
-            Db::Sqlite(_) => "json_extract(c.hidden_fields, '$.utm_source')",
-            Db::Postgres(_) => "(c.hidden_fields::json ->> 'utm_source')",
-        };
+        let utm = utm_source_of_contact(self.db());
         // The sessions counted: $1 quiz, $2..$3 started between, $4 source
         // ('' for any).
         let scope = format!(

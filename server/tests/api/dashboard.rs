@@ -281,9 +281,120 @@ async fn the_funnel_counts_each_step_and_skips_what_a_branch_skipped(backend: Ba
     assert_eq!(res.status(), 422);
 }
 
+/// A funnel's "stopped" count opens the contact list of those people,
+/// within the funnel's own filters; a half-named stop is refused.
+async fn the_people_who_stopped_at_a_question_are_listed(backend: Backend) {
+    let app = spawn_app(backend).await;
+    quiz_with_a_tier(&app).await;
+    let ada = with_email(crate::respond::FULL_PATH, "ada@example.com");
+    let ada: Vec<&[(&str, &str)]> = ada.iter().map(|s| s.as_slice()).collect();
+    respond(&app, &ada).await;
+    // Cy leaves at urgency; Di opens the quiz and answers nothing.
+    respond(
+        &app,
+        &[
+            &[("question", "stage"), ("answer", "growing")],
+            &[("question", "budget"), ("answer", "mid")],
+        ],
+    )
+    .await;
+    respond(&app, &[]).await;
+    let cy: i64 = crate::helpers::count(
+        &app,
+        "SELECT contact_id FROM quiz_sessions WHERE current_question = 'urgency' \
+         AND completed_at IS NULL",
+    )
+    .await;
+
+    let (sales, _) = app.signed_in(Role::Sales).await;
+    let list = |stop: &[(&'static str, String)]| {
+        let mut form: Vec<(&str, String)> =
+            ["search", "attr_key", "attr_value", "from", "until", "after"]
+                .into_iter()
+                .map(|k| (k, String::new()))
+                .collect();
+        form.push(("completed", "false".into()));
+        form.extend(stop.iter().cloned());
+        let sales = sales.clone();
+        let url = app.url("/api/contacts/list");
+        async move {
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let res = post_form(&sales, &url, &form).await;
+            let status = res.status().as_u16();
+            (status, res.text().await.unwrap())
+        }
+    };
+    let stop = |question: &str, extra: &[(&'static str, &str)]| {
+        let mut form = vec![
+            ("quiz", "growth".to_string()),
+            ("stopped_at", question.to_string()),
+        ];
+        form.extend(extra.iter().map(|(k, v)| (*k, v.to_string())));
+        form
+    };
+    let listed = |body: &str| -> Vec<i64> {
+        let v: Value = serde_json::from_str(body).unwrap();
+        v["list"]["contacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["id"].as_i64().unwrap())
+            .collect()
+    };
+
+    let (status, body) = list(&stop("urgency", &[])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(listed(&body), vec![cy]);
+    let v: Value = serde_json::from_str(&body).unwrap();
+    let growth = quizfunnel::quiz::demo::growth_quiz();
+    let urgency = growth
+        .questions
+        .iter()
+        .find(|q| q.key == "urgency")
+        .unwrap();
+    assert_eq!(v["stopped"]["prompt"], urgency.prompt.as_str());
+    assert_eq!(v["stopped"]["quiz_title"], growth.title.as_str());
+    // Nobody stopped at the first question or came from nowhere; the
+    // session started today, not before it.
+    assert_eq!(
+        listed(&list(&stop("stage", &[])).await.1),
+        Vec::<i64>::new()
+    );
+    let nowhere = stop("urgency", &[("source", "nowhere")]);
+    assert_eq!(listed(&list(&nowhere).await.1), Vec::<i64>::new());
+    let today = quizfunnel::time::format_iso(app.clock.now());
+    let today = &today[..10];
+    let within = stop(
+        "urgency",
+        &[("started_from", today), ("started_until", today)],
+    );
+    assert_eq!(listed(&list(&within).await.1), vec![cy]);
+    let before = quizfunnel::time::format_iso(app.clock.now() - quizfunnel::rule::DAY_MS);
+    let earlier = stop("urgency", &[("started_until", &before[..10])]);
+    assert_eq!(listed(&list(&earlier).await.1), Vec::<i64>::new());
+    // Without a stop, everyone, and nothing named.
+    let (_, body) = list(&[]).await;
+    let everyone = listed(&body);
+    assert!(everyone.len() > 1 && everyone.contains(&cy), "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(v["stopped"].is_null());
+
+    // Half a stop, or a date that is not one, says what to fix.
+    let (status, body) = list(&[("stopped_at", "urgency".into())]).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("name the quiz"), "{body}");
+    let (status, body) = list(&[("quiz", "growth".into())]).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("name the question"), "{body}");
+    let (status, body) = list(&stop("urgency", &[("started_from", "soon")])).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("YYYY-MM-DD"), "{body}");
+}
+
 crate::on_both_backends!(
     a_completion_reaches_an_open_dashboard_stream,
     the_funnel_counts_each_step_and_skips_what_a_branch_skipped,
+    the_people_who_stopped_at_a_question_are_listed,
 );
 
 mod across_instances {
