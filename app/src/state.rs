@@ -50,15 +50,33 @@ impl ViewQueue {
 }
 
 /// What makes a quiz completion look like a bot's.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct SpamPolicy {
-    /// Completions faster than this after the first answer are dropped.
+    /// Completions faster than this after the first question was shown
+    /// are asked again.
     pub min_quiz_ms: i64,
+    /// Signs the time a first question was shown, so a post cannot date
+    /// its start back; the server stores one for all its instances.
+    pub start_key: [u8; 32],
+}
+
+impl std::fmt::Debug for SpamPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpamPolicy")
+            .field("min_quiz_ms", &self.min_quiz_ms)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for SpamPolicy {
     fn default() -> Self {
-        Self { min_quiz_ms: 3_000 }
+        use rand_core::{OsRng, RngCore};
+        let mut start_key = [0u8; 32];
+        OsRng.fill_bytes(&mut start_key);
+        Self {
+            min_quiz_ms: 3_000,
+            start_key,
+        }
     }
 }
 

@@ -34,7 +34,10 @@ async fn serve(
         addr: "127.0.0.1:0".into(),
         site_root: site.to_path_buf(),
         sessions: Default::default(),
-        spam: SpamPolicy { min_quiz_ms: 0 },
+        spam: SpamPolicy {
+            min_quiz_ms: 0,
+            ..Default::default()
+        },
         quiz_posts_per_minute: 0,
         trusted_proxies: Default::default(),
         clock: Default::default(),

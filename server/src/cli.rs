@@ -144,6 +144,7 @@ pub async fn run() -> Result<(), StartupError> {
                 clock: Clock::default(),
                 spam: SpamPolicy {
                     min_quiz_ms: min_quiz_seconds.max(0) * 1000,
+                    ..Default::default()
                 },
                 quiz_posts_per_minute,
                 trusted_proxies,

@@ -6,7 +6,7 @@ use crate::http;
 use crate::store::SqlStore;
 use quizfunnel::contact::QuizView;
 use quizfunnel::store::Store;
-use quizfunnel_app::state::{AppContext, ViewQueue};
+use quizfunnel_app::state::{AppContext, SpamPolicy, ViewQueue};
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,6 +35,10 @@ impl Application {
     pub async fn build(config: ServeConfig) -> Result<Self, StartupError> {
         let store = SqlStore::connect(&config.database_url).await?;
         store.migrate().await?;
+        let spam = SpamPolicy {
+            start_key: quiz_start_key(&store, &config.spam).await?,
+            ..config.spam
+        };
         store.listen();
         let changes = store.count_changes();
         let listener = bind(&config.addr).await?;
@@ -119,7 +123,7 @@ impl Application {
             store,
             clock: config.clock,
             sessions: config.sessions,
-            spam: config.spam,
+            spam,
             views,
         };
         let router = http::router(
@@ -199,6 +203,31 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The key quiz pages sign their start time with, shared by every
+/// instance on the database: the one this start drew, unless one is stored.
+async fn quiz_start_key(store: &SqlStore, spam: &SpamPolicy) -> Result<[u8; 32], StartupError> {
+    let fresh: String = spam.start_key.iter().map(|b| format!("{b:02x}")).collect();
+    let stored = store
+        .instance_key("quiz_start", &fresh)
+        .await
+        .map_err(|e| StartupError::Other(format!("cannot read the instance keys: {e}")))?;
+    let mut key = [0u8; 32];
+    let ok = stored.len() == 64
+        && stored.is_ascii()
+        && key.iter_mut().enumerate().all(|(i, b)| {
+            u8::from_str_radix(&stored[2 * i..2 * i + 2], 16)
+                .map(|v| *b = v)
+                .is_ok()
+        });
+    if !ok {
+        return Err(StartupError::Other(
+            "the stored quiz_start key in instance_keys is damaged: delete that row to make a new one"
+                .into(),
+        ));
+    }
+    Ok(key)
 }
 
 /// Quiz views waiting to be stored; past this a page waits for room.

@@ -157,7 +157,7 @@ mod tests {
             error,
             values: vec![("answer".into(), "growing".into())],
             hidden_fields: vec![],
-            started: Some(1),
+            started: Some("1.signature".into()),
         }
     }
 

@@ -47,9 +47,10 @@ pub struct StepView {
     pub values: Vec<(String, String)>,
     /// Query parameters of the first visit (UTM and others), posted back.
     pub hidden_fields: Vec<(String, String)>,
-    /// When the first question was first shown (ms), posted back with the
-    /// first answer: the minimum time to finish counts from here.
-    pub started: Option<i64>,
+    /// When the first question was first shown, signed by the server
+    /// (`<ms>.<signature>`), posted back with the first answer: the minimum
+    /// time to finish counts from here.
+    pub started: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -369,7 +369,8 @@ pub fn StepCard(
         .collect_view();
     let started = step
         .started
-        .map(|t| view! { <input type="hidden" name="started" value=t.to_string() /> });
+        .clone()
+        .map(|t| view! { <input type="hidden" name="started" value=t /> });
     let submit_label = if step.last { "See my result" } else { "Next" };
     let logo = (!step.logo_url.is_empty())
         .then(|| view! { <img class="logo" src=step.logo_url.clone() alt="" /> });

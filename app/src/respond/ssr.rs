@@ -28,6 +28,41 @@ pub struct PostedResult(pub ResultView);
 /// Hidden fields travel in the form as `hidden.<name>`.
 const HIDDEN_PREFIX: &str = "hidden.";
 
+/// When a first question was shown, as the page carries it: the time and
+/// the server's signature over it, the quiz and the browser, so a post
+/// cannot date its start back or borrow another browser's.
+fn start_token(key: &[u8; 32], quiz_id: i64, browser: &str, at: i64) -> String {
+    format!("{at}.{}", start_signature(key, quiz_id, browser, at))
+}
+
+fn start_signature(key: &[u8; 32], quiz_id: i64, browser: &str, at: i64) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+    mac.update(format!("quiz-start:{quiz_id}:{browser}:{at}").as_bytes());
+    mac.finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The time a token names, when this server signed it for this quiz and
+/// browser.
+fn start_from_token(key: &[u8; 32], quiz_id: i64, browser: &str, token: &str) -> Option<i64> {
+    let (at, signature) = token.split_once('.')?;
+    let at: i64 = at.parse().ok()?;
+    let expected = start_signature(key, quiz_id, browser, at);
+    // Compared in full whatever differs first: the time taken says nothing.
+    let same = expected.len() == signature.len()
+        && expected
+            .bytes()
+            .zip(signature.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    same.then_some(at)
+}
+
 #[derive(Debug, Clone)]
 pub struct Visitor {
     pub id: String,
@@ -243,7 +278,12 @@ pub async fn current(
             hidden,
         });
         if let PublicQuiz::Step(step) = &mut view {
-            step.started = Some(now);
+            step.started = Some(start_token(
+                &ctx.spam.start_key,
+                published.quiz_id,
+                &visitor.browser,
+                now,
+            ));
         }
         view
     };
@@ -364,11 +404,18 @@ pub async fn submit(
         .unwrap_or_default();
     // When the first question was shown, as the page posted it back: a
     // respondent is timed from there, not from their first answer. A post
-    // without it (or with a value from the future or last week) starts now.
+    // without it (or with one this server did not sign for this browser,
+    // or from the future or yesterday) starts now.
     let started = field(fields, "started")
-        .and_then(|t| t.parse::<i64>().ok())
+        .and_then(|t| start_from_token(&ctx.spam.start_key, published.quiz_id, &visitor.browser, t))
         .filter(|t| (now - 86_400_000..=now).contains(t))
         .unwrap_or(now);
+    let started_token = start_token(
+        &ctx.spam.start_key,
+        published.quiz_id,
+        &visitor.browser,
+        started,
+    );
     let not_started = session.is_none();
     let view = |answers: &Answers, current: &str, error, values| {
         let mut view = step_view(ViewInput {
@@ -381,7 +428,7 @@ pub async fn submit(
             hidden: hidden_list.clone(),
         });
         if let (PublicQuiz::Step(step), true) = (&mut view, not_started) {
-            step.started = Some(started);
+            step.started = Some(started_token.clone());
         }
         view
     };
@@ -675,4 +722,28 @@ pub async fn send_result(
         }
     }
     Ok(Some(view))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{start_from_token, start_token};
+
+    #[test]
+    fn a_start_token_names_its_time_only_for_its_quiz_browser_and_key() {
+        let key = [7u8; 32];
+        let token = start_token(&key, 3, "browser-a", 1_700_000_000_000);
+        assert_eq!(
+            start_from_token(&key, 3, "browser-a", &token),
+            Some(1_700_000_000_000)
+        );
+        assert_eq!(start_from_token(&key, 4, "browser-a", &token), None);
+        assert_eq!(start_from_token(&key, 3, "browser-b", &token), None);
+        assert_eq!(start_from_token(&[8u8; 32], 3, "browser-a", &token), None);
+        let (_, signature) = token.split_once('.').unwrap();
+        let earlier = format!("1600000000000.{signature}");
+        assert_eq!(start_from_token(&key, 3, "browser-a", &earlier), None);
+        for damaged in ["", "1700000000000", "x.y", "1700000000000.", "1.é"] {
+            assert_eq!(start_from_token(&key, 3, "browser-a", damaged), None);
+        }
+    }
 }

@@ -178,6 +178,33 @@ impl SqlStore {
     }
 }
 
+impl SqlStore {
+    /// The installation's key of this name: `fresh` when none was stored
+    /// yet, the stored one when another instance (or an earlier start) got
+    /// there first.
+    pub async fn instance_key(
+        &self,
+        name: &str,
+        fresh: &str,
+    ) -> quizfunnel::store::StoreResult<String> {
+        sql::with_pool!(&self.db, write, |pool| {
+            sqlx::query(
+                "INSERT INTO instance_keys (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(fresh)
+            .execute(pool)
+            .await
+            .map_err(sql::db_err)?;
+            sqlx::query_scalar("SELECT value FROM instance_keys WHERE name = $1")
+                .bind(name)
+                .fetch_one(pool)
+                .await
+                .map_err(sql::db_err)
+        })
+    }
+}
+
 /// How many migrations the database says it has applied successfully.
 const APPLIED_MIGRATIONS: &str = "SELECT count(*) FROM _sqlx_migrations WHERE success";
 

@@ -833,6 +833,66 @@ async fn a_result_sent_too_soon_is_asked_again(backend: Backend) {
     assert_eq!(count(&app, completed).await, 1);
 }
 
+/// The start a page carries is the server's word: a script that writes
+/// its own earlier time, or moves the page's, is timed from its post.
+async fn a_start_time_the_server_did_not_sign_counts_from_the_post(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
+    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
+    let c = client();
+    let html = page(&c, app.url("/q/quick")).await;
+    let token = html
+        .split(r#"name="started" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the first step carries when it was shown")
+        .to_string();
+    let (shown, signature) = token.split_once('.').expect("a time and its signature");
+    let shown: i64 = shown.parse().unwrap();
+    let an_hour_earlier = (shown - 3_600_000).to_string();
+    let moved = format!("{}.{signature}", shown - 3_600_000);
+    for forged in [an_hour_earlier.as_str(), moved.as_str()] {
+        let step = [
+            ("question", "size"),
+            ("answer", "team"),
+            ("started", forged),
+        ];
+        let res = post_form(&c, &app.url("/q/quick"), &step).await;
+        assert_eq!(res.status(), 422, "{forged}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains("That was quick"), "{html}");
+    }
+    let completed = "SELECT count(*) FROM quiz_sessions WHERE completed_at IS NOT NULL";
+    assert_eq!(count(&app, completed).await, 0);
+}
+
+/// Instances share the key a page's start is signed with: a page served
+/// by one is timed from its first view when the answer reaches another.
+async fn a_start_signed_by_one_instance_counts_on_another(backend: Backend) {
+    let a = spawn_app(backend).await;
+    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
+    let quiz = a.store.create_quiz("quick", &def, 0).await.unwrap();
+    a.store.publish_quiz(quiz, 0).await.unwrap();
+    let b = crate::helpers::second_instance(&a).await;
+    let c = client();
+    let html = page(&c, a.url("/q/quick")).await;
+    let token = html
+        .split(r#"name="started" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the first step carries when it was shown")
+        .to_string();
+    b.clock.advance(5_000);
+    let step = [
+        ("question", "size"),
+        ("answer", "team"),
+        ("started", token.as_str()),
+    ];
+    let res = post_form(&c, &b.url("/q/quick"), &step).await;
+    assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
+}
+
 async fn bots_filling_the_honeypot_are_dropped_silently(backend: Backend) {
     let app = app_with_demo(backend).await;
     let sessions = count(&app, "SELECT count(*) FROM quiz_sessions").await;
@@ -1245,18 +1305,17 @@ async fn new_visitors_each_get_their_own_first_page(backend: Backend) {
             scripts,
             "every script carries this response's nonce: {body}"
         );
-        let started: i64 = body
+        let token = body
             .split("name=\"started\" value=\"")
             .nth(1)
             .unwrap()
             .split('"')
             .next()
-            .unwrap()
-            .parse()
             .unwrap();
+        let started: i64 = token.split('.').next().unwrap().parse().unwrap();
         assert!((before..=app.clock.now()).contains(&started), "{started}");
         assert!(
-            body.contains(&format!("\\\"started\\\":{started}")),
+            body.contains(&format!("\\\"started\\\":\\\"{token}\\\"")),
             "{body}"
         );
         (nonce, visitor, body)
@@ -1472,6 +1531,8 @@ crate::on_both_backends!(
     a_branch_past_the_email_question_still_meets_the_lead_gate,
     a_browser_keeping_no_cookies_is_told_why_its_place_was_lost,
     a_result_sent_too_soon_is_asked_again,
+    a_start_time_the_server_did_not_sign_counts_from_the_post,
+    a_start_signed_by_one_instance_counts_on_another,
     an_answer_changed_on_a_page_from_the_browsers_history_is_taken,
     the_result_page_offers_the_result_by_email_and_names_a_bad_address,
     unknown_quiz_is_a_friendly_404,
