@@ -246,12 +246,7 @@ async fn a_quiz_taken_on_a_shared_device_belongs_to_the_email_given(backend: Bac
 async fn take_quick(app: &TestApp, c: &reqwest::Client) {
     let html = page(c, app.url("/q/quick")).await;
     // A first page carries when it was shown; a restarted session knows.
-    let started = html
-        .split(r#"name="started" value=""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_default()
-        .to_string();
+    let started = started_on(&html).unwrap_or_default();
     app.clock.advance(5_000);
     let step = [
         ("question", "size"),
@@ -394,9 +389,7 @@ async fn a_double_clicked_last_step_shows_the_result(backend: Backend) {
 /// person's visitor id.
 async fn a_result_page_never_shows_someone_elses_email(backend: Backend) {
     let app = spawn_app(backend).await;
-    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
-    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
-    app.store.publish_quiz(quiz, 0).await.unwrap();
+    publish_quick(&app).await;
     let alice = client();
     let first = crate::helpers::open_quiz(&app, &alice, "/q/quick").await;
     let visitor = crate::helpers::set_cookie(&first, "qf_vid").unwrap();
@@ -812,9 +805,7 @@ async fn a_browser_keeping_no_cookies_is_told_why_its_place_was_lost(backend: Ba
 /// on the second try, and nothing is completed before it.
 async fn a_result_sent_too_soon_is_asked_again(backend: Backend) {
     let app = spawn_app(backend).await;
-    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
-    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
-    app.store.publish_quiz(quiz, 0).await.unwrap();
+    publish_quick(&app).await;
     let c = client();
     crate::helpers::open_quiz(&app, &c, "/q/quick").await;
     let step = [("question", "size"), ("answer", "team")];
@@ -837,17 +828,10 @@ async fn a_result_sent_too_soon_is_asked_again(backend: Backend) {
 /// its own earlier time, or moves the page's, is timed from its post.
 async fn a_start_time_the_server_did_not_sign_counts_from_the_post(backend: Backend) {
     let app = spawn_app(backend).await;
-    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
-    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
-    app.store.publish_quiz(quiz, 0).await.unwrap();
+    publish_quick(&app).await;
     let c = client();
     let html = page(&c, app.url("/q/quick")).await;
-    let token = html
-        .split(r#"name="started" value=""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the first step carries when it was shown")
-        .to_string();
+    let token = started_on(&html).expect("the first step carries when it was shown");
     let (shown, signature) = token.split_once('.').expect("a time and its signature");
     let shown: i64 = shown.parse().unwrap();
     let an_hour_earlier = (shown - 3_600_000).to_string();
@@ -871,18 +855,11 @@ async fn a_start_time_the_server_did_not_sign_counts_from_the_post(backend: Back
 /// by one is timed from its first view when the answer reaches another.
 async fn a_start_signed_by_one_instance_counts_on_another(backend: Backend) {
     let a = spawn_app(backend).await;
-    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
-    let quiz = a.store.create_quiz("quick", &def, 0).await.unwrap();
-    a.store.publish_quiz(quiz, 0).await.unwrap();
+    publish_quick(&a).await;
     let b = crate::helpers::second_instance(&a).await;
     let c = client();
     let html = page(&c, a.url("/q/quick")).await;
-    let token = html
-        .split(r#"name="started" value=""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the first step carries when it was shown")
-        .to_string();
+    let token = started_on(&html).expect("the first step carries when it was shown");
     b.clock.advance(5_000);
     let step = [
         ("question", "size"),
@@ -916,6 +893,21 @@ async fn bots_filling_the_honeypot_are_dropped_silently(backend: Backend) {
     );
 }
 
+/// Publishes [`EMAIL_AFTER`] at `/q/quick`.
+async fn publish_quick(app: &TestApp) {
+    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
+    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
+    app.store.publish_quiz(quiz, 0).await.unwrap();
+}
+
+/// The signed time a first page says its question was shown at.
+fn started_on(html: &str) -> Option<String> {
+    html.split(r#"name="started" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .map(str::to_string)
+}
+
 /// A one-question quiz that offers the result by email after showing it.
 const EMAIL_AFTER: &str = r##"{
   "title": "Quick check", "intro": "", "lead_gate": "after_result",
@@ -929,9 +921,7 @@ const EMAIL_AFTER: &str = r##"{
 
 async fn the_result_page_offers_the_result_by_email_and_names_a_bad_address(backend: Backend) {
     let app = spawn_app(backend).await;
-    let def = serde_json::from_str(EMAIL_AFTER).unwrap();
-    let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
-    app.store.publish_quiz(quiz, 0).await.unwrap();
+    publish_quick(&app).await;
     let c = client();
     let html = c
         .get(app.url("/q/quick"))
@@ -942,12 +932,7 @@ async fn the_result_page_offers_the_result_by_email_and_names_a_bad_address(back
         .await
         .unwrap();
     // Timed from the page's first view, so one question can pass the minimum.
-    let started = html
-        .split(r#"name="started" value=""#)
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the first step carries when it was shown")
-        .to_string();
+    let started = started_on(&html).expect("the first step carries when it was shown");
     app.clock.advance(5_000);
     let res = post_form(
         &c,
