@@ -6,6 +6,7 @@ pub mod account;
 pub mod action;
 pub mod contact;
 pub mod email;
+pub mod hex;
 pub mod lead;
 pub mod net;
 pub mod quiz;

@@ -30,11 +30,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body.as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    quizfunnel::hex::encode(&mac.finalize().into_bytes())
 }
 
 /// The JSON a receiver gets.

@@ -208,26 +208,19 @@ impl Application {
 /// The key quiz pages sign their start time with, shared by every
 /// instance on the database: the one this start drew, unless one is stored.
 async fn quiz_start_key(store: &SqlStore, spam: &SpamPolicy) -> Result<[u8; 32], StartupError> {
-    let fresh: String = spam.start_key.iter().map(|b| format!("{b:02x}")).collect();
+    let fresh = quizfunnel::hex::encode(&spam.start_key);
     let stored = store
         .instance_key("quiz_start", &fresh)
         .await
         .map_err(|e| StartupError::Other(format!("cannot read the instance keys: {e}")))?;
-    let mut key = [0u8; 32];
-    let ok = stored.len() == 64
-        && stored.is_ascii()
-        && key.iter_mut().enumerate().all(|(i, b)| {
-            u8::from_str_radix(&stored[2 * i..2 * i + 2], 16)
-                .map(|v| *b = v)
-                .is_ok()
-        });
-    if !ok {
-        return Err(StartupError::Other(
-            "the stored quiz_start key in instance_keys is damaged: delete that row to make a new one"
-                .into(),
-        ));
-    }
-    Ok(key)
+    quizfunnel::hex::decode(&stored)
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or_else(|| {
+            StartupError::Other(
+                "the stored quiz_start key in instance_keys is damaged: delete that row to make a new one"
+                    .into(),
+            )
+        })
 }
 
 /// Quiz views waiting to be stored; past this a page waits for room.

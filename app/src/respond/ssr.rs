@@ -31,36 +31,32 @@ const HIDDEN_PREFIX: &str = "hidden.";
 /// When a first question was shown, as the page carries it: the time and
 /// the server's signature over it, the quiz and the browser, so a post
 /// cannot date its start back or borrow another browser's.
-fn start_token(key: &[u8; 32], quiz_id: i64, browser: &str, at: i64) -> String {
-    format!("{at}.{}", start_signature(key, quiz_id, browser, at))
+pub fn start_token(key: &[u8; 32], quiz_id: i64, browser: &str, at: i64) -> String {
+    use hmac::Mac;
+    let signed = start_mac(key, quiz_id, browser, at).finalize().into_bytes();
+    format!("{at}.{}", quizfunnel::hex::encode(&signed))
 }
 
-fn start_signature(key: &[u8; 32], quiz_id: i64, browser: &str, at: i64) -> String {
-    use hmac::{Hmac, Mac};
+fn start_mac(key: &[u8; 32], quiz_id: i64, browser: &str, at: i64) -> hmac::Hmac<sha2::Sha256> {
+    use hmac::Mac;
     let mut mac =
-        Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
     mac.update(format!("quiz-start:{quiz_id}:{browser}:{at}").as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    mac
 }
 
 /// The time a token names, when this server signed it for this quiz and
 /// browser.
 fn start_from_token(key: &[u8; 32], quiz_id: i64, browser: &str, token: &str) -> Option<i64> {
+    use hmac::Mac;
     let (at, signature) = token.split_once('.')?;
     let at: i64 = at.parse().ok()?;
-    let expected = start_signature(key, quiz_id, browser, at);
-    // Compared in full whatever differs first: the time taken says nothing.
-    let same = expected.len() == signature.len()
-        && expected
-            .bytes()
-            .zip(signature.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0;
-    same.then_some(at)
+    let signature = quizfunnel::hex::decode(signature)?;
+    // In constant time: how long a refusal takes says nothing.
+    start_mac(key, quiz_id, browser, at)
+        .verify_slice(&signature)
+        .ok()
+        .map(|()| at)
 }
 
 #[derive(Debug, Clone)]
@@ -406,8 +402,10 @@ pub async fn submit(
     // respondent is timed from there, not from their first answer. A post
     // without it (or with one this server did not sign for this browser,
     // or from the future or yesterday) starts now.
-    let started = field(fields, "started")
-        .and_then(|t| start_from_token(&ctx.spam.start_key, published.quiz_id, &visitor.browser, t))
+    let posted_start = field(fields, "started")
+        .map(|t| start_from_token(&ctx.spam.start_key, published.quiz_id, &visitor.browser, t));
+    let started = posted_start
+        .flatten()
         .filter(|t| (now - 86_400_000..=now).contains(t))
         .unwrap_or(now);
     let started_token = start_token(
@@ -440,11 +438,13 @@ pub async fn submit(
         }
         return Ok(PublicQuiz::Finished { slug: slug.into() });
     }
-    // A browser that sent no key with a post from past the first question
-    // dropped the cookie it was given (cookies off, or blocked in a quiz
-    // embedded in another site): say so rather than start over silently.
+    // A browser that sent no key with a post from past the first question,
+    // or with a first page signed for the key it was given, dropped the
+    // cookie (cookies off, or blocked in a quiz embedded in another site):
+    // say so rather than start over silently, or time it from each post.
     let posted = field(fields, "question");
-    if visitor.new_browser && action != "restart" && posted.is_some_and(|q| q != current) {
+    let key_dropped = posted.is_some_and(|q| q != current) || posted_start == Some(None);
+    if visitor.new_browser && action != "restart" && key_dropped {
         let lost = (
             "answer".to_string(),
             "This browser did not keep the quiz cookie, so your place was lost. \

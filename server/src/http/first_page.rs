@@ -20,6 +20,7 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use quizfunnel::contact::{BROWSER_COOKIE, QuizView, VISITOR_COOKIE};
+use quizfunnel_app::respond::ssr::start_token;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -142,11 +143,12 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
         return keep(&state, &slug, published.version_id, res).await;
     };
     let now = ctx.clock.now();
+    let browser = quizfunnel_app::auth::ssr::new_visitor_id();
     let values = Values {
         nonce: leptos::nonce::Nonce::new().to_string(),
-        started: now.to_string(),
+        started: start_token(&ctx.spam.start_key, published.quiz_id, &browser, now),
         visitor: quizfunnel_app::auth::ssr::new_visitor_id(),
-        browser: quizfunnel_app::auth::ssr::new_visitor_id(),
+        browser,
     };
     let view = QuizView {
         visitor_id: values.visitor.clone(),

@@ -829,18 +829,23 @@ async fn a_result_sent_too_soon_is_asked_again(backend: Backend) {
 async fn a_start_time_the_server_did_not_sign_counts_from_the_post(backend: Backend) {
     let app = spawn_app(backend).await;
     publish_quick(&app).await;
-    let c = client();
-    let html = page(&c, app.url("/q/quick")).await;
-    let token = started_on(&html).expect("the first step carries when it was shown");
-    let (shown, signature) = token.split_once('.').expect("a time and its signature");
-    let shown: i64 = shown.parse().unwrap();
-    let an_hour_earlier = (shown - 3_600_000).to_string();
-    let moved = format!("{}.{signature}", shown - 3_600_000);
-    for forged in [an_hour_earlier.as_str(), moved.as_str()] {
+    // Each from a browser of its own, past the minimum since its page:
+    // only the forgery can make it too quick.
+    let forgeries: [fn(i64, &str) -> String; 2] = [
+        |shown, _| (shown - 3_600_000).to_string(),
+        |shown, signature| format!("{}.{signature}", shown - 3_600_000),
+    ];
+    for forge in forgeries {
+        let c = client();
+        let html = page(&c, app.url("/q/quick")).await;
+        let token = started_on(&html).expect("the first step carries when it was shown");
+        let (shown, signature) = token.split_once('.').expect("a time and its signature");
+        let forged = forge(shown.parse().unwrap(), signature);
+        app.clock.advance(5_000);
         let step = [
             ("question", "size"),
             ("answer", "team"),
-            ("started", forged),
+            ("started", forged.as_str()),
         ];
         let res = post_form(&c, &app.url("/q/quick"), &step).await;
         assert_eq!(res.status(), 422, "{forged}");
@@ -849,6 +854,39 @@ async fn a_start_time_the_server_did_not_sign_counts_from_the_post(backend: Back
     }
     let completed = "SELECT count(*) FROM quiz_sessions WHERE completed_at IS NOT NULL";
     assert_eq!(count(&app, completed).await, 0);
+    // The page as later new visitors get it (filled in from the first
+    // one's render) carries a start of their own that counts.
+    let c = client();
+    let html = page(&c, app.url("/q/quick")).await;
+    let token = started_on(&html).expect("the first step carries when it was shown");
+    app.clock.advance(5_000);
+    let step = [
+        ("question", "size"),
+        ("answer", "team"),
+        ("started", token.as_str()),
+    ];
+    let res = post_form(&c, &app.url("/q/quick"), &step).await;
+    assert_eq!(res.status(), 303);
+    assert_eq!(count(&app, completed).await, 1);
+
+    // A browser that keeps no cookie posts a page signed for the key it
+    // was given: told so, not asked again and again.
+    let cookieless = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let html = page(&cookieless, app.url("/q/quick")).await;
+    let token = started_on(&html).expect("the first step carries when it was shown");
+    app.clock.advance(5_000);
+    let step = [
+        ("question", "size"),
+        ("answer", "team"),
+        ("started", token.as_str()),
+    ];
+    let res = post_form(&cookieless, &app.url("/q/quick"), &step).await;
+    assert_eq!(res.status(), 422);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("did not keep the quiz cookie"), "{html}");
 }
 
 /// Instances share the key a page's start is signed with: a page served
