@@ -83,7 +83,7 @@ test("a funnel's stopped count lists the people who stopped there", async ({ pag
   await page.goto(`/admin?quiz=growth&source=${source}`);
   const funnel = page.getByRole("region", { name: "Quiz funnel" });
   const urgency = funnel.getByRole("row", { name: /^How urgent is fixing growth for you\?/ });
-  await urgency.getByRole("link", { name: "1", exact: true }).click();
+  await urgency.getByRole("link", { name: "1 stopped at How urgent is fixing growth for you?: see who" }).click();
 
   await expect(page.getByRole("heading", { name: "Contacts", level: 1 })).toBeVisible();
   await expect(page.locator("#contacts-stop")).toContainText(

@@ -459,7 +459,8 @@ fn funnel_view(v: FunnelView, from: String, until: String, source: String) -> An
                                 question: q.key.clone(),
                                 ..stopped_at.clone()
                             };
-                            view! { <a href=people.href() title="Who stopped here">{n}</a> }.into_any()
+                            let name = format!("{n} stopped at {}: see who", prompt(&q.key));
+                            view! { <a href=people.href() aria-label=name>{n}</a> }.into_any()
                         }
                     }}</td>
                     <td class="number">{percent(q.stopped, q.reached)}</td>

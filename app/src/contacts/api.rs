@@ -42,6 +42,17 @@ pub struct StoppedWords {
     pub prompt: String,
 }
 
+/// A date a funnel's link carries, which the page has no field for.
+#[cfg(feature = "ssr")]
+fn link_date(field: &str, text: Option<String>) -> Result<Option<i64>, AppError> {
+    filter_date(field, text.as_deref().unwrap_or("")).map_err(|_| {
+        crate::error::respond(AppError::invalid(
+            field,
+            "this funnel link's start dates are damaged (YYYY-MM-DD): open it from the dashboard again, or show all contacts",
+        ))
+    })
+}
+
 /// The funnel's filters come along (all optional, so a list without them
 /// is asked as before): `quiz` and `stopped_at` name the question, the
 /// rest are the funnel's own.
@@ -71,9 +82,8 @@ pub async fn list_contacts(
             quiz,
             question,
             within: FunnelFilter {
-                from: filter_date("started_from", started_from.as_deref().unwrap_or(""))?,
-                until: filter_date("started_until", started_until.as_deref().unwrap_or(""))?
-                    .map(|d| d + DAY_MS - 1),
+                from: link_date("started_from", started_from)?,
+                until: link_date("started_until", started_until)?.map(|d| d + DAY_MS - 1),
                 utm_source: source
                     .map(|s| s.trim().to_string())
                     .filter(|s| !s.is_empty()),

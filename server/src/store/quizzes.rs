@@ -107,6 +107,8 @@ fn status(s: &str) -> StoreResult<QuizStatus> {
 
 const SLUG_TAKEN: &str = "another quiz uses that slug";
 const SAVED_BY_SOMEONE_ELSE: &str = "this quiz was changed since you opened it; reload to see the latest version, then make your edits again";
+const DISCARD_AFTER_SOMEONE_ELSE: &str =
+    "this quiz was changed since you opened it; reload to see the latest version before discarding";
 
 /// Whether the draft differs from the served version, as 0 or 1 on both
 /// databases (`q` is the quiz, `v` its published version).
@@ -442,7 +444,7 @@ impl QuizStore for SqlStore {
             .await
             .map_err(db_err)?;
             if revision != expected_revision {
-                return Err(StoreError::Conflict(SAVED_BY_SOMEONE_ELSE.into()));
+                return Err(StoreError::Conflict(DISCARD_AFTER_SOMEONE_ELSE.into()));
             }
             let Some(served) = served else {
                 return Err(StoreError::Conflict(
@@ -469,7 +471,7 @@ impl QuizStore for SqlStore {
             .fetch_optional(&mut *tx)
             .await
             .map_err(db_err)?
-            .ok_or_else(|| StoreError::Conflict(SAVED_BY_SOMEONE_ELSE.into()))?;
+            .ok_or_else(|| StoreError::Conflict(DISCARD_AFTER_SOMEONE_ELSE.into()))?;
             tx.commit().await.map_err(db_err)?;
             Ok(revision)
         })

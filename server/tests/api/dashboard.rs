@@ -286,8 +286,11 @@ async fn the_funnel_counts_each_step_and_skips_what_a_branch_skipped(backend: Ba
 async fn the_people_who_stopped_at_a_question_are_listed(backend: Backend) {
     let app = spawn_app(backend).await;
     quiz_with_a_tier(&app).await;
+    // Ada finishes, then starts again and waits at the first question
+    // having answered nothing: not a drop-off.
     let ada = with_email(crate::respond::FULL_PATH, "ada@example.com");
-    let ada: Vec<&[(&str, &str)]> = ada.iter().map(|s| s.as_slice()).collect();
+    let mut ada: Vec<&[(&str, &str)]> = ada.iter().map(|s| s.as_slice()).collect();
+    ada.push(&[("action", "restart")]);
     respond(&app, &ada).await;
     // Cy leaves at urgency; Di opens the quiz and answers nothing.
     respond(
@@ -299,6 +302,20 @@ async fn the_people_who_stopped_at_a_question_are_listed(backend: Backend) {
     )
     .await;
     respond(&app, &[]).await;
+    // Eve came from an ad and leaves at budget.
+    let eve = client();
+    crate::helpers::open_quiz(&app, &eve, "/q/growth?utm_source=ads").await;
+    app.clock.advance(2_000);
+    let step = [
+        ("question", "stage"),
+        ("answer", "growing"),
+        ("hidden.utm_source", "ads"),
+    ];
+    let res = post_form(&eve, &app.url("/q/growth"), &step).await;
+    assert_eq!(res.status(), 303);
+    let restarted = "SELECT count(*) FROM quiz_sessions WHERE current_question = 'stage' \
+                     AND completed_at IS NULL";
+    assert_eq!(crate::helpers::count(&app, restarted).await, 1);
     let cy: i64 = crate::helpers::count(
         &app,
         "SELECT contact_id FROM quiz_sessions WHERE current_question = 'urgency' \
@@ -362,6 +379,16 @@ async fn the_people_who_stopped_at_a_question_are_listed(backend: Backend) {
     );
     let nowhere = stop("urgency", &[("source", "nowhere")]);
     assert_eq!(listed(&list(&nowhere).await.1), Vec::<i64>::new());
+    let eve: i64 = crate::helpers::count(
+        &app,
+        "SELECT contact_id FROM quiz_sessions WHERE current_question = 'budget' \
+         AND completed_at IS NULL",
+    )
+    .await;
+    let from_ads = stop("budget", &[("source", "ads")]);
+    assert_eq!(listed(&list(&from_ads).await.1), vec![eve]);
+    let cy_from_ads = stop("urgency", &[("source", "ads")]);
+    assert_eq!(listed(&list(&cy_from_ads).await.1), Vec::<i64>::new());
     let today = quizfunnel::time::format_iso(app.clock.now());
     let today = &today[..10];
     let within = stop(

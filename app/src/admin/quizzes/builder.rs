@@ -41,12 +41,10 @@ pub fn QuizBuilderPage() -> AnyView {
             // the quiz again, rather than blinking to "Loading".
             <Transition fallback=|| view! { <h1>"Quiz builder"</h1><p>"Loading the quiz…"</p> }>
                 {move || Suspend::new(async move {
+                    let was_discarded = discarded.get_untracked();
+                    discarded.set(false);
                     match quiz.await {
-                        Ok(q) => {
-                            let was_discarded = discarded.get_untracked();
-                            discarded.set(false);
-                            view! { <Editor quiz=q reload discarded=was_discarded /> }.into_any()
-                        }
+                        Ok(q) => view! { <Editor quiz=q reload discarded=was_discarded /> }.into_any(),
                         Err(AppError::NotFound) => view! {
                             <h1>"Quiz not found"</h1>
                             <p>"There is no quiz with this number. It may have been mistyped."</p>
@@ -72,7 +70,11 @@ enum Notice {
     /// The draft is the served version again.
     Discarded,
     /// Someone else saved first; reloading shows their version.
-    Changed(String),
+    /// Someone else changed the quiz first: what was refused, and why.
+    Changed {
+        refused: &'static str,
+        why: String,
+    },
     Failed(String),
 }
 
@@ -134,7 +136,10 @@ fn Editor(
             ));
             focus_soon(field);
         }
-        AppError::Conflict(m) => notice.set(Notice::Changed(m)),
+        AppError::Conflict(why) => notice.set(Notice::Changed {
+            refused: "Not saved",
+            why,
+        }),
         other => notice.set(Notice::Failed(other.to_string())),
     };
 
@@ -195,13 +200,11 @@ fn Editor(
             b.dirty.set(false);
             reload();
         }
-        Some(Err(e)) => {
-            let why = match e {
-                AppError::Conflict(m) => m,
-                other => other.to_string(),
-            };
-            notice.set(Notice::Failed(format!("Nothing discarded: {why}")));
-        }
+        Some(Err(AppError::Conflict(why))) => notice.set(Notice::Changed {
+            refused: "Nothing discarded",
+            why,
+        }),
+        Some(Err(e)) => notice.set(Notice::Failed(format!("Nothing discarded: {e}"))),
         None => {}
     });
     // The new editor's first words: where the focus was (the button that
@@ -297,9 +300,9 @@ fn Editor(
                 </div>
             })}
         }.into_any()),
-        Notice::Changed(m) => Some(view! {
+        Notice::Changed { refused, why } => Some(view! {
             <div class="error" role="alert">
-                <p>{format!("Not saved: {m}")}</p>
+                <p>{format!("{refused}: {why}")}</p>
                 <p>"Your edits are still on this page. "<a href=format!("/admin/quizzes/{id}") rel="external">"Reload the latest version"</a></p>
             </div>
         }.into_any()),
