@@ -842,12 +842,7 @@ async fn a_start_time_the_server_did_not_sign_counts_from_the_post(backend: Back
         let (shown, signature) = token.split_once('.').expect("a time and its signature");
         let forged = forge(shown.parse().unwrap(), signature);
         app.clock.advance(5_000);
-        let step = [
-            ("question", "size"),
-            ("answer", "team"),
-            ("started", forged.as_str()),
-        ];
-        let res = post_form(&c, &app.url("/q/quick"), &step).await;
+        let res = answer_quick(&c, app.url("/q/quick"), &forged).await;
         assert_eq!(res.status(), 422, "{forged}");
         let html = res.text().await.unwrap();
         assert!(html.contains("That was quick"), "{html}");
@@ -860,12 +855,7 @@ async fn a_start_time_the_server_did_not_sign_counts_from_the_post(backend: Back
     let html = page(&c, app.url("/q/quick")).await;
     let token = started_on(&html).expect("the first step carries when it was shown");
     app.clock.advance(5_000);
-    let step = [
-        ("question", "size"),
-        ("answer", "team"),
-        ("started", token.as_str()),
-    ];
-    let res = post_form(&c, &app.url("/q/quick"), &step).await;
+    let res = answer_quick(&c, app.url("/q/quick"), &token).await;
     assert_eq!(res.status(), 303);
     assert_eq!(count(&app, completed).await, 1);
 
@@ -878,12 +868,7 @@ async fn a_start_time_the_server_did_not_sign_counts_from_the_post(backend: Back
     let html = page(&cookieless, app.url("/q/quick")).await;
     let token = started_on(&html).expect("the first step carries when it was shown");
     app.clock.advance(5_000);
-    let step = [
-        ("question", "size"),
-        ("answer", "team"),
-        ("started", token.as_str()),
-    ];
-    let res = post_form(&cookieless, &app.url("/q/quick"), &step).await;
+    let res = answer_quick(&cookieless, app.url("/q/quick"), &token).await;
     assert_eq!(res.status(), 422);
     let html = res.text().await.unwrap();
     assert!(html.contains("did not keep the quiz cookie"), "{html}");
@@ -899,12 +884,7 @@ async fn a_start_signed_by_one_instance_counts_on_another(backend: Backend) {
     let html = page(&c, a.url("/q/quick")).await;
     let token = started_on(&html).expect("the first step carries when it was shown");
     b.clock.advance(5_000);
-    let step = [
-        ("question", "size"),
-        ("answer", "team"),
-        ("started", token.as_str()),
-    ];
-    let res = post_form(&c, &b.url("/q/quick"), &step).await;
+    let res = answer_quick(&c, b.url("/q/quick"), &token).await;
     assert_eq!(res.status(), 303, "{}", res.text().await.unwrap());
 }
 
@@ -936,6 +916,16 @@ async fn publish_quick(app: &TestApp) {
     let def = serde_json::from_str(EMAIL_AFTER).unwrap();
     let quiz = app.store.create_quiz("quick", &def, 0).await.unwrap();
     app.store.publish_quiz(quiz, 0).await.unwrap();
+}
+
+/// Answers the quick quiz's one question, with the start its page gave.
+async fn answer_quick(c: &reqwest::Client, url: String, started: &str) -> reqwest::Response {
+    let step = [
+        ("question", "size"),
+        ("answer", "team"),
+        ("started", started),
+    ];
+    post_form(c, &url, &step).await
 }
 
 /// The signed time a first page says its question was shown at.
