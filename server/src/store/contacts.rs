@@ -379,7 +379,9 @@ pub fn timeline_sql(db: &Db) -> &'static str {
 /// nothing.
 /// The contact list's filter, `$1` to `$11`. A stop ($7 the quiz, '' for
 /// none; $8 its question; $9..$10 started between; $11 source, '' for any)
-/// is a funnel's "stopped" count, person by person.
+/// is a funnel's "stopped" count, person by person. Its sessions are read
+/// once (`IN`), not looked up for every contact (docs/BENCHMARKS.md,
+/// "The contact list of a funnel's stop").
 fn contact_filter(db: &Db) -> String {
     let utm = super::dashboard::utm_source_of_contact(db);
     format!(
@@ -391,8 +393,8 @@ fn contact_filter(db: &Db) -> String {
          AND ($4 = 0 OR EXISTS (SELECT 1 FROM quiz_sessions s WHERE s.contact_id = c.id \
              AND s.completed_at IS NOT NULL)) \
          AND c.last_seen >= $5 AND c.last_seen <= $6 \
-         AND ($7 = '' OR (($11 = '' OR {utm} = $11) AND EXISTS (SELECT 1 FROM quiz_sessions s \
-             JOIN quizzes q ON q.id = s.quiz_id WHERE s.contact_id = c.id AND q.slug = $7 \
+         AND ($7 = '' OR (($11 = '' OR {utm} = $11) AND c.id IN (SELECT s.contact_id \
+             FROM quiz_sessions s JOIN quizzes q ON q.id = s.quiz_id WHERE q.slug = $7 \
              AND s.current_question = $8 AND s.completed_at IS NULL \
              AND s.started_at BETWEEN $9 AND $10 \
              AND EXISTS (SELECT 1 FROM answers a WHERE a.session_id = s.id))))"
