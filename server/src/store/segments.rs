@@ -1768,7 +1768,8 @@ mod tests {
         .unwrap();
         for index in indexes {
             // A few hundred stays, two per contact and a third of them per
-            // segment, as the benchmark's statistics said once it grew.
+            // segment: what the benchmark's statistics still said once its
+            // stays had grown past a million.
             let columns: i64 = sqlx::query_scalar(&format!(
                 "SELECT count(*) FROM pragma_index_info('{index}')"
             ))
