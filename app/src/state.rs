@@ -60,6 +60,39 @@ pub struct SpamPolicy {
     pub start_key: [u8; 32],
 }
 
+impl SpamPolicy {
+    /// When a first question was shown, as the page carries it: the time
+    /// and this key's signature over it, the quiz and the browser, so a
+    /// post cannot date its start back or borrow another browser's.
+    pub fn start_token(&self, quiz_id: i64, browser: &str, at: i64) -> String {
+        use hmac::Mac;
+        let signed = self.start_mac(quiz_id, browser, at).finalize().into_bytes();
+        format!("{at}.{}", quizfunnel::hex::encode(&signed))
+    }
+
+    /// The time a token names, when this key signed it for this quiz and
+    /// browser.
+    pub fn start_from_token(&self, quiz_id: i64, browser: &str, token: &str) -> Option<i64> {
+        use hmac::Mac;
+        let (at, signature) = token.split_once('.')?;
+        let at: i64 = at.parse().ok()?;
+        let signature = quizfunnel::hex::decode(signature)?;
+        // In constant time: how long a refusal takes says nothing.
+        self.start_mac(quiz_id, browser, at)
+            .verify_slice(&signature)
+            .ok()
+            .map(|()| at)
+    }
+
+    fn start_mac(&self, quiz_id: i64, browser: &str, at: i64) -> hmac::Hmac<sha2::Sha256> {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.start_key)
+            .expect("HMAC takes a key of any length");
+        mac.update(format!("quiz-start:{quiz_id}:{browser}:{at}").as_bytes());
+        mac
+    }
+}
+
 impl std::fmt::Debug for SpamPolicy {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SpamPolicy")
@@ -124,5 +157,36 @@ impl Clock {
 
     pub fn advance(&self, ms: i64) {
         self.offset_ms.fetch_add(ms, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SpamPolicy;
+
+    #[test]
+    fn a_start_token_names_its_time_only_for_its_quiz_browser_and_key() {
+        let spam = SpamPolicy {
+            start_key: [7u8; 32],
+            ..Default::default()
+        };
+        let token = spam.start_token(3, "browser-a", 1_700_000_000_000);
+        assert_eq!(
+            spam.start_from_token(3, "browser-a", &token),
+            Some(1_700_000_000_000)
+        );
+        assert_eq!(spam.start_from_token(4, "browser-a", &token), None);
+        assert_eq!(spam.start_from_token(3, "browser-b", &token), None);
+        let other = SpamPolicy {
+            start_key: [8u8; 32],
+            ..spam
+        };
+        assert_eq!(other.start_from_token(3, "browser-a", &token), None);
+        let (_, signature) = token.split_once('.').unwrap();
+        let earlier = format!("1600000000000.{signature}");
+        assert_eq!(spam.start_from_token(3, "browser-a", &earlier), None);
+        for damaged in ["", "1700000000000", "x.y", "1700000000000.", "1.é"] {
+            assert_eq!(spam.start_from_token(3, "browser-a", damaged), None);
+        }
     }
 }

@@ -28,37 +28,6 @@ pub struct PostedResult(pub ResultView);
 /// Hidden fields travel in the form as `hidden.<name>`.
 const HIDDEN_PREFIX: &str = "hidden.";
 
-/// When a first question was shown, as the page carries it: the time and
-/// the server's signature over it, the quiz and the browser, so a post
-/// cannot date its start back or borrow another browser's.
-pub fn start_token(key: &[u8; 32], quiz_id: i64, browser: &str, at: i64) -> String {
-    use hmac::Mac;
-    let signed = start_mac(key, quiz_id, browser, at).finalize().into_bytes();
-    format!("{at}.{}", quizfunnel::hex::encode(&signed))
-}
-
-fn start_mac(key: &[u8; 32], quiz_id: i64, browser: &str, at: i64) -> hmac::Hmac<sha2::Sha256> {
-    use hmac::Mac;
-    let mut mac =
-        hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("HMAC takes a key of any length");
-    mac.update(format!("quiz-start:{quiz_id}:{browser}:{at}").as_bytes());
-    mac
-}
-
-/// The time a token names, when this server signed it for this quiz and
-/// browser.
-fn start_from_token(key: &[u8; 32], quiz_id: i64, browser: &str, token: &str) -> Option<i64> {
-    use hmac::Mac;
-    let (at, signature) = token.split_once('.')?;
-    let at: i64 = at.parse().ok()?;
-    let signature = quizfunnel::hex::decode(signature)?;
-    // In constant time: how long a refusal takes says nothing.
-    start_mac(key, quiz_id, browser, at)
-        .verify_slice(&signature)
-        .ok()
-        .map(|()| at)
-}
-
 #[derive(Debug, Clone)]
 pub struct Visitor {
     pub id: String,
@@ -274,12 +243,10 @@ pub async fn current(
             hidden,
         });
         if let PublicQuiz::Step(step) = &mut view {
-            step.started = Some(start_token(
-                &ctx.spam.start_key,
-                published.quiz_id,
-                &visitor.browser,
-                now,
-            ));
+            step.started = Some(
+                ctx.spam
+                    .start_token(published.quiz_id, &visitor.browser, now),
+            );
         }
         view
     };
@@ -402,18 +369,14 @@ pub async fn submit(
     // respondent is timed from there, not from their first answer. A post
     // without it (or with one this server did not sign for this browser,
     // or from the future or yesterday) starts now.
-    let posted_start = field(fields, "started")
-        .map(|t| start_from_token(&ctx.spam.start_key, published.quiz_id, &visitor.browser, t));
+    let posted_start = field(fields, "started").map(|t| {
+        ctx.spam
+            .start_from_token(published.quiz_id, &visitor.browser, t)
+    });
     let started = posted_start
         .flatten()
         .filter(|t| (now - 86_400_000..=now).contains(t))
         .unwrap_or(now);
-    let started_token = start_token(
-        &ctx.spam.start_key,
-        published.quiz_id,
-        &visitor.browser,
-        started,
-    );
     let not_started = session.is_none();
     let view = |answers: &Answers, current: &str, error, values| {
         let mut view = step_view(ViewInput {
@@ -426,7 +389,10 @@ pub async fn submit(
             hidden: hidden_list.clone(),
         });
         if let (PublicQuiz::Step(step), true) = (&mut view, not_started) {
-            step.started = Some(started_token.clone());
+            step.started = Some(
+                ctx.spam
+                    .start_token(published.quiz_id, &visitor.browser, started),
+            );
         }
         view
     };
@@ -722,28 +688,4 @@ pub async fn send_result(
         }
     }
     Ok(Some(view))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{start_from_token, start_token};
-
-    #[test]
-    fn a_start_token_names_its_time_only_for_its_quiz_browser_and_key() {
-        let key = [7u8; 32];
-        let token = start_token(&key, 3, "browser-a", 1_700_000_000_000);
-        assert_eq!(
-            start_from_token(&key, 3, "browser-a", &token),
-            Some(1_700_000_000_000)
-        );
-        assert_eq!(start_from_token(&key, 4, "browser-a", &token), None);
-        assert_eq!(start_from_token(&key, 3, "browser-b", &token), None);
-        assert_eq!(start_from_token(&[8u8; 32], 3, "browser-a", &token), None);
-        let (_, signature) = token.split_once('.').unwrap();
-        let earlier = format!("1600000000000.{signature}");
-        assert_eq!(start_from_token(&key, 3, "browser-a", &earlier), None);
-        for damaged in ["", "1700000000000", "x.y", "1700000000000.", "1.é"] {
-            assert_eq!(start_from_token(&key, 3, "browser-a", damaged), None);
-        }
-    }
 }

@@ -20,7 +20,6 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use quizfunnel::contact::{BROWSER_COOKIE, QuizView, VISITOR_COOKIE};
-use quizfunnel_app::respond::ssr::start_token;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -146,7 +145,7 @@ pub async fn serve(State(state): State<AppState>, req: Request, next: Next) -> R
     let browser = quizfunnel_app::auth::ssr::new_visitor_id();
     let values = Values {
         nonce: leptos::nonce::Nonce::new().to_string(),
-        started: start_token(&ctx.spam.start_key, published.quiz_id, &browser, now),
+        started: ctx.spam.start_token(published.quiz_id, &browser, now),
         visitor: quizfunnel_app::auth::ssr::new_visitor_id(),
         browser,
     };
