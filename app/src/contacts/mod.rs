@@ -50,10 +50,6 @@ impl StopQuery {
         ]
     }
 
-    fn is_set(&self) -> bool {
-        !self.quiz.is_empty() || !self.question.is_empty()
-    }
-
     /// The contact list of the people who stopped there.
     pub fn href(&self) -> String {
         format!("/admin/contacts?{}", self.query())
@@ -80,9 +76,10 @@ impl ListQuery {
             encode(&self.from),
             encode(&self.until),
         );
-        if self.stop.is_set() {
+        let stop = self.stop.query();
+        if !stop.is_empty() {
             href.push('&');
-            href.push_str(&self.stop.query());
+            href.push_str(&stop);
         }
         href
     }
@@ -112,9 +109,9 @@ pub fn ContactsPage() -> impl IntoView {
             }
         })
     };
+    // Empty stop fields are no stop: the server reads them so.
     let list = Resource::new(current, |q| {
-        let stop = q.stop.is_set().then_some(q.stop);
-        let part = |f: fn(&StopQuery) -> &String| stop.as_ref().map(|s| f(s).clone());
+        let stop = q.stop;
         api::list_contacts(
             q.search,
             q.attr_key,
@@ -123,11 +120,11 @@ pub fn ContactsPage() -> impl IntoView {
             q.from,
             q.until,
             q.after,
-            part(|s| &s.quiz),
-            part(|s| &s.question),
-            part(|s| &s.started_from),
-            part(|s| &s.started_until),
-            part(|s| &s.source),
+            Some(stop.quiz),
+            Some(stop.question),
+            Some(stop.started_from),
+            Some(stop.started_until),
+            Some(stop.source),
         )
     });
     view! {
