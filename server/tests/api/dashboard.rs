@@ -122,6 +122,12 @@ pub fn with_email<'a>(
     steps
 }
 
+/// Two answers of the growth quiz, then gone: stopped at urgency.
+const CY_LEAVES_AT_URGENCY: &[&[(&str, &str)]] = &[
+    &[("question", "stage"), ("answer", "growing")],
+    &[("question", "budget"), ("answer", "mid")],
+];
+
 async fn a_completion_reaches_an_open_dashboard_stream(backend: Backend) {
     let app = spawn_app(backend).await;
     quiz_with_a_tier(&app).await;
@@ -179,14 +185,7 @@ async fn the_funnel_counts_each_step_and_skips_what_a_branch_skipped(backend: Ba
     bo.extend(bo_tail.iter().map(|s| s.as_slice()));
     respond(&app, &bo).await;
     // Cy: two answers, then leaves at urgency.
-    respond(
-        &app,
-        &[
-            &[("question", "stage"), ("answer", "growing")],
-            &[("question", "budget"), ("answer", "mid")],
-        ],
-    )
-    .await;
+    respond(&app, CY_LEAVES_AT_URGENCY).await;
     // Di: opens the quiz and leaves.
     respond(&app, &[]).await;
 
@@ -293,14 +292,7 @@ async fn the_people_who_stopped_at_a_question_are_listed(backend: Backend) {
     ada.push(&[("action", "restart")]);
     respond(&app, &ada).await;
     // Cy leaves at urgency; Di opens the quiz and answers nothing.
-    respond(
-        &app,
-        &[
-            &[("question", "stage"), ("answer", "growing")],
-            &[("question", "budget"), ("answer", "mid")],
-        ],
-    )
-    .await;
+    respond(&app, CY_LEAVES_AT_URGENCY).await;
     respond(&app, &[]).await;
     // Eve came from an ad and leaves at budget.
     let eve = client();
