@@ -37,7 +37,7 @@ pub use print::is_bare_name;
 pub use sql::{Dialect, SqlParam, SqlPredicate, compile, select_in_range};
 pub use validate::{
     Catalog, CatalogQuestion, CatalogQuiz, InvalidRule, MAX_WINDOW_DAYS, QuestionKind, RuleProblem,
-    validate,
+    segment_cycle, validate,
 };
 
 use std::collections::BTreeSet;

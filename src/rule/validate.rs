@@ -141,6 +141,24 @@ pub fn validate(rule: &Rule, catalog: &Catalog, own_slug: Option<&str>) -> Resul
     }
 }
 
+/// The `in_segment` loop that saving `rule` as the segment `own_slug`
+/// would close through the segments in `catalog`, in words. `validate`
+/// finds loops too; this is for the store, which asks again against the
+/// segments as they are when it saves, after another save may have
+/// closed one since the rule was validated.
+pub fn segment_cycle(rule: &Rule, catalog: &Catalog, own_slug: &str) -> Option<String> {
+    let check = Check {
+        catalog,
+        own_slug: Some(own_slug),
+        rule,
+        path: Vec::new(),
+        problems: Vec::new(),
+    };
+    rule.referenced_segments()
+        .into_iter()
+        .find_map(|slug| check.cycle_words(slug))
+}
+
 struct Check<'c> {
     catalog: &'c Catalog,
     own_slug: Option<&'c str>,
@@ -335,17 +353,23 @@ impl<'c> Check<'c> {
                 listing(&slugs)
             ));
         }
-        if let Some(cycle) = self.cycle_from(slug) {
-            self.problem(format!(
-                "in_segment({}) makes a cycle: {}",
-                Name(slug),
-                cycle
-                    .iter()
-                    .map(|s| Name(s).to_string())
-                    .collect::<Vec<_>>()
-                    .join(" → ")
-            ));
+        if let Some(problem) = self.cycle_words(slug) {
+            self.problem(problem);
         }
+    }
+
+    /// The loop through `in_segment(slug)`, in words, if there is one.
+    fn cycle_words(&self, slug: &'c str) -> Option<String> {
+        let cycle = self.cycle_from(slug)?;
+        Some(format!(
+            "in_segment({}) makes a cycle: {}",
+            Name(slug),
+            cycle
+                .iter()
+                .map(|s| Name(s).to_string())
+                .collect::<Vec<_>>()
+                .join(" → ")
+        ))
     }
 
     /// A loop of `in_segment` references reachable from `start`, written as

@@ -148,6 +148,19 @@ fn cycles_through_other_segments_are_refused() {
 }
 
 #[test]
+fn the_store_finds_the_loop_a_save_would_close() {
+    let catalog = catalog();
+    let rule = parse_rule("any(in_segment(trial-users), event(signup))").unwrap();
+    assert_eq!(
+        segment_cycle(&rule, &catalog, "high-intent").as_deref(),
+        Some(
+            "in_segment(trial-users) makes a cycle: high-intent → trial-users → nurture → high-intent"
+        )
+    );
+    assert_eq!(segment_cycle(&rule, &catalog, "other"), None);
+}
+
+#[test]
 fn existing_loops_that_a_rule_reaches_are_reported() {
     assert_eq!(
         problems("in_segment(loop-a)", None),

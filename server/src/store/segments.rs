@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use quizfunnel::action::ActionKind;
 use quizfunnel::contact::ContactSummary;
 use quizfunnel::rule::{
-    AttrValue, ContactFacts, Dialect, EventFact, Rule, SessionFact, SqlPredicate, compile,
-    select_in_range,
+    AttrValue, Catalog, ContactFacts, Dialect, EventFact, Rule, SessionFact, SqlPredicate, compile,
+    segment_cycle, select_in_range,
 };
 use quizfunnel::store::{
     Rebuild, SegmentStore, SegmentSummary, Stay, StoreError, StoreResult, Tier, TierSummary,
@@ -1175,6 +1175,33 @@ impl SegmentStore for SqlStore {
         let changed = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
             segments_still_there!(tx, pg, used);
+            if !used.is_empty() {
+                // Two rules checked at once can each name the other, each
+                // check passing before the other was saved. SQLite's saves
+                // take turns, so asking again here refuses the second; on
+                // Postgres the rows each save holds make one of them wait
+                // and fail as a deadlock, to be tried again.
+                let rows: Vec<(i64, String, String)> =
+                    sqlx::query_as("SELECT id, slug, rule FROM segments")
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(db_err)?;
+                let mut own = None;
+                let mut catalog = Catalog::default();
+                for (other, slug, stored) in rows {
+                    if other == id {
+                        own = Some(slug.clone());
+                    }
+                    catalog
+                        .segments
+                        .insert(slug, serde_json::from_str(&stored).ok());
+                }
+                if let Some(why) = own.and_then(|own| segment_cycle(rule, &catalog, &own)) {
+                    return Err(StoreError::Conflict(format!(
+                        "another rule was saved since this one was checked: {why}"
+                    )));
+                }
+            }
             let changed = sqlx::query(
                 "UPDATE segments SET name = $1, description = $2, rule = $3, updated_at = $4 WHERE id = $5",
             )

@@ -1190,6 +1190,45 @@ async fn marketers_delete_segments_no_tier_or_rule_uses(backend: Backend) {
     assert_eq!(delete(old).await.unwrap().status(), 404);
 }
 
+/// Two marketers' rules, each checked before the other was saved, would
+/// make a loop: the store asks again as it saves and refuses the second.
+async fn rules_checked_at_once_never_name_each_other(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    let now = app.clock.now();
+    let first = Rule::parse("completed(growth)").unwrap();
+    let a = app
+        .store
+        .create_segment("loop-a", "Loop A", "", &first, now)
+        .await
+        .unwrap();
+    let names_a = Rule::parse("in_segment(loop-a)").unwrap();
+    let b = app
+        .store
+        .create_segment("loop-b", "Loop B", "", &names_a, now)
+        .await
+        .unwrap();
+    // As the page checked it, loop-b did not name loop-a yet.
+    let names_b = Rule::parse("any(in_segment(loop-b), completed(growth))").unwrap();
+    let refused = app
+        .store
+        .update_segment(a, "Loop A", "", &names_b, now)
+        .await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(why))
+            if why.contains("makes a cycle: loop-a → loop-b → loop-a")),
+        "{refused:?}"
+    );
+    assert_eq!(app.store.segment(a).await.unwrap().rule, first);
+    // A rule naming a segment that leads nowhere back is saved.
+    let names_fast_track = Rule::parse("in_segment(fast-track)").unwrap();
+    app.store
+        .update_segment(a, "Loop A", "", &names_fast_track, now)
+        .await
+        .unwrap();
+    assert_eq!(app.store.segment(b).await.unwrap().rule, names_a);
+}
+
 /// The store keeps rules and segments whole by itself, whatever checked
 /// them before: a rule naming a segment that is gone is not saved, a
 /// segment a rule uses is not deleted, and a re-check planned before a
@@ -1483,6 +1522,7 @@ crate::on_both_backends!(
     marketers_reorder_the_playbook_and_bad_tiers_change_nothing,
     marketers_delete_segments_no_tier_or_rule_uses,
     rules_never_name_a_deleted_segment,
+    rules_checked_at_once_never_name_each_other,
     rules_name_answers_of_older_versions_and_archived_quizzes,
     marketers_set_how_few_contacts_make_a_tier_small,
 );
