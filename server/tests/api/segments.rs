@@ -5,6 +5,7 @@ use quizfunnel::account::Role;
 use quizfunnel::rule::Rule;
 use quizfunnel::store::{ContactStore, QuizStore, SegmentStore, StoreError};
 use quizfunnel_server::demo;
+use quizfunnel_server::store::Db;
 use serde_json::json;
 
 async fn demo_tiers_place_every_completer_exactly_once(backend: Backend) {
@@ -1227,6 +1228,81 @@ async fn rules_checked_at_once_never_name_each_other(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(app.store.segment(b).await.unwrap().rule, names_a);
+
+    // Two saves at the same moment, each naming the other: one is saved,
+    // the other refused with words to act on. On Postgres the first waits
+    // behind a third transaction holding loop-c until the second has taken
+    // its share of loop-d; both then hold what the other's update needs,
+    // and the database gives one of them up.
+    let c = app
+        .store
+        .create_segment("loop-c", "Loop C", "", &first, now)
+        .await
+        .unwrap();
+    let d = app
+        .store
+        .create_segment("loop-d", "Loop D", "", &first, now)
+        .await
+        .unwrap();
+    let names_d = Rule::parse("in_segment(loop-d)").unwrap();
+    let names_c = Rule::parse("in_segment(loop-c)").unwrap();
+    let save = |id: i64, rule: Rule| {
+        let store = app.store.clone();
+        tokio::spawn(async move { store.update_segment(id, "Loop", "", &rule, now).await })
+    };
+    let (c_saved, d_saved) = match app.store.db() {
+        Db::Sqlite(_) => (save(c, names_d.clone()), save(d, names_c.clone())),
+        Db::Postgres(pool) => {
+            let mut holder = pool.begin().await.unwrap();
+            sqlx::query("SELECT id FROM segments WHERE slug = 'loop-c' FOR UPDATE")
+                .execute(&mut *holder)
+                .await
+                .unwrap();
+            let d_saved = save(d, names_c.clone());
+            lock_waits(pool, 1).await;
+            let c_saved = save(c, names_d.clone());
+            lock_waits(pool, 2).await;
+            holder.commit().await.unwrap();
+            (c_saved, d_saved)
+        }
+    };
+    let outcomes = [c_saved.await.unwrap(), d_saved.await.unwrap()];
+    let refused: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Err(StoreError::Conflict(why)) => Some(why.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refused.len(), 1, "{outcomes:?}");
+    assert!(outcomes.iter().any(Result::is_ok), "{outcomes:?}");
+    let expected = match backend {
+        Backend::Sqlite => "makes a cycle",
+        Backend::Postgres => "try again",
+    };
+    assert!(refused[0].contains(expected), "{refused:?}");
+    let stored = [
+        app.store.segment(c).await.unwrap().rule,
+        app.store.segment(d).await.unwrap().rule,
+    ];
+    assert!(stored.contains(&first), "{stored:?}");
+}
+
+/// Waits until `n` sessions of this test's database wait for a lock.
+async fn lock_waits(pool: &sqlx::PgPool, n: i64) {
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        if waiting >= n {
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
 }
 
 /// The store keeps rules and segments whole by itself, whatever checked
