@@ -220,3 +220,53 @@ test("a marketer builds a three-question quiz with one branch and publishes it; 
   const gone = await noJs.goto("/q/team-readiness-check");
   expect(gone?.status()).toBe(404);
 });
+
+test("a marketer loads an earlier published version into the draft, and respondents keep the live one until it is published", async ({ page }) => {
+  await signInAsOwner(page);
+  await page.goto("/admin/quizzes");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Duplicate What's holding your growth back?", exact: true }).click();
+  await page.getByRole("link", { name: "What's holding your growth back? (copy)" }).first().click();
+  await expect(page).toHaveURL(/\/admin\/quizzes\/\d+$/);
+  const versions = page.getByRole("region", { name: "Published versions" });
+  await expect(versions).toContainText("None yet");
+
+  // Version 1 as copied, then version 2 with a new title.
+  await waitForHydration(page);
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByRole("status")).toContainText("Published version 1.");
+  const slug = await page.getByLabel("Slug").inputValue();
+  const title = page.getByLabel("Title", { exact: true });
+  await enter(title, "Growth check, second edition");
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(page.getByRole("status")).toContainText("Published version 2.");
+  await expect(versions.getByRole("row")).toHaveCount(3);
+  const second = versions.getByRole("row", { name: /^2 \(live\)/ });
+  await expect(second).toContainText("Growth check, second edition");
+  await expect(second).toContainText("The saved draft is this version");
+
+  // Back to version 1: the draft only, after a question that says so.
+  let question = "";
+  page.once("dialog", (dialog) => {
+    question = dialog.message();
+    void dialog.accept();
+  });
+  await versions.getByRole("button", { name: "Load version 1 into the draft" }).click();
+  const status = page.getByRole("status");
+  await expect(status).toHaveText("The draft is now version 1 as it was published. Respondents get version 2 until you publish.");
+  await expect(status).toBeFocused();
+  expect(question).toContain("Respondents keep getting version 2");
+  await expect(title).toHaveValue("What's holding your growth back? (copy)");
+  await expect(page.getByText("Published (version 2) · saved changes not yet published")).toBeVisible();
+  await expect(versions.getByRole("row", { name: /^1 / })).toContainText("The saved draft is this version");
+
+  const live = await page.context().newPage();
+  await live.goto(`/q/${slug}`);
+  await expect(live).toHaveTitle("Growth check, second edition");
+
+  // Published, it is served as version 3.
+  await page.getByRole("button", { name: "Publish" }).click();
+  await expect(status).toContainText("Published version 3.");
+  await live.reload();
+  await expect(live).toHaveTitle("What's holding your growth back? (copy)");
+});

@@ -18,7 +18,9 @@ pub use dashboard::{
     Trend,
 };
 pub use leads::{LeadStore, LeadTier};
-pub use quizzes::{PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary};
+pub use quizzes::{
+    PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary, QuizVersionSummary,
+};
 pub use responses::{AnsweredStep, Placement, QuizSession, ResponseStore};
 pub use segments::{Rebuild, SegmentStore, SegmentSummary, Stay, Tier, TierSummary};
 

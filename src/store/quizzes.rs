@@ -79,6 +79,23 @@ pub struct QuizDraft {
     pub updated_at: i64,
 }
 
+/// A row of a quiz's version history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuizVersionSummary {
+    /// 1, 2, … in the order published.
+    pub version: i64,
+    pub published_at: i64,
+    pub title: String,
+    pub questions: usize,
+    /// Sessions started on this version, and those finished.
+    pub responses: i64,
+    pub completions: i64,
+    /// Respondents get this version now.
+    pub live: bool,
+    /// The draft is this version as it was published.
+    pub same_as_draft: bool,
+}
+
 /// Quizzes: drafts and their immutable published versions.
 #[async_trait]
 pub trait QuizStore: Send + Sync {
@@ -143,6 +160,22 @@ pub trait QuizStore: Send + Sync {
     async fn discard_draft(
         &self,
         quiz_id: i64,
+        expected_revision: i64,
+        now: i64,
+    ) -> StoreResult<i64>;
+
+    /// The quiz's published versions, newest first; empty for a quiz never
+    /// published, `NotFound` for no quiz.
+    async fn quiz_versions(&self, quiz_id: i64) -> StoreResult<Vec<QuizVersionSummary>>;
+
+    /// Copies published version `version` into the draft, as
+    /// `discard_draft` does the served one, with the same guard and
+    /// return; `NotFound` when the quiz has no such version. Respondents
+    /// keep the served version until the draft is published.
+    async fn load_version(
+        &self,
+        quiz_id: i64,
+        version: i64,
         expected_revision: i64,
         now: i64,
     ) -> StoreResult<i64>;

@@ -5,7 +5,8 @@ use super::sql::{BeginWrite, conflict_as, db_err, with_pool};
 use async_trait::async_trait;
 use quizfunnel::quiz::QuizDefinition;
 use quizfunnel::store::{
-    PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary, StoreError, StoreResult,
+    PublishedQuiz, QuizDraft, QuizStatus, QuizStore, QuizSummary, QuizVersionSummary, StoreError,
+    StoreResult,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -109,6 +110,7 @@ const SLUG_TAKEN: &str = "another quiz uses that slug";
 const SAVED_BY_SOMEONE_ELSE: &str = "this quiz was changed since you opened it; reload to see the latest version, then make your edits again";
 const DISCARD_AFTER_SOMEONE_ELSE: &str =
     "this quiz was changed since you opened it; reload to see the latest version before discarding";
+const LOAD_AFTER_SOMEONE_ELSE: &str = "this quiz was changed since you opened it; reload to see the latest version before loading another";
 
 /// Whether the draft differs from the served version, as 0 or 1 on both
 /// databases (`q` is the quiz, `v` its published version).
@@ -149,6 +151,85 @@ struct PublishRow {
 
 /// Serves a version (`$1`) as the quiz's (`$3`) public one, as of `$2`.
 const SERVE_VERSION: &str = "UPDATE quizzes SET status = 'published', published_version_id = $1, updated_at = $2 WHERE id = $3";
+
+impl SqlStore {
+    /// Puts a published version back as the draft: `version`, or the
+    /// served one for `None`. Guarded by the revision the caller saw, so a
+    /// save made since is never dropped unseen.
+    async fn draft_from(
+        &self,
+        quiz_id: i64,
+        version: Option<i64>,
+        expected_revision: i64,
+        now: i64,
+    ) -> StoreResult<i64> {
+        let changed_since = if version.is_some() {
+            LOAD_AFTER_SOMEONE_ELSE
+        } else {
+            DISCARD_AFTER_SOMEONE_ELSE
+        };
+        with_pool!(self.db(), write, |pool| {
+            let mut tx = pool.begin_write().await.map_err(db_err)?;
+            // Version 0 is none: `$2 = 0` asks for the served one.
+            let (revision, draft, source): (i64, String, Option<String>) = sqlx::query_as(
+                "SELECT q.draft_revision, q.draft, v.definition FROM quizzes q \
+                 LEFT JOIN quiz_versions v ON v.quiz_id = q.id \
+                 AND CASE WHEN $2 = 0 THEN v.id = q.published_version_id ELSE v.version = $2 END \
+                 WHERE q.id = $1",
+            )
+            .bind(quiz_id)
+            .bind(version.unwrap_or(0))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?;
+            if revision != expected_revision {
+                return Err(StoreError::Conflict(changed_since.into()));
+            }
+            let Some(source) = source else {
+                return Err(match version {
+                    Some(_) => StoreError::NotFound,
+                    None => StoreError::Conflict(
+                        "this quiz has no published version to go back to".into(),
+                    ),
+                });
+            };
+            // Nothing to change: like a save of what is stored, this
+            // changes nothing, not even the revision.
+            if draft == source {
+                return Ok(revision);
+            }
+            let title = from_json(quiz_id, &source)?.title;
+            // Guarded again: on Postgres a save may commit between the read
+            // above and this write, and would be lost.
+            let revision: i64 = sqlx::query_scalar(
+                "UPDATE quizzes SET draft = $1, title = $2, draft_revision = draft_revision + 1, \
+                 updated_at = $3 WHERE id = $4 AND draft_revision = $5 RETURNING draft_revision",
+            )
+            .bind(&source)
+            .bind(&title)
+            .bind(now)
+            .bind(quiz_id)
+            .bind(expected_revision)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| StoreError::Conflict(changed_since.into()))?;
+            tx.commit().await.map_err(db_err)?;
+            Ok(revision)
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionHistoryRow {
+    version: i64,
+    published_at: i64,
+    definition: String,
+    live: i64,
+    same_as_draft: i64,
+    responses: i64,
+    completions: i64,
+}
 
 #[async_trait]
 impl QuizStore for SqlStore {
@@ -433,48 +514,58 @@ impl QuizStore for SqlStore {
         expected_revision: i64,
         now: i64,
     ) -> StoreResult<i64> {
-        with_pool!(self.db(), write, |pool| {
-            let mut tx = pool.begin_write().await.map_err(db_err)?;
-            let (revision, draft, served): (i64, String, Option<String>) = sqlx::query_as(
-                "SELECT q.draft_revision, q.draft, v.definition FROM quizzes q \
-                 LEFT JOIN quiz_versions v ON v.id = q.published_version_id WHERE q.id = $1",
+        self.draft_from(quiz_id, None, expected_revision, now).await
+    }
+
+    async fn quiz_versions(&self, quiz_id: i64) -> StoreResult<Vec<QuizVersionSummary>> {
+        let rows: Vec<VersionHistoryRow> = with_pool!(self.db(), read, |pool| {
+            let known: Option<i64> = sqlx::query_scalar("SELECT id FROM quizzes WHERE id = $1")
+                .bind(quiz_id)
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)?;
+            known.ok_or(StoreError::NotFound)?;
+            sqlx::query_as(
+                "SELECT v.version, v.published_at, v.definition, \
+                 CAST(CASE WHEN v.id = q.published_version_id THEN 1 ELSE 0 END AS BIGINT) AS live, \
+                 CAST(CASE WHEN v.definition = q.draft THEN 1 ELSE 0 END AS BIGINT) AS same_as_draft, \
+                 COALESCE(s.responses, 0) AS responses, COALESCE(s.completions, 0) AS completions \
+                 FROM quiz_versions v JOIN quizzes q ON q.id = v.quiz_id \
+                 LEFT JOIN (SELECT version_id, count(*) AS responses, count(completed_at) AS completions \
+                            FROM quiz_sessions WHERE quiz_id = $1 GROUP BY version_id) s ON s.version_id = v.id \
+                 WHERE v.quiz_id = $1 ORDER BY v.version DESC",
             )
             .bind(quiz_id)
-            .fetch_one(&mut *tx)
+            .fetch_all(pool)
             .await
-            .map_err(db_err)?;
-            if revision != expected_revision {
-                return Err(StoreError::Conflict(DISCARD_AFTER_SOMEONE_ELSE.into()));
-            }
-            let Some(served) = served else {
-                return Err(StoreError::Conflict(
-                    "this quiz has no published version to go back to".into(),
-                ));
-            };
-            // Nothing to discard: like a save of what is stored, this
-            // changes nothing, not even the revision.
-            if draft == served {
-                return Ok(revision);
-            }
-            let title = from_json(quiz_id, &served)?.title;
-            // Guarded again: on Postgres a save may commit between the read
-            // above and this write, and would be lost.
-            let revision: i64 = sqlx::query_scalar(
-                "UPDATE quizzes SET draft = $1, title = $2, draft_revision = draft_revision + 1, \
-                 updated_at = $3 WHERE id = $4 AND draft_revision = $5 RETURNING draft_revision",
-            )
-            .bind(&served)
-            .bind(&title)
-            .bind(now)
-            .bind(quiz_id)
-            .bind(expected_revision)
-            .fetch_optional(&mut *tx)
+            .map_err(db_err)
+        })?;
+        rows.into_iter()
+            .map(|r| {
+                let definition = from_json(quiz_id, &r.definition)?;
+                Ok(QuizVersionSummary {
+                    version: r.version,
+                    published_at: r.published_at,
+                    title: definition.title,
+                    questions: definition.questions.len(),
+                    responses: r.responses,
+                    completions: r.completions,
+                    live: r.live != 0,
+                    same_as_draft: r.same_as_draft != 0,
+                })
+            })
+            .collect()
+    }
+
+    async fn load_version(
+        &self,
+        quiz_id: i64,
+        version: i64,
+        expected_revision: i64,
+        now: i64,
+    ) -> StoreResult<i64> {
+        self.draft_from(quiz_id, Some(version), expected_revision, now)
             .await
-            .map_err(db_err)?
-            .ok_or_else(|| StoreError::Conflict(DISCARD_AFTER_SOMEONE_ELSE.into()))?;
-            tx.commit().await.map_err(db_err)?;
-            Ok(revision)
-        })
     }
 
     async fn archive_quiz(&self, quiz_id: i64, now: i64) -> StoreResult<()> {

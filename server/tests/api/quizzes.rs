@@ -259,6 +259,184 @@ async fn discarding_a_draft_brings_back_the_served_version(backend: Backend) {
     assert_eq!(discard(id + 100, 1).await.unwrap().status(), 404);
 }
 
+/// The builder's version history: every published version with its
+/// respondents, and any of them put back as the draft, guarded like a
+/// discard; respondents keep the served version until the next publish.
+async fn marketers_load_an_earlier_version_into_the_draft(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (marketer, _) = app.signed_in(Role::Marketer).await;
+    let id = app
+        .store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap();
+    let (status, body) = call(
+        &app,
+        &marketer,
+        "/api/quizzes/versions",
+        &[("id", &id.to_string())],
+    )
+    .await;
+    assert_eq!((status, body.as_str()), (200, "[]"));
+
+    let v1 = app.store.publish_draft(id, 1, 200).await.unwrap();
+    let mut edited = growth_quiz();
+    edited.title = "Growth check, shorter".into();
+    edited.questions.pop();
+    let revision = app
+        .store
+        .save_draft(id, "growth", &edited, 1, 300)
+        .await
+        .unwrap();
+    let v2 = app.store.publish_draft(id, revision, 400).await.unwrap();
+    session(&app, id, v1.version_id, true).await;
+    session(&app, id, v1.version_id, false).await;
+    session(&app, id, v2.version_id, false).await;
+
+    let versions = |c: &reqwest::Client| {
+        let c = c.clone();
+        let app = &app;
+        async move {
+            let (status, body) =
+                call(app, &c, "/api/quizzes/versions", &[("id", &id.to_string())]).await;
+            assert_eq!(status, 200, "{body}");
+            serde_json::from_str::<Vec<quizfunnel::store::QuizVersionSummary>>(&body).unwrap()
+        }
+    };
+    let listed = versions(&marketer).await;
+    let rows: Vec<_> = listed
+        .iter()
+        .map(|v| {
+            (
+                v.version,
+                v.title.as_str(),
+                v.questions,
+                v.responses,
+                v.completions,
+                v.live,
+                v.same_as_draft,
+            )
+        })
+        .collect();
+    let questions = growth_quiz().questions.len();
+    assert_eq!(
+        rows,
+        [
+            (2, "Growth check, shorter", questions - 1, 1, 0, true, true),
+            (
+                1,
+                growth_quiz().title.as_str(),
+                questions,
+                2,
+                1,
+                false,
+                false
+            ),
+        ]
+    );
+    assert_eq!(listed[1].published_at, 200);
+
+    let load = |version: &str, revision: i64| {
+        let (marketer, app) = (marketer.clone(), &app);
+        let revision = revision.to_string();
+        let version = version.to_string();
+        async move {
+            call(
+                app,
+                &marketer,
+                "/api/quizzes/load-version",
+                &[
+                    ("id", &id.to_string()),
+                    ("version", &version),
+                    ("revision", &revision),
+                ],
+            )
+            .await
+        }
+    };
+    // A page opened before the last save would drop what it never saw.
+    let (status, body) = load("1", revision - 1).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body.contains("before loading another"), "{body}");
+    let (status, body) = load("9", revision).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("no version 9"), "{body}");
+    assert_eq!(app.store.quiz(id).await.unwrap().draft, edited);
+
+    assert_eq!(load("1", revision).await.0, 200);
+    let quiz = app.store.quiz(id).await.unwrap();
+    assert_eq!(quiz.draft, growth_quiz());
+    assert_eq!(quiz.draft_revision, revision + 1);
+    assert!(quiz.unpublished_changes);
+    let served = app.store.published_quiz("growth").await.unwrap().unwrap();
+    assert_eq!(served.version_id, v2.version_id);
+    let listed = versions(&marketer).await;
+    assert_eq!(
+        listed
+            .iter()
+            .map(|v| (v.live, v.same_as_draft))
+            .collect::<Vec<_>>(),
+        [(true, false), (false, true)]
+    );
+    assert_eq!(
+        app.store.quiz_summaries().await.unwrap()[0].title,
+        growth_quiz().title
+    );
+
+    // Loading what the draft already is changes nothing, and the audit log
+    // has the one load that did.
+    assert_eq!(load("1", revision + 1).await.0, 200);
+    assert_eq!(
+        app.store.quiz(id).await.unwrap().draft_revision,
+        revision + 1
+    );
+    let audited = "SELECT count(*) FROM audit_log WHERE action = 'quiz.version_loaded' \
+                   AND detail = 'version 1 into the draft'";
+    assert_eq!(crate::helpers::count(&app, audited).await, 1);
+
+    // Publishing it makes a new version rather than serving the old one.
+    let v3 = app
+        .store
+        .publish_draft(id, revision + 1, 500)
+        .await
+        .unwrap();
+    assert_ne!(v3.version_id, v1.version_id);
+    assert_eq!(app.store.quiz(id).await.unwrap().published_version, Some(3));
+
+    assert_eq!(load("1", 1).await.0, 409);
+    let (status, _) = call(
+        &app,
+        &marketer,
+        "/api/quizzes/versions",
+        &[("id", &(id + 100).to_string())],
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, _) = call(
+        &app,
+        &marketer,
+        "/api/quizzes/load-version",
+        &[
+            ("id", &(id + 100).to_string()),
+            ("version", "1"),
+            ("revision", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 404);
+    let (status, body) = load("one", 1).await;
+    assert_eq!(status, 400, "{body}");
+    let (sales, _) = app.signed_in(Role::Sales).await;
+    let (status, _) = call(
+        &app,
+        &sales,
+        "/api/quizzes/versions",
+        &[("id", &id.to_string())],
+    )
+    .await;
+    assert_eq!(status, 403);
+}
+
 /// A version that drops an option a segment's rule names is published, and
 /// the marketer is told which segments now only match earlier answers.
 async fn publishing_names_segments_that_ask_for_what_the_version_dropped(backend: Backend) {
@@ -472,6 +650,7 @@ crate::on_both_backends!(
     a_save_cannot_take_another_quizs_slug,
     publishing_freezes_an_immutable_version_and_edits_make_a_new_draft,
     discarding_a_draft_brings_back_the_served_version,
+    marketers_load_an_earlier_version_into_the_draft,
     publishing_names_segments_that_ask_for_what_the_version_dropped,
     an_archived_quiz_is_served_to_nobody_until_restored,
     the_page_follows_archives_here_at_once_and_elsewhere_soon,

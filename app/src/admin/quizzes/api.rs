@@ -2,7 +2,7 @@
 
 use crate::error::AppError;
 use leptos::prelude::*;
-use quizfunnel::store::{QuizDraft, QuizSummary};
+use quizfunnel::store::{QuizDraft, QuizSummary, QuizVersionSummary};
 use serde::{Deserialize, Serialize};
 
 /// What a save answers: the revision the next save starts from.
@@ -331,6 +331,44 @@ pub async fn discard_draft(id: i64, revision: i64) -> Result<(), AppError> {
         &format!("back to version {version}"),
     )
     .await;
+    Ok(())
+}
+
+/// The quiz's published versions, newest first.
+#[server(endpoint = "quizzes/versions")]
+pub async fn quiz_versions(id: i64) -> Result<Vec<QuizVersionSummary>, AppError> {
+    let (ctx, _) = ssr::marketer()?;
+    ctx.store.quiz_versions(id).await.map_err(ssr::fail)
+}
+
+/// Makes the draft a copy of published version `version`, if nobody saved
+/// since `revision`; respondents keep the served version until the next
+/// publish.
+#[server(endpoint = "quizzes/load-version")]
+pub async fn load_version(id: i64, version: i64, revision: i64) -> Result<(), AppError> {
+    let (ctx, me) = ssr::marketer()?;
+    let quiz = ctx.store.quiz(id).await.map_err(ssr::fail)?;
+    let now_at = ctx
+        .store
+        .load_version(id, version, revision, ctx.clock.now())
+        .await
+        .map_err(|e| match e {
+            quizfunnel::store::StoreError::NotFound => ssr::fail(AppError::invalid(
+                "version",
+                format!("this quiz has no version {version}"),
+            )),
+            other => ssr::fail(other),
+        })?;
+    if now_at != revision {
+        ssr::audit(
+            &ctx,
+            &me.email,
+            "quiz.version_loaded",
+            &quiz.slug,
+            &format!("version {version} into the draft"),
+        )
+        .await;
+    }
     Ok(())
 }
 

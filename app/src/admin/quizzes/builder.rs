@@ -28,23 +28,24 @@ pub fn QuizBuilderPage() -> AnyView {
     // The builder needs the browser anyway; loading there keeps the server
     // render small and the editor free of hydration mismatches.
     let quiz = LocalResource::new(move || api::quiz(id()));
-    let discarded = RwSignal::new(false);
-    let reload = move || {
-        discarded.set(true);
+    let loaded = RwSignal::new(None);
+    let reload = move |version: i64| {
+        loaded.set(Some(version));
         quiz.refetch();
     };
     view! {
         <Title text="Quiz builder · quizfunnel" />
         <main class="page builder">
             <p><a href="/admin/quizzes">"← All quizzes"</a></p>
-            // A transition: the editor stays in place while a discard reads
-            // the quiz again, rather than blinking to "Loading".
+            // A transition: the editor stays in place while a discard or a
+            // loaded version reads the quiz again, rather than blinking to
+            // "Loading".
             <Transition fallback=|| view! { <h1>"Quiz builder"</h1><p>"Loading the quiz…"</p> }>
                 {move || Suspend::new(async move {
-                    let was_discarded = discarded.get_untracked();
-                    discarded.set(false);
+                    let was_loaded = loaded.get_untracked();
+                    loaded.set(None);
                     match quiz.await {
-                        Ok(q) => view! { <Editor quiz=q reload discarded=was_discarded /> }.into_any(),
+                        Ok(q) => view! { <Editor quiz=q reload loaded=was_loaded /> }.into_any(),
                         Err(AppError::NotFound) => view! {
                             <h1>"Quiz not found"</h1>
                             <p>"There is no quiz with this number. It may have been mistyped."</p>
@@ -58,7 +59,8 @@ pub fn QuizBuilderPage() -> AnyView {
     .into_any()
 }
 
-/// The id of the notice a new editor after a discard focuses.
+/// The id of the notice a new editor after a discard or a loaded version
+/// focuses.
 const NOTICE: &str = "builder-notice";
 
 /// Where the last save or publish left things, for the status line.
@@ -67,8 +69,9 @@ enum Notice {
     None,
     Saved,
     Published(api::Published),
-    /// The draft is the served version again.
-    Discarded,
+    /// The draft is this published version again (the served one after a
+    /// discard).
+    Loaded(i64),
     /// Someone else saved first; reloading shows their version.
     /// Someone else changed the quiz first: what was refused, and why.
     Changed {
@@ -78,13 +81,14 @@ enum Notice {
     Failed(String),
 }
 
-/// `reload` reads the quiz again after its changes were discarded, which
-/// starts a new editor on it, `discarded`.
+/// `reload` reads the quiz again after a published version was put back
+/// as its draft, which starts a new editor on it, `loaded` with that
+/// version.
 #[component]
 fn Editor(
     quiz: QuizDraft,
-    reload: impl Fn() + Copy + Send + Sync + 'static,
-    discarded: bool,
+    reload: impl Fn(i64) + Copy + Send + Sync + 'static,
+    loaded: Option<i64>,
 ) -> AnyView {
     let b = Builder {
         def: RwSignal::new(quiz.draft.clone()),
@@ -101,11 +105,7 @@ fn Editor(
     let version = RwSignal::new(quiz.published_version);
     let unpublished = RwSignal::new(quiz.unpublished_changes || quiz.published_version.is_none());
     let public_slug = RwSignal::new(quiz.slug.clone());
-    let notice = RwSignal::new(if discarded {
-        Notice::Discarded
-    } else {
-        Notice::None
-    });
+    let notice = RwSignal::new(loaded.map_or(Notice::None, Notice::Loaded));
     let show_problems = RwSignal::new(false);
     let problems = Memo::new(move |_| b.def.with(validate_for_publish));
 
@@ -198,7 +198,7 @@ fn Editor(
     Effect::new(move |_| match discard.value().get() {
         Some(Ok(())) => {
             b.dirty.set(false);
-            reload();
+            reload(version.get_untracked().unwrap_or_default());
         }
         Some(Err(AppError::Conflict(why))) => notice.set(Notice::Changed {
             refused: "Nothing discarded",
@@ -209,7 +209,7 @@ fn Editor(
     });
     // The new editor's first words: where the focus was (the button that
     // asked) is gone with the old one.
-    if discarded {
+    if loaded.is_some() {
         focus_soon(NOTICE.into());
     }
     let ask_discard = move |_| {
@@ -226,7 +226,24 @@ fn Editor(
         #[cfg(not(feature = "hydrate"))]
         let _ = &ask;
     };
-    let busy = move || save.pending().get() || discard.pending().get();
+    let load = Action::new(move |&v: &i64| async move {
+        api::load_version(id, v, revision.get_untracked())
+            .await
+            .map(|()| v)
+    });
+    Effect::new(move |_| match load.value().get() {
+        Some(Ok(v)) => {
+            b.dirty.set(false);
+            reload(v);
+        }
+        Some(Err(AppError::Conflict(why))) => notice.set(Notice::Changed {
+            refused: "Nothing loaded",
+            why,
+        }),
+        Some(Err(e)) => notice.set(Notice::Failed(format!("Nothing loaded: {e}"))),
+        None => {}
+    });
+    let busy = move || save.pending().get() || discard.pending().get() || load.pending().get();
     let publish = move |_| {
         show_problems.set(true);
         if problems.with_untracked(|p| p.is_empty()) {
@@ -243,7 +260,7 @@ fn Editor(
         if b.dirty.get()
             && matches!(
                 notice.get_untracked(),
-                Notice::Saved | Notice::Published(..) | Notice::Discarded
+                Notice::Saved | Notice::Published(..) | Notice::Loaded(..)
             )
         {
             notice.set(Notice::None);
@@ -269,9 +286,13 @@ fn Editor(
         match notice.get() {
         Notice::None => None,
         Notice::Saved => Some(view! { <p class="notice" role="status">"Saved."</p> }.into_any()),
-        Notice::Discarded => Some(view! {
+        Notice::Loaded(v) => Some(view! {
             <p class="notice" role="status" id=NOTICE tabindex="-1">
-                {format!("Changes discarded: the draft is version {} again.", version.get().unwrap_or_default())}
+                {match version.get() {
+                    Some(live) if live == v => format!("Changes discarded: the draft is version {v} again."),
+                    Some(live) => format!("The draft is now version {v} as it was published. Respondents get version {live} until you publish."),
+                    None => format!("The draft is now version {v} as it was published."),
+                }}
             </p>
         }.into_any()),
         Notice::Published(p) => Some(view! {
@@ -352,9 +373,96 @@ fn Editor(
                 <QuizSettings published=quiz.published_version.is_some() />
                 <Questions />
                 <Outcomes />
+                <Versions id revision version busy load />
             </div>
             <Preview />
         </div>
     }
     .into_any()
+}
+
+/// The quiz's published versions, each of which can be put back as the
+/// draft (`load`): to start again from an earlier version, then publish it.
+#[component]
+fn Versions(
+    id: i64,
+    revision: RwSignal<i64>,
+    /// The served version; a publish moves it.
+    version: RwSignal<Option<i64>>,
+    busy: impl Fn() -> bool + Copy + Send + Sync + 'static,
+    load: Action<i64, Result<i64, AppError>>,
+) -> impl IntoView {
+    // Read again after each save and publish: which version the draft
+    // matches, and the newest, change with them.
+    let versions = LocalResource::new(move || {
+        revision.track();
+        version.track();
+        api::quiz_versions(id)
+    });
+    let ask = move |v: i64| {
+        let live = version.get_untracked().unwrap_or_default();
+        let ask = format!(
+            "Replace the draft with version {v} as it was published? Changes in the draft that are not published are lost. Respondents keep getting version {live} until you publish."
+        );
+        #[cfg(feature = "hydrate")]
+        if window().confirm_with_message(&ask).unwrap_or(false) {
+            load.dispatch(v);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&ask, load);
+    };
+    view! {
+        <section class="panel" aria-labelledby="versions-heading">
+            <h2 id="versions-heading">"Published versions"</h2>
+            <Transition fallback=|| view! { <p>"Loading versions…"</p> }>
+                {move || Suspend::new(async move {
+                    match versions.await {
+                        Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p>"None yet: each publish keeps a version here, and answers stay tied to the version they were given on."</p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <div class="table-scroll">
+                                <table class="list">
+                                    <thead><tr>
+                                        <th scope="col">"Version"</th>
+                                        <th scope="col">"Published"</th>
+                                        <th scope="col">"Title"</th>
+                                        <th scope="col">"Questions"</th>
+                                        <th scope="col">"Started"</th>
+                                        <th scope="col">"Finished"</th>
+                                        <th scope="col">"Draft"</th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|v| {
+                                            let n = v.version;
+                                            view! {
+                                                <tr>
+                                                    <th scope="row">{if v.live { format!("{n} (live)") } else { n.to_string() }}</th>
+                                                    <td>{quizfunnel::time::format_utc(v.published_at)}</td>
+                                                    <td>{v.title}</td>
+                                                    <td>{v.questions}</td>
+                                                    <td>{v.responses}</td>
+                                                    <td>{v.completions}</td>
+                                                    <td>{if v.same_as_draft {
+                                                        view! { "The saved draft is this version" }.into_any()
+                                                    } else {
+                                                        view! {
+                                                            <button type="button" class="secondary" disabled=busy
+                                                                aria-label=format!("Load version {n} into the draft")
+                                                                on:click=move |_| ask(n)>"Load into draft"</button>
+                                                        }.into_any()
+                                                    }}</td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
 }
