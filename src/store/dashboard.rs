@@ -76,6 +76,13 @@ pub struct FunnelFilter {
     pub utm_source: Option<String>,
 }
 
+/// A funnel's "stopped" count at one question, in sessions and people.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoppedHere {
+    pub sessions: i64,
+    pub people: i64,
+}
+
 #[async_trait]
 pub trait DashboardStore: Send + Sync {
     async fn live_counts(&self) -> StoreResult<LiveCounts>;
@@ -86,6 +93,11 @@ pub trait DashboardStore: Send + Sync {
 
     /// Each tier's daily counts over the last `days` days, today included.
     async fn tier_trends(&self, days: u32, now: i64) -> StoreResult<Vec<Trend>>;
+
+    /// How many unfinished sessions a funnel's "stopped" count counted at
+    /// one question, and by how many people: the contact list of a stop
+    /// shows each person once.
+    async fn stopped_here(&self, stop: &crate::contact::StoppedAt) -> StoreResult<StoppedHere>;
 
     /// The funnel of the quiz with this slug, its questions in `order`.
     async fn funnel(

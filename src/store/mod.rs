@@ -14,8 +14,8 @@ pub use accounts::AccountStore;
 pub use actions::{ActionStore, Delivery, DeliveryOutcome, DueDelivery};
 pub use contacts::ContactStore;
 pub use dashboard::{
-    DashboardStore, Funnel, FunnelFilter, FunnelQuestion, LiveCounts, SegmentCount, TierCount,
-    Trend,
+    DashboardStore, Funnel, FunnelFilter, FunnelQuestion, LiveCounts, SegmentCount, StoppedHere,
+    TierCount, Trend,
 };
 pub use leads::{LeadStore, LeadTier};
 pub use quizzes::{

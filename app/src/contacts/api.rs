@@ -40,6 +40,8 @@ pub struct Listed {
 pub struct StoppedWords {
     pub quiz_title: String,
     pub prompt: String,
+    /// The funnel's count at the stop, and the people behind it.
+    pub counted: quizfunnel::store::StoppedHere,
 }
 
 /// A date a funnel's link carries, which the page has no field for.
@@ -136,7 +138,12 @@ pub async fn list_contacts(
                 .as_ref()
                 .and_then(|p| p.definition.questions.iter().find(|q| q.key == s.question))
                 .map_or_else(|| s.question.clone(), |q| q.prompt.clone());
-            Some(StoppedWords { quiz_title, prompt })
+            let counted = ctx.store.stopped_here(s).await?;
+            Some(StoppedWords {
+                quiz_title,
+                prompt,
+                counted,
+            })
         }
     };
     Ok(Listed { list, stopped })

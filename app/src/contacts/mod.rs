@@ -177,6 +177,10 @@ pub fn ContactsPage() -> impl IntoView {
                                 view! {
                                     <p class="notice" id="contacts-stop">
                                         {format!("Only people who stopped at “{}” in {}{within}, without finishing. ", w.prompt, w.quiz_title)}
+                                        {(w.counted.sessions != w.counted.people).then(|| format!(
+                                            "The funnel counts {} unfinished sessions here, by {} people: someone who stopped here more than once is listed once. ",
+                                            w.counted.sessions, w.counted.people
+                                        ))}
                                         <a href="/admin/contacts">"Show all contacts"</a>
                                     </p>
                                 }

@@ -3,10 +3,11 @@
 use super::sql::{db_err, with_pool};
 use super::{Db, SqlStore};
 use async_trait::async_trait;
+use quizfunnel::contact::StoppedAt;
 use quizfunnel::rule::DAY_MS;
 use quizfunnel::store::{
-    DashboardStore, Funnel, FunnelFilter, FunnelQuestion, LiveCounts, SegmentCount, StoreResult,
-    TierCount, Trend,
+    DashboardStore, Funnel, FunnelFilter, FunnelQuestion, LiveCounts, SegmentCount, StoppedHere,
+    StoreResult, TierCount, Trend,
 };
 use std::collections::BTreeMap;
 
@@ -51,6 +52,32 @@ pub(super) fn utm_source_of_contact(db: &Db) -> &'static str {
         Db::Sqlite(_) => "json_extract(c.hidden_fields, '$.utm_source')",
         Db::Postgres(_) => "(c.hidden_fields::json ->> 'utm_source')",
     }
+}
+
+/// The sessions a funnel counts: `$1` the quiz, `$2..$3` started between,
+/// `$4` the source ('' for any).
+fn funnel_sessions(db: &Db) -> String {
+    let utm = utm_source_of_contact(db);
+    format!(
+        "FROM quiz_sessions s JOIN quizzes q ON q.id = s.quiz_id \
+         JOIN contacts c ON c.id = s.contact_id \
+         WHERE q.slug = $1 AND s.started_at BETWEEN $2 AND $3 \
+         AND ($4 = '' OR {utm} = $4)"
+    )
+}
+
+/// Of [`funnel_sessions`], those stopped: unfinished, with an answer,
+/// waiting at a question.
+const STOPPED: &str = "AND s.completed_at IS NULL AND s.current_question IS NOT NULL \
+    AND EXISTS (SELECT 1 FROM answers a WHERE a.session_id = s.id)";
+
+/// [`funnel_sessions`]'s `$2..$4` from a funnel's filter.
+fn funnel_bounds(filter: &FunnelFilter) -> (i64, i64, String) {
+    (
+        filter.from.unwrap_or(i64::MIN),
+        filter.until.unwrap_or(i64::MAX),
+        filter.utm_source.clone().unwrap_or_default(),
+    )
 }
 
 #[async_trait]
@@ -210,6 +237,26 @@ impl DashboardStore for SqlStore {
         Ok(out)
     }
 
+    async fn stopped_here(&self, stop: &StoppedAt) -> StoreResult<StoppedHere> {
+        let sql = format!(
+            "SELECT count(*), count(DISTINCT s.contact_id) {} {STOPPED} AND s.current_question = $5",
+            funnel_sessions(self.db())
+        );
+        let (from, until, source) = funnel_bounds(&stop.within);
+        let (sessions, people): (i64, i64) = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as(&sql)
+                .bind(&stop.quiz)
+                .bind(from)
+                .bind(until)
+                .bind(&source)
+                .bind(&stop.question)
+                .fetch_one(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        Ok(StoppedHere { sessions, people })
+    }
+
     async fn funnel(
         &self,
         quiz_slug: &str,
@@ -217,17 +264,8 @@ impl DashboardStore for SqlStore {
         filter: &FunnelFilter,
     ) -> StoreResult<Funnel> {
         let utm = utm_source_of_contact(self.db());
-        // The sessions counted: $1 quiz, $2..$3 started between, $4 source
-        // ('' for any).
-        let scope = format!(
-            "FROM quiz_sessions s JOIN quizzes q ON q.id = s.quiz_id \
-             JOIN contacts c ON c.id = s.contact_id \
-             WHERE q.slug = $1 AND s.started_at BETWEEN $2 AND $3 \
-             AND ($4 = '' OR {utm} = $4)"
-        );
-        let from = filter.from.unwrap_or(i64::MIN);
-        let until = filter.until.unwrap_or(i64::MAX);
-        let source = filter.utm_source.clone().unwrap_or_default();
+        let scope = funnel_sessions(self.db());
+        let (from, until, source) = funnel_bounds(filter);
         // Views: first views of the quiz, one per visitor, by their key.
         let views_sql = format!(
             "SELECT count(*) FROM events e JOIN contacts c ON c.id = e.contact_id \
@@ -249,10 +287,7 @@ impl DashboardStore for SqlStore {
              GROUP BY a.question_key"
         );
         let stopped_sql = format!(
-            "SELECT s.current_question, count(*) {scope} \
-             AND s.completed_at IS NULL AND s.current_question IS NOT NULL \
-             AND EXISTS (SELECT 1 FROM answers a WHERE a.session_id = s.id) \
-             GROUP BY s.current_question"
+            "SELECT s.current_question, count(*) {scope} {STOPPED} GROUP BY s.current_question"
         );
         let tiers_sql = format!(
             "SELECT p.segment_slug, count(*) {} GROUP BY p.segment_slug ORDER BY count(*) DESC",

@@ -5,7 +5,7 @@ use crate::helpers::{Backend, TestApp, client, post_form, second_instance, spawn
 use futures_util::StreamExt;
 use quizfunnel::account::Role;
 use quizfunnel::rule::Rule;
-use quizfunnel::store::{QuizStore, SegmentStore, Tier};
+use quizfunnel::store::{ContactStore, QuizStore, SegmentStore, Tier};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -363,6 +363,13 @@ async fn the_people_who_stopped_at_a_question_are_listed(backend: Backend) {
         .unwrap();
     assert_eq!(v["stopped"]["prompt"], urgency.prompt.as_str());
     assert_eq!(v["stopped"]["quiz_title"], growth.title.as_str());
+    let counted = |v: &Value| {
+        (
+            v["stopped"]["counted"]["sessions"].clone(),
+            v["stopped"]["counted"]["people"].clone(),
+        )
+    };
+    assert_eq!(counted(&v), (1.into(), 1.into()));
     // Nobody stopped at the first question or came from nowhere; the
     // session started today, not before it.
     assert_eq!(
@@ -397,6 +404,32 @@ async fn the_people_who_stopped_at_a_question_are_listed(backend: Backend) {
     assert!(everyone.len() > 1 && everyone.contains(&cy), "{body}");
     let v: Value = serde_json::from_str(&body).unwrap();
     assert!(v["stopped"].is_null());
+
+    // Fay leaves at urgency on her phone and again on her laptop, and the
+    // two records are found to be her: the funnel counts her two sessions,
+    // the list her once, and says so.
+    respond(&app, CY_LEAVES_AT_URGENCY).await;
+    respond(&app, CY_LEAVES_AT_URGENCY).await;
+    let fay = |nth: &str| {
+        format!(
+            "SELECT contact_id FROM quiz_sessions WHERE current_question = 'urgency' \
+             AND completed_at IS NULL AND contact_id <> {cy} ORDER BY contact_id {nth} LIMIT 1"
+        )
+    };
+    let phone = crate::helpers::count(&app, &fay("ASC")).await;
+    let laptop = crate::helpers::count(&app, &fay("DESC")).await;
+    app.store
+        .merge_contacts(phone, laptop, app.clock.now())
+        .await
+        .unwrap();
+    let (status, body) = list(&stop("urgency", &[])).await;
+    assert_eq!(status, 200, "{body}");
+    let people = listed(&body);
+    assert_eq!(people.len(), 2, "{body}");
+    assert!(people.contains(&cy), "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(counted(&v), (3.into(), 2.into()));
+    assert_eq!(v["list"]["total"], 2);
 
     // Half a stop, or a date that is not one, says what to fix.
     let (status, body) = list(&[("stopped_at", "urgency".into())]).await;
