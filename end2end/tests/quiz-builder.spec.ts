@@ -251,7 +251,7 @@ test("a marketer loads an earlier published version into the draft, and responde
     question = dialog.message();
     void dialog.accept();
   });
-  await versions.getByRole("button", { name: "Load version 1 into the draft" }).click();
+  await versions.getByRole("button", { name: "Load into draft: version 1" }).click();
   const status = page.getByRole("status");
   await expect(status).toHaveText("The draft is now version 1 as it was published. Respondents get version 2 until you publish.");
   await expect(status).toBeFocused();

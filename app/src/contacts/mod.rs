@@ -178,8 +178,10 @@ pub fn ContactsPage() -> impl IntoView {
                                     <p class="notice" id="contacts-stop">
                                         {format!("Only people who stopped at “{}” in {}{within}, without finishing. ", w.prompt, w.quiz_title)}
                                         {(w.counted.sessions != w.counted.people).then(|| format!(
-                                            "The funnel counts {} unfinished sessions here, by {} people: someone who stopped here more than once is listed once. ",
-                                            w.counted.sessions, w.counted.people
+                                            "The funnel counts {} unfinished sessions here, from {} {}; each person is listed once. ",
+                                            w.counted.sessions,
+                                            w.counted.people,
+                                            if w.counted.people == 1 { "person" } else { "people" },
                                         ))}
                                         <a href="/admin/contacts">"Show all contacts"</a>
                                     </p>

@@ -384,6 +384,7 @@ pub fn timeline_sql(db: &Db) -> &'static str {
 /// "The contact list of a funnel's stop").
 fn contact_filter(db: &Db) -> String {
     let utm = super::dashboard::utm_source_of_contact(db);
+    let stopped = super::dashboard::STOPPED;
     format!(
         "FROM contacts c WHERE \
          ($1 = '' OR LOWER(COALESCE(c.email, '')) LIKE $1 ESCAPE '\\' \
@@ -395,9 +396,7 @@ fn contact_filter(db: &Db) -> String {
          AND c.last_seen >= $5 AND c.last_seen <= $6 \
          AND ($7 = '' OR (($11 = '' OR {utm} = $11) AND c.id IN (SELECT s.contact_id \
              FROM quiz_sessions s JOIN quizzes q ON q.id = s.quiz_id WHERE q.slug = $7 \
-             AND s.current_question = $8 AND s.completed_at IS NULL \
-             AND s.started_at BETWEEN $9 AND $10 \
-             AND EXISTS (SELECT 1 FROM answers a WHERE a.session_id = s.id))))"
+             AND s.current_question = $8 AND s.started_at BETWEEN $9 AND $10 {stopped})))"
     )
 }
 

@@ -67,8 +67,8 @@ fn funnel_sessions(db: &Db) -> String {
 }
 
 /// Of [`funnel_sessions`], those stopped: unfinished, with an answer,
-/// waiting at a question.
-const STOPPED: &str = "AND s.completed_at IS NULL AND s.current_question IS NOT NULL \
+/// waiting at a question. The contact list of a stop reads the same.
+pub(super) const STOPPED: &str = "AND s.completed_at IS NULL AND s.current_question IS NOT NULL \
     AND EXISTS (SELECT 1 FROM answers a WHERE a.session_id = s.id)";
 
 /// [`funnel_sessions`]'s `$2..$4` from a funnel's filter.

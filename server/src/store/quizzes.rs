@@ -170,15 +170,14 @@ impl SqlStore {
         };
         with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
-            // Version 0 is none: `$2 = 0` asks for the served one.
             let (revision, draft, source): (i64, String, Option<String>) = sqlx::query_as(
                 "SELECT q.draft_revision, q.draft, v.definition FROM quizzes q \
                  LEFT JOIN quiz_versions v ON v.quiz_id = q.id \
-                 AND CASE WHEN $2 = 0 THEN v.id = q.published_version_id ELSE v.version = $2 END \
+                 AND CASE WHEN $2 IS NULL THEN v.id = q.published_version_id ELSE v.version = $2 END \
                  WHERE q.id = $1",
             )
             .bind(quiz_id)
-            .bind(version.unwrap_or(0))
+            .bind(version)
             .fetch_one(&mut *tx)
             .await
             .map_err(db_err)?;
@@ -527,7 +526,7 @@ impl QuizStore for SqlStore {
             known.ok_or(StoreError::NotFound)?;
             sqlx::query_as(
                 "SELECT v.version, v.published_at, v.definition, \
-                 CAST(CASE WHEN v.id = q.published_version_id THEN 1 ELSE 0 END AS BIGINT) AS live, \
+                 CAST(CASE WHEN v.id = q.published_version_id AND q.status = 'published' THEN 1 ELSE 0 END AS BIGINT) AS live, \
                  CAST(CASE WHEN v.definition = q.draft THEN 1 ELSE 0 END AS BIGINT) AS same_as_draft, \
                  COALESCE(s.responses, 0) AS responses, COALESCE(s.completions, 0) AS completions \
                  FROM quiz_versions v JOIN quizzes q ON q.id = v.quiz_id \

@@ -1103,6 +1103,9 @@ macro_rules! hand_off {
 }
 pub(super) use hand_off;
 
+/// The Postgres advisory lock saves of rules naming segments take turns on.
+const RULES_NAMING_SEGMENTS: i64 = 0x7166_7275_6c65;
+
 /// Refuses a rule naming a segment that is gone, inside the transaction
 /// that saves it: a segment deleted since the rule was checked would leave
 /// `in_segment` matching nobody, quietly. On Postgres each named segment's
@@ -1174,13 +1177,20 @@ impl SegmentStore for SqlStore {
         let pg = self.is_postgres();
         let changed = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
+            // Rules checked at once can close a loop between them (a names
+            // b while b is saved naming c, which names a), each check
+            // passing before the others were saved. Saves of rules that
+            // name segments take turns, as every SQLite write does, and
+            // ask again below against what the saves before them stored.
+            if pg && !used.is_empty() {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(RULES_NAMING_SEGMENTS)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
             segments_still_there!(tx, pg, used);
             if !used.is_empty() {
-                // Two rules checked at once can each name the other, each
-                // check passing before the other was saved. SQLite's saves
-                // take turns, so asking again here refuses the second; on
-                // Postgres the rows each save holds make one of them wait
-                // and fail as a deadlock, to be tried again.
                 let rows: Vec<(i64, String, String)> =
                     sqlx::query_as("SELECT id, slug, rule FROM segments")
                         .fetch_all(&mut *tx)
@@ -1198,7 +1208,7 @@ impl SegmentStore for SqlStore {
                 }
                 if let Some(why) = own.and_then(|own| segment_cycle(rule, &catalog, &own)) {
                     return Err(StoreError::Conflict(format!(
-                        "another rule was saved since this one was checked: {why}"
+                        "this rule would close a loop with the segments as saved now: {why}"
                     )));
                 }
             }

@@ -68,6 +68,8 @@ const SERVER_FNS: &[&str] = &[
     "quizzes/save",
     "quizzes/publish",
     "quizzes/discard",
+    "quizzes/versions",
+    "quizzes/load-version",
     "quizzes/duplicate",
     "quizzes/archive",
     "quizzes/restore",

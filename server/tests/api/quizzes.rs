@@ -358,9 +358,11 @@ async fn marketers_load_an_earlier_version_into_the_draft(backend: Backend) {
     let (status, body) = load("1", revision - 1).await;
     assert_eq!(status, 409, "{body}");
     assert!(body.contains("before loading another"), "{body}");
-    let (status, body) = load("9", revision).await;
-    assert_eq!(status, 422, "{body}");
-    assert!(body.contains("no version 9"), "{body}");
+    for missing in ["9", "0", "-1"] {
+        let (status, body) = load(missing, revision).await;
+        assert_eq!(status, 422, "{body}");
+        assert!(body.contains(&format!("no version {missing}")), "{body}");
+    }
     assert_eq!(app.store.quiz(id).await.unwrap().draft, edited);
 
     assert_eq!(load("1", revision).await.0, 200);

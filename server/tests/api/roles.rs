@@ -113,6 +113,12 @@ fn server_functions(
             vec![quiz(), ("revision", "1".into())],
             FUNNELS_FN,
         ),
+        ("/api/quizzes/versions", vec![quiz()], FUNNELS_FN),
+        (
+            "/api/quizzes/load-version",
+            vec![quiz(), ("version", "1".into()), ("revision", "1".into())],
+            FUNNELS_FN,
+        ),
         ("/api/quizzes/duplicate", vec![quiz()], FUNNELS_FN),
         ("/api/quizzes/archive", vec![quiz()], FUNNELS_FN),
         ("/api/quizzes/restore", vec![quiz()], FUNNELS_FN),

@@ -288,7 +288,7 @@ fn Editor(
         Notice::Saved => Some(view! { <p class="notice" role="status">"Saved."</p> }.into_any()),
         Notice::Loaded(v) => Some(view! {
             <p class="notice" role="status" id=NOTICE tabindex="-1">
-                {match version.get() {
+                {match serving(status, version) {
                     Some(live) if live == v => format!("Changes discarded: the draft is version {v} again."),
                     Some(live) => format!("The draft is now version {v} as it was published. Respondents get version {live} until you publish."),
                     None => format!("The draft is now version {v} as it was published."),
@@ -373,12 +373,19 @@ fn Editor(
                 <QuizSettings published=quiz.published_version.is_some() />
                 <Questions />
                 <Outcomes />
-                <Versions id revision version busy load />
+                <Versions id revision version status busy load />
             </div>
             <Preview />
         </div>
     }
     .into_any()
+}
+
+/// The version respondents get, if any (none while archived).
+fn serving(status: RwSignal<QuizStatus>, version: RwSignal<Option<i64>>) -> Option<i64> {
+    (status.get() == QuizStatus::Published)
+        .then(|| version.get())
+        .flatten()
 }
 
 /// The quiz's published versions, each of which can be put back as the
@@ -389,6 +396,7 @@ fn Versions(
     revision: RwSignal<i64>,
     /// The served version; a publish moves it.
     version: RwSignal<Option<i64>>,
+    status: RwSignal<QuizStatus>,
     busy: impl Fn() -> bool + Copy + Send + Sync + 'static,
     load: Action<i64, Result<i64, AppError>>,
 ) -> impl IntoView {
@@ -400,9 +408,11 @@ fn Versions(
         api::quiz_versions(id)
     });
     let ask = move |v: i64| {
-        let live = version.get_untracked().unwrap_or_default();
         let ask = format!(
-            "Replace the draft with version {v} as it was published? Changes in the draft that are not published are lost. Respondents keep getting version {live} until you publish."
+            "Replace the draft with version {v} as it was published? Changes in the draft that are not published are lost.{}",
+            serving(status, version).map_or(String::new(), |live| format!(
+                " Respondents keep getting version {live} until you publish."
+            ))
         );
         #[cfg(feature = "hydrate")]
         if window().confirm_with_message(&ask).unwrap_or(false) {
@@ -423,7 +433,7 @@ fn Versions(
                         }.into_any(),
                         Ok(list) => view! {
                             <div class="table-scroll">
-                                <table class="list">
+                                <table class="list" aria-labelledby="versions-heading">
                                     <thead><tr>
                                         <th scope="col">"Version"</th>
                                         <th scope="col">"Published"</th>
@@ -449,7 +459,7 @@ fn Versions(
                                                     } else {
                                                         view! {
                                                             <button type="button" class="secondary" disabled=busy
-                                                                aria-label=format!("Load version {n} into the draft")
+                                                                aria-label=format!("Load into draft: version {n}")
                                                                 on:click=move |_| ask(n)>"Load into draft"</button>
                                                         }.into_any()
                                                     }}</td>
