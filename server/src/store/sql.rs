@@ -159,7 +159,54 @@ impl BeginWrite for sqlx::PgPool {
 
 #[cfg(test)]
 mod tests {
-    use super::{numbered_rows, value_rows};
+    use super::{db_err, numbered_rows, value_rows};
+    use quizfunnel::store::StoreError;
+
+    /// Two transactions that each lock a row the other then wants: the one
+    /// Postgres gives up reaches its person as a conflict to try again,
+    /// not as a failure. Runs where the test suite has a Postgres server.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_postgres_deadlock_is_a_conflict_to_try_again() {
+        let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
+            eprintln!("TEST_DATABASE_URL is not set; skipping the Postgres deadlock check");
+            return;
+        };
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let table = format!("deadlock_probe_{}", std::process::id());
+        sqlx::raw_sql(&format!(
+            "DROP TABLE IF EXISTS {table}; CREATE TABLE {table} (id INT PRIMARY KEY); \
+             INSERT INTO {table} VALUES (1), (2)"
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+        let both_hold_one = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+        let cross = |mine: i32, theirs: i32| {
+            let (pool, table, both_hold_one) = (pool.clone(), table.clone(), both_hold_one.clone());
+            tokio::spawn(async move {
+                let lock = |id: i32| format!("SELECT id FROM {table} WHERE id = {id} FOR UPDATE");
+                let mut tx = pool.begin().await.unwrap();
+                sqlx::query(&lock(mine)).execute(&mut *tx).await.unwrap();
+                both_hold_one.wait().await;
+                let out = sqlx::query(&lock(theirs)).execute(&mut *tx).await;
+                tx.rollback().await.unwrap();
+                out.map(|_| ()).map_err(db_err)
+            })
+        };
+        let (first, second) = (cross(1, 2), cross(2, 1));
+        let outcomes = [first.await.unwrap(), second.await.unwrap()];
+        sqlx::query(&format!("DROP TABLE {table}"))
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert!(outcomes.iter().any(Result::is_ok), "{outcomes:?}");
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, Err(StoreError::Conflict(why)) if why.ends_with("try again"))),
+            "{outcomes:?}"
+        );
+    }
 
     #[test]
     fn numbered_rows_number_each_row_on_from_the_last() {
