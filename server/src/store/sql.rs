@@ -67,8 +67,8 @@ pub(crate) use notify_changes;
 
 /// Database errors become store errors; a broken uniqueness rule becomes
 /// `Conflict` with the caller's words for it. Postgres ends one of two
-/// transactions that wait on each other (two rule saves each naming the
-/// other's segment, say): the person behind it may simply try again.
+/// transactions that wait on each other (each holding a row the other
+/// wants): the person behind it may simply try again.
 pub fn db_err(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::RowNotFound => StoreError::NotFound,
