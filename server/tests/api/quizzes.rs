@@ -7,6 +7,14 @@ use quizfunnel::quiz::demo::growth_quiz;
 use quizfunnel::store::{ContactStore, QuizStatus, QuizStore, SegmentStore, StoreError};
 use std::collections::BTreeMap;
 
+/// The demo quiz as a new draft, its first revision.
+async fn growth_draft(app: &TestApp) -> i64 {
+    app.store
+        .create_quiz("growth", &growth_quiz(), 100)
+        .await
+        .unwrap()
+}
+
 /// A session of `quiz_id` on `version_id` for a new contact, finished or not.
 /// Sessions are written by the respondent side; the list only counts them.
 async fn session(app: &TestApp, quiz_id: i64, version_id: i64, completed: bool) {
@@ -50,11 +58,7 @@ fn uuid_like() -> u64 {
 
 async fn a_new_quiz_is_a_draft_at_revision_one(backend: Backend) {
     let app = spawn_app(backend).await;
-    let id = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let id = growth_draft(&app).await;
     let quiz = app.store.quiz(id).await.unwrap();
     assert_eq!(quiz.slug, "growth");
     assert_eq!(quiz.status, QuizStatus::Draft);
@@ -74,11 +78,7 @@ async fn a_new_quiz_is_a_draft_at_revision_one(backend: Backend) {
 
 async fn a_save_from_a_stale_revision_is_told_the_quiz_changed(backend: Backend) {
     let app = spawn_app(backend).await;
-    let id = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let id = growth_draft(&app).await;
 
     // Two marketers open revision 1; the first saves.
     let mut first = growth_quiz();
@@ -147,11 +147,7 @@ async fn a_save_cannot_take_another_quizs_slug(backend: Backend) {
 
 async fn publishing_freezes_an_immutable_version_and_edits_make_a_new_draft(backend: Backend) {
     let app = spawn_app(backend).await;
-    let id = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let id = growth_draft(&app).await;
     let v1 = app.store.publish_draft(id, 1, 200).await.unwrap();
     assert_eq!((v1.quiz_id, v1.slug.as_str()), (id, "growth"));
     let quiz = app.store.quiz(id).await.unwrap();
@@ -204,11 +200,7 @@ async fn discarding_a_draft_brings_back_the_served_version(backend: Backend) {
             .form(&[("id", id.to_string()), ("revision", revision.to_string())])
             .send()
     };
-    let id = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let id = growth_draft(&app).await;
 
     // Never published: there is nothing to go back to.
     let res = discard(id, 1).await.unwrap();
@@ -265,11 +257,7 @@ async fn discarding_a_draft_brings_back_the_served_version(backend: Backend) {
 async fn marketers_load_an_earlier_version_into_the_draft(backend: Backend) {
     let app = spawn_app(backend).await;
     let (marketer, _) = app.signed_in(Role::Marketer).await;
-    let id = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let id = growth_draft(&app).await;
     let (status, body) = call(
         &app,
         &marketer,
@@ -293,17 +281,21 @@ async fn marketers_load_an_earlier_version_into_the_draft(backend: Backend) {
     session(&app, id, v1.version_id, false).await;
     session(&app, id, v2.version_id, false).await;
 
-    let versions = |c: &reqwest::Client| {
-        let c = c.clone();
-        let app = &app;
+    let versions = || {
+        let (app, marketer) = (&app, &marketer);
         async move {
-            let (status, body) =
-                call(app, &c, "/api/quizzes/versions", &[("id", &id.to_string())]).await;
+            let (status, body) = call(
+                app,
+                marketer,
+                "/api/quizzes/versions",
+                &[("id", &id.to_string())],
+            )
+            .await;
             assert_eq!(status, 200, "{body}");
             serde_json::from_str::<Vec<quizfunnel::store::QuizVersionSummary>>(&body).unwrap()
         }
     };
-    let listed = versions(&marketer).await;
+    let listed = versions().await;
     let rows: Vec<_> = listed
         .iter()
         .map(|v| {
@@ -372,7 +364,7 @@ async fn marketers_load_an_earlier_version_into_the_draft(backend: Backend) {
     assert!(quiz.unpublished_changes);
     let served = app.store.published_quiz("growth").await.unwrap().unwrap();
     assert_eq!(served.version_id, v2.version_id);
-    let listed = versions(&marketer).await;
+    let listed = versions().await;
     assert_eq!(
         listed
             .iter()
@@ -444,11 +436,7 @@ async fn marketers_load_an_earlier_version_into_the_draft(backend: Backend) {
 async fn publishing_names_segments_that_ask_for_what_the_version_dropped(backend: Backend) {
     let app = spawn_app(backend).await;
     let (marketer, _) = app.signed_in(Role::Marketer).await;
-    let id = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let id = growth_draft(&app).await;
     app.store.publish_draft(id, 1, 200).await.unwrap();
     let segment = |slug: &'static str, name: &'static str, rule: &'static str| {
         let rule = quizfunnel::rule::Rule::parse(rule).unwrap();
@@ -511,11 +499,7 @@ async fn publishing_names_segments_that_ask_for_what_the_version_dropped(backend
 
 async fn an_archived_quiz_is_served_to_nobody_until_restored(backend: Backend) {
     let app = spawn_app(backend).await;
-    let id = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let id = growth_draft(&app).await;
     app.store.publish_draft(id, 1, 200).await.unwrap();
     app.store.archive_quiz(id, 300).await.unwrap();
     app.store.archive_quiz(id, 301).await.unwrap();
@@ -554,11 +538,7 @@ async fn an_archived_quiz_is_served_to_nobody_until_restored(backend: Backend) {
 /// instance within a second or so.
 async fn the_page_follows_archives_here_at_once_and_elsewhere_soon(backend: Backend) {
     let app = spawn_app(backend).await;
-    let id = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let id = growth_draft(&app).await;
     app.store.publish_draft(id, 1, 200).await.unwrap();
     let status = || async { app.get("/q/growth").await.status().as_u16() };
     assert_eq!(status().await, 200);
@@ -587,11 +567,7 @@ async fn the_page_follows_archives_here_at_once_and_elsewhere_soon(backend: Back
 
 async fn a_duplicate_is_a_new_draft_with_the_same_questions(backend: Backend) {
     let app = spawn_app(backend).await;
-    let id = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let id = growth_draft(&app).await;
     app.store.publish_draft(id, 1, 200).await.unwrap();
     let copy = app
         .store
@@ -614,11 +590,7 @@ async fn a_duplicate_is_a_new_draft_with_the_same_questions(backend: Backend) {
 
 async fn the_list_counts_responses_and_completions_per_quiz(backend: Backend) {
     let app = spawn_app(backend).await;
-    let growth = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let growth = growth_draft(&app).await;
     let quiet = app
         .store
         .create_quiz("quiet", &growth_quiz(), 200)
@@ -687,11 +659,7 @@ async fn save_quiz(
 async fn the_builder_refuses_bad_input_with_the_field_and_writes_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     let (marketer, _) = app.signed_in(quizfunnel::account::Role::Marketer).await;
-    let id = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let id = growth_draft(&app).await;
     app.store
         .create_quiz("taken", &growth_quiz(), 100)
         .await
@@ -797,11 +765,7 @@ async fn the_builder_refuses_bad_input_with_the_field_and_writes_nothing(backend
 async fn a_quiz_with_long_outcome_pages_is_saved(backend: Backend) {
     let app = spawn_app(backend).await;
     let (marketer, _) = app.signed_in(quizfunnel::account::Role::Marketer).await;
-    let id = app
-        .store
-        .create_quiz("growth", &growth_quiz(), 100)
-        .await
-        .unwrap();
+    let id = growth_draft(&app).await;
     let mut long = growth_quiz();
     for outcome in &mut long.outcomes {
         // Accented letters: each takes six bytes form-encoded.
