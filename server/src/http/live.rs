@@ -56,7 +56,7 @@ pub async fn live(State(state): State<AppState>, user: Option<Extension<CurrentU
     }
     let changes = state.changes.subscribe();
     let stream = futures_util::stream::unfold(
-        (state.ctx, changes, state.stopping, true),
+        (state.ctx.clone(), changes, state.stopping.clone(), true),
         |(ctx, mut changes, mut stopping, first)| async move {
             if !first {
                 tokio::select! {

@@ -35,8 +35,14 @@ const PUBLIC_BODY_LIMIT: usize = 64 * 1024;
 /// questions and 50 outcome pages of 20,000 characters each.
 const QUIZ_SAVE_LIMIT: usize = 4 * 1024 * 1024;
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// What every route and layer is handed. Each request clones it once per
+/// layer and again per extractor, so it is one shared pointer: copying
+/// the fields themselves (the Leptos options' strings, the context's
+/// counted handles) was a fifth of the server's time on the quiz page.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub ctx: AppContext,
     pub limiter: Arc<respond::PostLimiter>,
@@ -49,6 +55,26 @@ pub struct AppState {
     pub stopping: tokio::sync::watch::Receiver<bool>,
     pub first_pages: Arc<first_page::FirstPages>,
     pub assets: Arc<assets::Assets>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for AppContext {
+    fn from_ref(state: &AppState) -> Self {
+        state.ctx.clone()
+    }
 }
 
 /// The visitor's address, for the per-address limits: the TCP peer, or
@@ -102,7 +128,7 @@ pub fn router(
         .site_pkg_dir("pkg")
         .site_addr(addr)
         .build();
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         leptos_options,
         ctx: ctx.clone(),
         limiter: Arc::new(respond::PostLimiter::new(quiz_posts_per_minute)),
@@ -111,7 +137,7 @@ pub fn router(
         stopping,
         first_pages: Arc::default(),
         assets: Arc::default(),
-    };
+    }));
     let routes = route_list();
     Router::new()
         .route("/healthz", get(healthz))
