@@ -1,7 +1,15 @@
 //! Lowercase hexadecimal, for signatures and keys kept as text.
 
+/// Called for every new visitor's page (its start token), so it writes
+/// digits straight into one string rather than formatting each byte.
 pub fn encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        text.push(char::from(DIGITS[usize::from(b >> 4)]));
+        text.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    text
 }
 
 /// `None` for anything but pairs of hex digits.

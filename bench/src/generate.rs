@@ -181,7 +181,7 @@ async fn prepare(store: &SqlStore, now: i64) -> BenchResult<Setting> {
     Ok(Setting {
         quiz_id: published.quiz_id,
         version_id: published.version_id,
-        definition: published.definition,
+        definition: published.definition.clone(),
         tiers,
         next_contact: ids.0 + 1,
         next_session: ids.1 + 1,

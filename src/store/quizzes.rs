@@ -2,6 +2,7 @@ use super::StoreResult;
 use crate::quiz::QuizDefinition;
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// One published version of a quiz, as respondents are given it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -110,7 +111,9 @@ pub trait QuizStore: Send + Sync {
     async fn publish_quiz(&self, quiz_id: i64, now: i64) -> StoreResult<PublishedQuiz>;
 
     /// The version respondents get at `/q/{slug}`, if the quiz is published.
-    async fn published_quiz(&self, slug: &str) -> StoreResult<Option<PublishedQuiz>>;
+    /// Shared, as every visitor's page asks for it: a copy of the whole
+    /// definition each time was a tenth of a new visitor's page.
+    async fn published_quiz(&self, slug: &str) -> StoreResult<Option<Arc<PublishedQuiz>>>;
 
     /// A version by id, published or since replaced: answers point to it.
     async fn quiz_version(&self, version_id: i64) -> StoreResult<PublishedQuiz>;

@@ -93,7 +93,7 @@ pub fn new_visitor_id() -> String {
 /// Tokens are stored hashed; they are random, so a plain hash suffices.
 pub fn token_hash(token: &str) -> String {
     let digest = Sha256::digest(token.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    quizfunnel::hex::encode(&digest)
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -579,7 +579,7 @@ async fn finished_session(
     ctx: &AppContext,
     visitor: &Visitor,
     slug: &str,
-) -> Result<Option<(PublishedQuiz, QuizSession)>, AppError> {
+) -> Result<Option<(std::sync::Arc<PublishedQuiz>, QuizSession)>, AppError> {
     let Some(published) = ctx.store.published_quiz(slug).await? else {
         return Err(AppError::NotFound);
     };

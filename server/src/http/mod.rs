@@ -155,10 +155,20 @@ pub fn router(
         .route("/admin/live", get(live::live))
         // Reads its own bodies, up to 1 MB, instead of the global limit.
         .merge(ingest::routes())
-        .leptos_routes_with_context(&state, routes, move || provide_context(ctx.clone()), {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
+        // Every request clones its route, closures and all: they hold
+        // shared pointers, so only a render copies what they point to.
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                let ctx = Arc::new(ctx);
+                move || provide_context(AppContext::clone(&ctx))
+            },
+            {
+                let options = Arc::new(state.leptos_options.clone());
+                move || shell(LeptosOptions::clone(&options))
+            },
+        )
         // Pages the app's router knows but no route above serves render
         // here, so they need the app's context as much as the routes do.
         .fallback(leptos_axum::file_and_error_handler_with_context::<
@@ -166,8 +176,8 @@ pub fn router(
             _,
         >(
             {
-                let ctx = state.ctx.clone();
-                move || provide_context(ctx.clone())
+                let ctx = Arc::new(state.ctx.clone());
+                move || provide_context(AppContext::clone(&ctx))
             },
             shell,
         ))

@@ -28,7 +28,7 @@ pub(super) struct PublishedInner {
     /// empties), so a read that began before a change cannot keep what it
     /// read once the change is done.
     generation: AtomicU64,
-    quizzes: Mutex<HashMap<String, (Instant, PublishedQuiz)>>,
+    quizzes: Mutex<HashMap<String, (Instant, Arc<PublishedQuiz>)>>,
 }
 
 impl std::fmt::Debug for PublishedCache {
@@ -43,7 +43,7 @@ impl PublishedCache {
         self.0.generation.load(Ordering::Acquire)
     }
 
-    fn get(&self, slug: &str) -> Option<PublishedQuiz> {
+    fn get(&self, slug: &str) -> Option<Arc<PublishedQuiz>> {
         let quizzes = self.0.quizzes.lock().unwrap_or_else(|e| e.into_inner());
         quizzes
             .get(slug)
@@ -54,7 +54,7 @@ impl PublishedCache {
     /// Keeps what a read begun at `generation` found, unless a change was
     /// made here since. Only published quizzes are kept, so the map holds
     /// no more slugs than there are quizzes, whatever visitors ask for.
-    fn put(&self, quiz: &PublishedQuiz, generation: u64) {
+    fn put(&self, quiz: &Arc<PublishedQuiz>, generation: u64) {
         let mut quizzes = self.0.quizzes.lock().unwrap_or_else(|e| e.into_inner());
         if self.read_at() == generation {
             quizzes.insert(quiz.slug.clone(), (Instant::now(), quiz.clone()));
@@ -304,7 +304,7 @@ impl QuizStore for SqlStore {
         self.quiz_version(version_id).await
     }
 
-    async fn published_quiz(&self, slug: &str) -> StoreResult<Option<PublishedQuiz>> {
+    async fn published_quiz(&self, slug: &str) -> StoreResult<Option<Arc<PublishedQuiz>>> {
         let read = self.published.read_at();
         if let Some(quiz) = self.published.get(slug) {
             return Ok(Some(quiz));
@@ -319,7 +319,10 @@ impl QuizStore for SqlStore {
                 .await
                 .map_err(db_err)
         })?;
-        let quiz = row.map(VersionRow::into_published).transpose()?;
+        let quiz = row
+            .map(VersionRow::into_published)
+            .transpose()?
+            .map(Arc::new);
         if let Some(quiz) = &quiz {
             self.published.put(quiz, read);
         }

@@ -749,6 +749,7 @@ async fn a_gone_contacts_or_sessions_id_is_never_given_again(backend: Backend) {
     assert!(d > c, "{d} after {c}");
 
     let quiz = app.store.published_quiz("growth").await.unwrap().unwrap();
+    let quiz = &*quiz;
     let start = |key: &'static str| {
         let store = app.store.clone();
         async move {

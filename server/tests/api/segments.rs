@@ -1400,7 +1400,8 @@ async fn rules_name_answers_of_older_versions_and_archived_quizzes(backend: Back
         .await
         .unwrap()
         .unwrap()
-        .definition;
+        .definition
+        .clone();
     let budget = later
         .questions
         .iter_mut()

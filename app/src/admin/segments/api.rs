@@ -126,7 +126,7 @@ pub(super) mod ssr {
                 continue;
             }
             if let Some(published) = ctx.store.published_quiz(&quiz.slug).await.map_err(fail)? {
-                quizzes.push((quiz.slug, published.definition));
+                quizzes.push((quiz.slug, published.definition.clone()));
             }
         }
         let segments = ctx.store.segments().await.map_err(fail)?;
