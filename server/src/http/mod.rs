@@ -38,7 +38,8 @@ const QUIZ_SAVE_LIMIT: usize = 4 * 1024 * 1024;
 /// What every route and layer is handed. Each request clones it once per
 /// layer and again per extractor, so it is one shared pointer: copying
 /// the fields themselves (the Leptos options' strings, the context's
-/// counted handles) was a fifth of the server's time on the quiz page.
+/// counted handles) was about a third of the server's time on the quiz
+/// page.
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 
