@@ -15,6 +15,7 @@ use quizfunnel::contact::{
 };
 use quizfunnel::quiz::{self, Answer, Answers, QuizDefinition};
 use quizfunnel::store::{AnsweredStep, PublishedQuiz, QuizSession};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// The step a plain form post produced, for the page rendered in reply.
@@ -171,16 +172,19 @@ pub fn visitor() -> Visitor {
     visitor
 }
 
-/// The definition a session was given on (older versions stay readable).
-async fn definition_for(
+/// The definition a session was given on (older versions stay readable):
+/// the live one is borrowed, as nearly every post is on it.
+async fn definition_for<'a>(
     ctx: &AppContext,
-    published: &quizfunnel::store::PublishedQuiz,
+    published: &'a quizfunnel::store::PublishedQuiz,
     session: &QuizSession,
-) -> Result<QuizDefinition, AppError> {
+) -> Result<Cow<'a, QuizDefinition>, AppError> {
     if session.version_id == published.version_id {
-        Ok(published.definition.clone())
+        Ok(Cow::Borrowed(&published.definition))
     } else {
-        Ok(ctx.store.quiz_version(session.version_id).await?.definition)
+        Ok(Cow::Owned(
+            ctx.store.quiz_version(session.version_id).await?.definition,
+        ))
     }
 }
 
@@ -353,7 +357,7 @@ pub async fn submit(
     }
     let def = match &session {
         Some(s) => definition_for(ctx, &published, s).await?,
-        None => published.definition.clone(),
+        None => Cow::Borrowed(&published.definition),
     };
     let hidden_list: Vec<(String, String)> = hidden.clone().into_iter().collect();
     let answers = session
