@@ -58,6 +58,18 @@ struct Values {
     browser: String,
 }
 
+impl Values {
+    fn of<'a>(&'a self, piece: &'a Piece) -> &'a str {
+        match piece {
+            Piece::Text(text) => text,
+            Piece::Nonce => &self.nonce,
+            Piece::Started => &self.started,
+            Piece::Visitor => &self.visitor,
+            Piece::Browser => &self.browser,
+        }
+    }
+}
+
 impl Template {
     /// Cuts every occurrence of each of `values` out of `text`; `None` if
     /// the started time does not occur exactly `started_times` times, as
@@ -95,15 +107,10 @@ impl Template {
     }
 
     fn fill(&self, values: &Values) -> String {
-        let mut out = String::new();
+        // Sized once: growing a page-sized string doubles it several times.
+        let mut out = String::with_capacity(self.0.iter().map(|p| values.of(p).len()).sum());
         for piece in &self.0 {
-            out.push_str(match piece {
-                Piece::Text(text) => text,
-                Piece::Nonce => &values.nonce,
-                Piece::Started => &values.started,
-                Piece::Visitor => &values.visitor,
-                Piece::Browser => &values.browser,
-            });
+            out.push_str(values.of(piece));
         }
         out
     }
