@@ -2,9 +2,9 @@
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use quizfunnel_bench::generate::{self, Plan};
-use quizfunnel_bench::segments;
 use quizfunnel_bench::suite::{self, SuiteConfig};
 use quizfunnel_bench::{BenchResult, now_ms, server};
+use quizfunnel_bench::{report, segments};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -51,6 +51,23 @@ impl Served {
         suite::require_file(&bin, "the quizfunnel binary")?;
         Ok(bin)
     }
+
+    /// The suite's settings for one load on a data set already generated.
+    fn config(self, seconds: u64, connections: usize) -> BenchResult<SuiteConfig> {
+        Ok(SuiteConfig {
+            contacts: 0,
+            events: 0,
+            seed: 0,
+            duration: Duration::from_secs(seconds),
+            connections,
+            max_jobs: u64::MAX,
+            server_bin: self.server_bin()?,
+            work_dir: self.work_dir,
+            site_root: self.site_root,
+            postgres_admin_url: None,
+            progress: true,
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,6 +94,19 @@ enum Command {
     /// (each run adds the visitors it makes: give each server compared a
     /// copy)
     Page {
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// Seconds per load run (closed, then open loop)
+        #[arg(long, default_value_t = 15)]
+        duration: u64,
+        #[arg(long, default_value_t = 50)]
+        connections: usize,
+        #[command(flatten)]
+        served: Served,
+    },
+    /// Only the completions load, on a data set `generate` wrote (each run
+    /// adds the respondents it makes: give each server compared a copy)
+    Completions {
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
         /// Seconds per load run (closed, then open loop)
@@ -170,21 +200,20 @@ async fn run(cli: Cli) -> BenchResult<()> {
             connections,
             served,
         } => {
-            let config = SuiteConfig {
-                contacts: 0,
-                events: 0,
-                seed: 0,
-                duration: Duration::from_secs(duration),
-                connections,
-                max_jobs: u64::MAX,
-                server_bin: served.server_bin()?,
-                work_dir: served.work_dir,
-                site_root: served.site_root,
-                postgres_admin_url: None,
-                progress: true,
-            };
+            let config = served.config(duration, connections)?;
             let figures = suite::page_only(&config, &database_url).await?;
             println!("{}", suite::render_page(&config, &figures));
+        }
+        Command::Completions {
+            database_url,
+            duration,
+            connections,
+            served,
+        } => {
+            let config = served.config(duration, connections)?;
+            let (closed, open) = suite::completions_only(&config, &database_url).await?;
+            println!("{}", report::describe("completions, closed", &closed));
+            println!("{}", report::describe("completions, open", &open));
         }
         Command::Suite {
             size,

@@ -521,6 +521,23 @@ pub async fn page_only(config: &SuiteConfig, url: &str) -> BenchResult<PageFigur
     Ok(figures)
 }
 
+/// Only the completions load, on a data set already generated at `url`,
+/// to compare two servers' completions in a few minutes. Each run adds the
+/// respondents it makes, so servers compared should each start from a copy.
+pub async fn completions_only(
+    config: &SuiteConfig,
+    url: &str,
+) -> BenchResult<(LoadReport, LoadReport)> {
+    std::fs::create_dir_all(&config.work_dir)?;
+    let log = config.work_dir.join("server-completions.log");
+    let app = server::start_quizfunnel(&config.server_bin, url, &config.site_root, &log).await?;
+    warm_up(config, &app).await;
+    say(config, "quiz completions");
+    let completions = completion_load(&app.url(""), &config.load(Pace::Closed)).await;
+    app.stop().await;
+    Ok(completions)
+}
+
 async fn postgres_run(config: &SuiteConfig, url: &str) -> BenchResult<BackendRun> {
     let generated = generate_into(config, url).await?;
     say(config, "segment figures on Postgres");
