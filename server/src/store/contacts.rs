@@ -381,7 +381,9 @@ pub fn timeline_sql(db: &Db) -> &'static str {
 /// none; $8 its question; $9..$10 started between; $11 source, '' for any)
 /// is a funnel's "stopped" count, person by person. Its sessions are read
 /// once (`IN`), not looked up for every contact (docs/BENCHMARKS.md,
-/// "The contact list of a funnel's stop").
+/// "The contact list of a funnel's stop"). Which of its tests apply
+/// depends on the values, so statements with it are not kept prepared:
+/// Postgres plans each for its own (see `store/postgres.rs`).
 fn contact_filter(db: &Db) -> String {
     let utm = super::dashboard::utm_source_of_contact(db);
     let stopped = super::dashboard::STOPPED;
@@ -939,6 +941,7 @@ impl ContactStore for SqlStore {
         );
         let (total, mut rows): (i64, Vec<SummaryRow>) = with_pool!(self.db(), read, |pool| {
             let total = sqlx::query_scalar(&count_sql)
+                .persistent(false)
                 .bind(&search)
                 .bind(attr_key)
                 .bind(attr_value)
@@ -954,6 +957,7 @@ impl ContactStore for SqlStore {
                 .await
                 .map_err(db_err)?;
             let rows = sqlx::query_as(&list_sql)
+                .persistent(false)
                 .bind(&search)
                 .bind(attr_key)
                 .bind(attr_value)

@@ -55,7 +55,9 @@ pub(super) fn utm_source_of_contact(db: &Db) -> &'static str {
 }
 
 /// The sessions a funnel counts: `$1` the quiz, `$2..$3` started between,
-/// `$4` the source ('' for any).
+/// `$4` the source ('' for any). Statements with these are not kept
+/// prepared, so Postgres plans each for its own dates and source (see
+/// `store/postgres.rs`).
 fn funnel_sessions(db: &Db) -> String {
     let utm = utm_source_of_contact(db);
     format!(
@@ -245,6 +247,7 @@ impl DashboardStore for SqlStore {
         let (from, until, source) = funnel_bounds(&stop.within);
         let (sessions, people): (i64, i64) = with_pool!(self.db(), read, |pool| {
             sqlx::query_as(&sql)
+                .persistent(false)
                 .bind(&stop.quiz)
                 .bind(from)
                 .bind(until)
@@ -299,6 +302,7 @@ impl DashboardStore for SqlStore {
         );
         with_pool!(self.db(), read, |pool| {
             let views: i64 = sqlx::query_scalar(&views_sql)
+                .persistent(false)
                 .bind(quiz_slug)
                 .bind(from)
                 .bind(until)
@@ -307,6 +311,7 @@ impl DashboardStore for SqlStore {
                 .await
                 .map_err(db_err)?;
             let (starts, completions, captured): (i64, i64, i64) = sqlx::query_as(&totals_sql)
+                .persistent(false)
                 .bind(quiz_slug)
                 .bind(from)
                 .bind(until)
@@ -317,6 +322,7 @@ impl DashboardStore for SqlStore {
             let mut counts: BTreeMap<String, (i64, i64)> = BTreeMap::new();
             for (sql, stopped) in [(&answered_sql, false), (&stopped_sql, true)] {
                 let rows: Vec<(String, i64)> = sqlx::query_as(sql)
+                    .persistent(false)
                     .bind(quiz_slug)
                     .bind(from)
                     .bind(until)
@@ -334,6 +340,7 @@ impl DashboardStore for SqlStore {
                 }
             }
             let tiers: Vec<(String, i64)> = sqlx::query_as(&tiers_sql)
+                .persistent(false)
                 .bind(quiz_slug)
                 .bind(from)
                 .bind(until)

@@ -30,21 +30,20 @@ pub async fn connect(url: &str) -> Result<(PgPool, String), StartupError> {
         })?
         .map_err(unavailable)?;
     let _ = probe.close().await;
+    // Postgres keeps one generic plan for a prepared statement once five
+    // runs found it no worse than their own. That suits statements whose
+    // best plan does not depend on their values (a contact by its id), and
+    // spares planning them: it was two fifths of the database's time in
+    // completions (docs/BENCHMARKS.md). Statements whose plan does (a
+    // range of contacts, a funnel's dates, the contact list's filters, a
+    // rule's count) are not kept prepared, so each run is planned for its
+    // own values. A kept membership sync, run for one contact after an
+    // answer and for 5,000 in a rebuild slice, once got a plan guessed from
+    // `BETWEEN $3 AND $4`: one contact's sync took over a second at a
+    // million contacts, and a rebuild minutes (see `for_one_contact`).
     let pool = PgPoolOptions::new()
         .max_connections(16)
         .acquire_timeout(Duration::from_secs(5))
-        // The same prepared statement syncs one contact after an answer
-        // and 5,000 in a rebuild slice. After five runs Postgres may keep a
-        // generic plan made for neither, guessed from `BETWEEN $3 AND $4`:
-        // a single contact's sync then took over a second at a million
-        // contacts, and a rebuild minutes. Planning each run for its own
-        // range costs well under a millisecond.
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                sqlx::Executor::execute(conn, "SET plan_cache_mode = force_custom_plan").await?;
-                Ok(())
-            })
-        })
         .connect_with(options)
         .await
         .map_err(unavailable)?;

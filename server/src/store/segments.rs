@@ -239,7 +239,7 @@ impl SqlStore {
                 // than on the statements; Postgres takes one statement per
                 // set of bound values, and refuses values a statement
                 // does not use.
-                let statements = if self.is_postgres() {
+                let statements: Vec<(String, bool)> = if self.is_postgres() {
                     let sync = sync.into_iter().map(|sql| (sql, true));
                     sync.chain(actions.into_iter().map(|sql| (sql, false)))
                         .collect()
@@ -252,9 +252,18 @@ impl SqlStore {
                         true,
                     )]
                 };
+                let one_contact = if self.is_postgres() {
+                    statements
+                        .iter()
+                        .map(|(sql, _)| for_one_contact(sql))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 work.push(SyncStep {
                     segment_id: segment.id,
                     statements,
+                    one_contact,
                     rule_params: predicate.params,
                     handoff: has(ActionKind::Handoff).then(|| segment.name.clone()),
                     listed: false,
@@ -715,6 +724,9 @@ pub(super) struct SyncStep {
     /// and, where marked, the rule's parameters after; on SQLite, one
     /// script of them all.
     statements: Vec<(String, bool)>,
+    /// On Postgres, `statements` for a single contact (see
+    /// [`for_one_contact`]); empty on SQLite and when `listed`.
+    one_contact: Vec<String>,
     /// Bound after `$4` to the statements marked for them.
     rule_params: Vec<quizfunnel::rule::SqlParam>,
     /// The segment's name, when it hands its new contacts to sales.
@@ -737,6 +749,7 @@ impl SyncStep {
                 .iter()
                 .map(|(sql, with_rule)| (narrowed_to(sql, ids), *with_rule))
                 .collect(),
+            one_contact: Vec::new(),
             rule_params: self.rule_params.clone(),
             handoff: self.handoff.clone(),
             listed: true,
@@ -747,19 +760,35 @@ impl SyncStep {
 /// `sql` with each `<column> BETWEEN $3 AND $4` also requiring the column
 /// to be one of `ids`, which the index is then searched by.
 fn narrowed_to(sql: &str, ids: &str) -> String {
+    // The unary plus keeps the range from choosing the index: SQLite
+    // otherwise walked a segment's whole range of stays for a handful of
+    // listed contacts.
+    each_range(sql, |column| {
+        format!("+{column} BETWEEN $3 AND $4 AND {column} IN ({ids})")
+    })
+}
+
+/// `sql` for a range of one contact (`$3` = `$4`), each `<column> BETWEEN
+/// $3 AND $4` written as an equality. Postgres keeps one plan for a
+/// statement it has run five times with plans as good; a range's plan
+/// depends on its width, an equality's does not, so this form can be kept
+/// prepared and planned once, which the range cannot (see `run_steps`).
+pub(super) fn for_one_contact(sql: &str) -> String {
+    each_range(sql, |column| format!("{column} = $3 AND {column} <= $4"))
+}
+
+/// `sql` with each `<column> BETWEEN $3 AND $4` replaced by `with(column)`.
+fn each_range(sql: &str, with: impl Fn(&str) -> String) -> String {
     const RANGE: &str = " BETWEEN $3 AND $4";
-    let mut out = String::with_capacity(sql.len() + 2 * ids.len());
+    let mut out = String::with_capacity(sql.len() * 2);
     let mut rest = sql;
     while let Some(at) = rest.find(RANGE) {
         let before = &rest[..at];
         let column = before
             .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
             .map_or(before, |i| &before[i + 1..]);
-        // The unary plus keeps the range from choosing the index: SQLite
-        // otherwise walked a segment's whole range of stays for a handful
-        // of listed contacts.
         out.push_str(&before[..before.len() - column.len()]);
-        out.push_str(&format!("+{column}{RANGE} AND {column} IN ({ids})"));
+        out.push_str(&with(column));
         rest = &rest[at + RANGE.len()..];
     }
     out.push_str(rest);
@@ -893,13 +922,22 @@ macro_rules! run_steps {
         // segment sees the stays it uses already settled.
         for step in work {
             for &(from, to) in ranges {
+                let one = from == to && !step.one_contact.is_empty();
                 // Counts the action rows too: they follow entries only.
-                for (sql, with_rule) in &step.statements {
+                for (at, (sql, with_rule)) in step.statements.iter().enumerate() {
                     let rule: &[quizfunnel::rule::SqlParam] =
                         if *with_rule { &step.rule_params } else { &[] };
+                    // A statement kept prepared on Postgres ends up with one
+                    // plan for every run (see `for_one_contact`): a range's
+                    // is planned for its own width each time instead.
+                    let (sql, kept) = if one {
+                        (&step.one_contact[at], true)
+                    } else {
+                        (sql, !step.listed && step.one_contact.is_empty())
+                    };
                     changed += bind_all!(
                         sqlx::query(sql)
-                            .persistent(!step.listed)
+                            .persistent(kept)
                             .bind(step.segment_id)
                             .bind(now)
                             .bind(from)
@@ -930,9 +968,10 @@ use run_steps;
 
 /// A lead placed in a tier whose segment they were in already: no sync
 /// opens a stay for them, so the tier's actions are run here, once per
-/// stay (a webhook's key names the stay).
+/// stay (a webhook's key names the stay). `$3` and `$4` are both the lead,
+/// in the form [`for_one_contact`] gives.
 pub(super) const PLACED_STAY: &str = "m.segment_id = $1 AND m.exited_at IS NULL AND m.entered_at < $2 \
-    AND m.contact_id BETWEEN $3 AND $4";
+    AND m.contact_id = $3 AND m.contact_id <= $4";
 
 /// Runs the entry actions of tier segment `$segment` for `$contact`,
 /// placed in that tier at `$now` on `$tx` (a transaction of either driver).
@@ -1055,12 +1094,20 @@ impl_recheck!(sqlx::Postgres, true);
 macro_rules! hand_off {
     ($tx:ident, $segment:expr, $segment_name:expr, $range:expr, $now:expr, $scope:expr) => {{
         let (segment, (from, to), now): (i64, (i64, i64), i64) = ($segment, $range, $now);
+        // Kept prepared only in the form whose plan fits every run (see
+        // `for_one_contact`).
+        let one = from == to;
+        let scope = if one {
+            super::segments::for_one_contact($scope)
+        } else {
+            $scope.to_string()
+        };
         let sql = format!(
             "SELECT m.contact_id FROM segment_memberships m JOIN contacts c ON c.id = m.contact_id \
-             WHERE {} AND c.owner_id IS NULL ORDER BY m.contact_id",
-            $scope
+             WHERE {scope} AND c.owner_id IS NULL ORDER BY m.contact_id"
         );
         let leads: Vec<i64> = sqlx::query_scalar(&sql)
+            .persistent(one)
             .bind(segment)
             .bind(now)
             .bind(from)
@@ -1284,8 +1331,13 @@ impl SegmentStore for SqlStore {
                 return Ok(0);
             };
             let counts = id_ranges(first, last, parallel_parts()).map(|(from, to)| {
+                // Planned for its own range and values each time: a
+                // preview's rule is often asked again with other values.
                 let count = bind_all!(
-                    sqlx::query_scalar::<_, i64>(&query.sql).bind(from).bind(to),
+                    sqlx::query_scalar::<_, i64>(&query.sql)
+                        .persistent(false)
+                        .bind(from)
+                        .bind(to),
                     &query.params
                 );
                 async move {
@@ -1581,7 +1633,7 @@ impl SegmentStore for SqlStore {
             next + 1
         );
         let rows: Vec<SummaryRow> = with_pool!(self.db(), read, |pool| {
-            bind_all!(sqlx::query_as(&sql), &predicate.params)
+            bind_all!(sqlx::query_as(&sql).persistent(false), &predicate.params)
                 .bind(after)
                 .bind(i64::from(limit.clamp(1, 1000)))
                 .fetch_all(pool)
@@ -1743,6 +1795,22 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_contacts_form_tests_each_range_by_equality() {
+        let sql = "UPDATE m SET x = 1 WHERE contact_id BETWEEN $3 AND $4 AND y; \
+                   SELECT c.id FROM c WHERE (c.id BETWEEN $3 AND $4) AND $5";
+        assert_eq!(
+            for_one_contact(sql),
+            "UPDATE m SET x = 1 WHERE contact_id = $3 AND contact_id <= $4 AND y; \
+             SELECT c.id FROM c WHERE (c.id = $3 AND c.id <= $4) AND $5"
+        );
+        assert_eq!(
+            for_one_contact(PLACED_STAY),
+            PLACED_STAY,
+            "already one contact's"
+        );
+    }
+
+    #[test]
     fn slices_grow_while_quick_and_never_back_to_a_size_that_overran() {
         let ms = Duration::from_millis;
         let mut steady = SliceSizer::new(None);
@@ -1872,6 +1940,7 @@ mod tests {
         let step = SyncStep {
             segment_id: 1,
             statements: vec![("SELECT 1 WHERE c.id BETWEEN $3 AND $4".into(), true)],
+            one_contact: vec!["SELECT 1 WHERE c.id = $3 AND c.id <= $4".into()],
             rule_params: Vec::new(),
             handoff: None,
             listed: false,
@@ -1885,6 +1954,10 @@ mod tests {
         assert_eq!(ranges, vec![(100, 900)]);
         let listed = listed.expect("narrowed");
         assert!(listed[0].listed);
+        assert!(
+            listed[0].one_contact.is_empty(),
+            "a list is never one contact"
+        );
         assert!(
             listed[0].statements[0]
                 .0
