@@ -282,23 +282,24 @@ impl DashboardStore for SqlStore {
              count(s.completed_at), \
              count(CASE WHEN s.completed_at IS NOT NULL AND c.email IS NOT NULL THEN 1 END) {scope}"
         );
+        // The funnel's sessions, from another table's rows naming them.
+        let scope_from = |rows: &str, session: &str| {
+            scope.replacen(
+                "FROM quiz_sessions s",
+                &format!("FROM {rows} JOIN quiz_sessions s ON s.id = {session}"),
+                1,
+            )
+        };
         let answered_sql = format!(
-            "SELECT a.question_key, count(DISTINCT a.session_id) FROM answers a \
-             JOIN quiz_sessions s ON s.id = a.session_id \
-             JOIN quizzes q ON q.id = s.quiz_id JOIN contacts c ON c.id = s.contact_id \
-             WHERE q.slug = $1 AND s.started_at BETWEEN $2 AND $3 AND ($4 = '' OR {utm} = $4) \
-             GROUP BY a.question_key"
+            "SELECT a.question_key, count(DISTINCT a.session_id) {} GROUP BY a.question_key",
+            scope_from("answers a", "a.session_id")
         );
         let stopped_sql = format!(
             "SELECT s.current_question, count(*) {scope} {STOPPED} GROUP BY s.current_question"
         );
         let tiers_sql = format!(
             "SELECT p.segment_slug, count(*) {} GROUP BY p.segment_slug ORDER BY count(*) DESC",
-            scope.replacen(
-                "FROM quiz_sessions s",
-                "FROM placements p JOIN quiz_sessions s ON s.id = p.session_id",
-                1
-            )
+            scope_from("placements p", "p.session_id")
         );
         with_pool!(self.db(), read, |pool| {
             let views: i64 = sqlx::query_scalar(&views_sql)
