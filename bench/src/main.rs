@@ -51,22 +51,39 @@ impl Served {
         suite::require_file(&bin, "the quizfunnel binary")?;
         Ok(bin)
     }
+}
 
-    /// The suite's settings for one load on a data set already generated.
-    fn config(self, seconds: u64, connections: usize) -> BenchResult<SuiteConfig> {
-        Ok(SuiteConfig {
+/// One load, on a data set `generate` wrote.
+#[derive(Debug, Args)]
+struct OneLoad {
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    /// Seconds per load run (closed, then open loop)
+    #[arg(long, default_value_t = 15)]
+    duration: u64,
+    #[arg(long, default_value_t = 50)]
+    connections: usize,
+    #[command(flatten)]
+    served: Served,
+}
+
+impl OneLoad {
+    /// The suite's settings for this load, and the database it runs on.
+    fn config(self) -> BenchResult<(SuiteConfig, String)> {
+        let config = SuiteConfig {
             contacts: 0,
             events: 0,
             seed: 0,
-            duration: Duration::from_secs(seconds),
-            connections,
+            duration: Duration::from_secs(self.duration),
+            connections: self.connections,
             max_jobs: u64::MAX,
-            server_bin: self.server_bin()?,
-            work_dir: self.work_dir,
-            site_root: self.site_root,
+            server_bin: self.served.server_bin()?,
+            work_dir: self.served.work_dir,
+            site_root: self.served.site_root,
             postgres_admin_url: None,
             progress: true,
-        })
+        };
+        Ok((config, self.database_url))
     }
 }
 
@@ -93,30 +110,10 @@ enum Command {
     /// Only the quiz page and its baseline, on a data set `generate` wrote
     /// (each run adds the visitors it makes: give each server compared a
     /// copy)
-    Page {
-        #[arg(long, env = "DATABASE_URL")]
-        database_url: String,
-        /// Seconds per load run (closed, then open loop)
-        #[arg(long, default_value_t = 15)]
-        duration: u64,
-        #[arg(long, default_value_t = 50)]
-        connections: usize,
-        #[command(flatten)]
-        served: Served,
-    },
+    Page(OneLoad),
     /// Only the completions load, on a data set `generate` wrote (each run
     /// adds the respondents it makes: give each server compared a copy)
-    Completions {
-        #[arg(long, env = "DATABASE_URL")]
-        database_url: String,
-        /// Seconds per load run (closed, then open loop)
-        #[arg(long, default_value_t = 15)]
-        duration: u64,
-        #[arg(long, default_value_t = 50)]
-        connections: usize,
-        #[command(flatten)]
-        served: Served,
-    },
+    Completions(OneLoad),
     /// Generate, measure every figure against its baseline, print the table
     Suite {
         #[arg(long, value_enum, default_value_t = Size::Small)]
@@ -194,23 +191,13 @@ async fn run(cli: Cli) -> BenchResult<()> {
             let f = segments::measure(&database_url, now_ms()).await?;
             println!("{f:#?}");
         }
-        Command::Page {
-            database_url,
-            duration,
-            connections,
-            served,
-        } => {
-            let config = served.config(duration, connections)?;
+        Command::Page(load) => {
+            let (config, database_url) = load.config()?;
             let figures = suite::page_only(&config, &database_url).await?;
             println!("{}", suite::render_page(&config, &figures));
         }
-        Command::Completions {
-            database_url,
-            duration,
-            connections,
-            served,
-        } => {
-            let config = served.config(duration, connections)?;
+        Command::Completions(load) => {
+            let (config, database_url) = load.config()?;
             let (closed, open) = suite::completions_only(&config, &database_url).await?;
             println!("{}", report::describe("completions, closed", &closed));
             println!("{}", report::describe("completions, open", &open));
