@@ -131,7 +131,7 @@ pub fn router(
         .build();
     let state = AppState(Arc::new(Shared {
         leptos_options,
-        ctx: ctx.clone(),
+        ctx,
         limiter: Arc::new(respond::PostLimiter::new(quiz_posts_per_minute)),
         trusted_proxies: Arc::new(trusted_proxies),
         changes,
@@ -156,18 +156,18 @@ pub fn router(
         .route("/admin/live", get(live::live))
         // Reads its own bodies, up to 1 MB, instead of the global limit.
         .merge(ingest::routes())
-        // Every request clones its route, closures and all: they hold
-        // shared pointers, so only a render copies what they point to.
+        // Every request clones its route, closures and all: they hold the
+        // shared state, so only a render copies what they take from it.
         .leptos_routes_with_context(
             &state,
             routes,
             {
-                let ctx = Arc::new(ctx);
-                move || provide_context(AppContext::clone(&ctx))
+                let state = state.clone();
+                move || provide_context(state.ctx.clone())
             },
             {
-                let options = Arc::new(state.leptos_options.clone());
-                move || shell(LeptosOptions::clone(&options))
+                let state = state.clone();
+                move || shell(state.leptos_options.clone())
             },
         )
         // Pages the app's router knows but no route above serves render
@@ -177,8 +177,8 @@ pub fn router(
             _,
         >(
             {
-                let ctx = Arc::new(state.ctx.clone());
-                move || provide_context(AppContext::clone(&ctx))
+                let state = state.clone();
+                move || provide_context(state.ctx.clone())
             },
             shell,
         ))
