@@ -129,6 +129,27 @@ fn answer_script(rows: usize) -> String {
     script
 }
 
+/// `$query` with `$write`'s values bound as [`answer_script`] numbers
+/// them (Postgres's one statement an answer numbers them alike).
+macro_rules! bind_answer {
+    ($query:expr, $write:expr) => {{
+        let w: &AnswerWrite = $write;
+        let mut query = $query
+            .bind(w.session_id)
+            .bind(&w.question)
+            .bind(w.now)
+            .bind(&w.answers_json)
+            .bind(&w.next_question)
+            .bind(&w.options_json)
+            .bind(&w.event_key);
+        for (option, value) in &w.rows {
+            query = query.bind(option).bind(value);
+        }
+        query
+    }};
+}
+pub(super) use bind_answer;
+
 /// Why a batch was not stored: one answer's script failed (the others may
 /// be fine alone), or the transaction around them did.
 enum Failed {
@@ -237,17 +258,7 @@ impl SqlStore {
         let mut stored = Vec::with_capacity(writes.len());
         for w in writes {
             let script = answer_script(w.rows.len());
-            let mut query = sqlx::query_scalar::<_, i64>(&script)
-                .bind(w.session_id)
-                .bind(&w.question)
-                .bind(w.now)
-                .bind(&w.answers_json)
-                .bind(&w.next_question)
-                .bind(&w.options_json)
-                .bind(&w.event_key);
-            for (option, value) in &w.rows {
-                query = query.bind(option).bind(value);
-            }
+            let query = bind_answer!(sqlx::query_scalar::<_, i64>(&script), w);
             // Not `fetch_optional`: it stops the script at the first row.
             let contact = query
                 .fetch_all(&mut *tx)

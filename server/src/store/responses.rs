@@ -1,7 +1,7 @@
 //! Respondents' sessions: each step, the completion, the lead details.
 
 use super::SqlStore;
-use super::answer_batch::AnswerWrite;
+use super::answer_batch::{AnswerWrite, bind_answer};
 use super::segments::{Changed, PLACED_STAY, Recheck, act_on_placement, entry_actions, hand_off};
 use super::sql::bind_all;
 use super::sql::{BeginWrite, db_err, notify_changes, numbered_rows, with_pool};
@@ -71,17 +71,34 @@ fn answers_json(answers: &Answers) -> StoreResult<String> {
     serde_json::to_string(answers).map_err(|e| StoreError::Internal(e.to_string()))
 }
 
-const DELETE_ANSWER: &str = "DELETE FROM answers WHERE session_id = $1 AND question_key = $2";
-
-/// On Postgres, one INSERT of an answer's `rows` rows: `$1` session, `$2`
-/// question, `$3` now, then each row's option and value. None for no rows.
-fn answer_rows_sql(rows: usize) -> Option<String> {
-    (rows > 0).then(|| {
+/// On Postgres, an answer as one statement, numbered as SQLite's
+/// `answer_script`: the session's update, its rows and its event, each
+/// only into a session not yet finished. Returns the session's contact and
+/// the segments' plan version as this statement saw it.
+fn answer_statement(rows: usize) -> String {
+    // The old rows go first: the new ones wait on `gone`, as two parts of
+    // one statement run in no set order.
+    let kept = if rows == 0 {
+        String::new()
+    } else {
         format!(
-            "INSERT INTO answers (session_id, question_key, option_key, value_text, answered_at) VALUES {}",
-            numbered_rows(rows, 2, |n| format!("($1, $2, ${}, ${}, $3)", n + 3, n + 4))
+            "kept AS (INSERT INTO answers (session_id, question_key, option_key, value_text, answered_at) \
+             SELECT $1, $2, v.option_key, v.value_text, $3 FROM s, (VALUES {}) v (option_key, value_text) \
+             WHERE (SELECT count(*) FROM gone) >= 0), ",
+            numbered_rows(rows, 2, |n| format!("(${}, ${})", n + 7, n + 8))
         )
-    })
+    };
+    format!(
+        "WITH s AS (UPDATE quiz_sessions SET answers = $4, current_question = $5 \
+         WHERE id = $1 AND completed_at IS NULL RETURNING contact_id, quiz_id, version_id), \
+         gone AS (DELETE FROM answers WHERE session_id = $1 AND question_key = $2 \
+         AND EXISTS (SELECT 1 FROM s) RETURNING 1), {kept}\
+         e AS (INSERT INTO events (contact_id, name, properties, occurred_at, idempotency_key) \
+         SELECT s.contact_id, 'question_answered', jsonb_build_object('options', CAST($6 AS JSONB), \
+         'question', $2, 'quiz_id', s.quiz_id, 'session_id', $1, 'version_id', s.version_id), $3, $7 \
+         FROM s ON CONFLICT (idempotency_key) DO NOTHING) \
+         SELECT s.contact_id, (SELECT version FROM segment_plan_version) FROM s"
+    )
 }
 
 impl SqlStore {
@@ -226,75 +243,50 @@ impl ResponseStore for SqlStore {
     }
 
     async fn save_answer(&self, step: AnsweredStep<'_>) -> StoreResult<()> {
-        let json = answers_json(step.answers)?;
-        let rows = step.answer.rows();
+        let write = AnswerWrite {
+            session_id: step.session_id,
+            question: step.question.to_string(),
+            rows: step.answer.rows(),
+            answers_json: answers_json(step.answers)?,
+            next_question: step.next_question.map(str::to_string),
+            options_json: serde_json::to_string(step.answer.options())
+                .map_err(|e| StoreError::Internal(e.to_string()))?,
+            event_key: step.event_key.to_string(),
+            now: step.now,
+        };
         let pool = match self.db() {
             super::Db::Postgres(pool) => pool,
             super::Db::Sqlite(_) => {
-                let options_json = serde_json::to_string(step.answer.options())
-                    .map_err(|e| StoreError::Internal(e.to_string()))?;
-                self.queue_answer(AnswerWrite {
-                    session_id: step.session_id,
-                    question: step.question.to_string(),
-                    rows,
-                    answers_json: json,
-                    next_question: step.next_question.map(str::to_string),
-                    options_json,
-                    event_key: step.event_key.to_string(),
-                    now: step.now,
-                })
-                .await?
-                .ok_or_else(finished_already)?;
+                self.queue_answer(write)
+                    .await?
+                    .ok_or_else(finished_already)?;
                 return Ok(());
             }
         };
-        let recheck = self.recheck_plan(Changed::Answer, step.now).await;
-        let insert_answers = answer_rows_sql(rows.len());
-        let mut tx = pool.begin_write().await.map_err(db_err)?;
-        let (contact_id, quiz_id, version_id): (i64, i64, i64) = sqlx::query_as(
-            "UPDATE quiz_sessions SET answers = $1, current_question = $2 \
-             WHERE id = $3 AND completed_at IS NULL RETURNING contact_id, quiz_id, version_id",
-        )
-        .bind(&json)
-        .bind(step.next_question)
-        .bind(step.session_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_err)?
-        .ok_or_else(finished_already)?;
-        let props = serde_json::json!({
-            "quiz_id": quiz_id,
-            "version_id": version_id,
-            "session_id": step.session_id,
-            "question": step.question,
-            "options": step.answer.options(),
-        })
-        .to_string();
-        sqlx::query(DELETE_ANSWER)
-            .bind(step.session_id)
-            .bind(step.question)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
-        if let Some(insert) = &insert_answers {
-            let mut query = sqlx::query(insert)
-                .bind(step.session_id)
-                .bind(step.question)
-                .bind(step.now);
-            for (option, value) in &rows {
-                query = query.bind(option).bind(value);
+        let sql = answer_statement(write.rows.len());
+        let query = bind_answer!(sqlx::query_as::<_, (i64, i64)>(&sql), &write);
+        // Most quizzes' answers change no segment: then the answer is one
+        // statement, committed alone, and what it returns tells whether a
+        // segment that reads answers was saved since the plan was read.
+        if let Some(planned) = self.known_to_change_nothing(Changed::Answer) {
+            let (contact_id, version) = query
+                .fetch_optional(pool)
+                .await
+                .map_err(db_err)?
+                .ok_or_else(finished_already)?;
+            if version != planned {
+                self.contact_changed(contact_id, Changed::Answer, step.now)
+                    .await;
             }
-            query.execute(&mut *tx).await.map_err(db_err)?;
+            return Ok(());
         }
-        sqlx::query(super::contacts::insert_event_sql(self.db()))
-            .bind(contact_id)
-            .bind("question_answered")
-            .bind(&props)
-            .bind(step.now)
-            .bind(step.event_key)
-            .execute(&mut *tx)
+        let recheck = self.recheck_plan(Changed::Answer, step.now).await;
+        let mut tx = pool.begin_write().await.map_err(db_err)?;
+        let (contact_id, _) = query
+            .fetch_optional(&mut *tx)
             .await
-            .map_err(db_err)?;
+            .map_err(db_err)?
+            .ok_or_else(finished_already)?;
         tx.commit_rechecked(self, &recheck, &[contact_id], step.now)
             .await
     }

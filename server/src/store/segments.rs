@@ -191,6 +191,19 @@ impl SqlStore {
         self.checked_plan(Changed::Everything, now, false).await
     }
 
+    /// The plan version by which `what` changes no segment, when the plan
+    /// this instance read last says so; `None` when it says otherwise or
+    /// none was read yet. A write that checks the version in its own
+    /// statement then needs neither a read of it first nor a re-check.
+    pub(super) fn known_to_change_nothing(&self, what: Changed<'_>) -> Option<i64> {
+        let planned = self.plans.latest()?;
+        let affected = planned
+            .segments
+            .iter()
+            .any(|p| what.may_change(&p.segment.rule));
+        (!affected).then_some(planned.version)
+    }
+
     async fn checked_plan(&self, what: Changed<'_>, now: i64, acting: bool) -> Vec<SyncStep> {
         self.plan_steps(now, |s| what.may_change(&s.rule), acting)
             .await
@@ -842,8 +855,11 @@ impl std::fmt::Debug for PlanCache {
 
 impl PlanCache {
     fn get(&self, version: i64) -> Option<Arc<PlannedSegments>> {
-        let cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        cached.as_ref().filter(|p| p.version == version).cloned()
+        self.latest().filter(|p| p.version == version)
+    }
+
+    fn latest(&self) -> Option<Arc<PlannedSegments>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Keeps `planned` unless a newer version is already kept (two

@@ -1013,6 +1013,54 @@ async fn a_rule_changed_elsewhere_reaches_the_next_answer(backend: Backend) {
     assert_eq!(count(&app, &members("before-the-change")).await, 0);
 }
 
+/// While no segment reads answers, an answer needs no re-check; the first
+/// segment that does, saved elsewhere, must reach the very next answer.
+async fn the_first_rule_on_answers_reaches_the_next_answer(backend: Backend) {
+    let app = spawn_app(backend).await;
+    demo::seed(&app.store, app.clock.now()).await.unwrap();
+    crate::contacts::sql(&app, "DELETE FROM tiers; DELETE FROM segments").await;
+    let answer_stage = |visitor: &'static str| {
+        let app = &app;
+        async move {
+            let res = crate::helpers::client()
+                .post(app.url("/q/growth"))
+                .header("cookie", format!("qf_vid={visitor}"))
+                .form(&[("question", "stage"), ("answer", "scaling")])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 303);
+        }
+    };
+    // The server has read that no segment exists.
+    answer_stage("before-any-rule").await;
+    let rule =
+        serde_json::to_string(&Rule::parse("answered(growth.stage = scaling)").unwrap()).unwrap();
+    crate::contacts::sql(
+        &app,
+        &format!(
+            "INSERT INTO segments (slug, name, rule, updated_at) VALUES ('stage', 'Stage', '{rule}', 0)"
+        ),
+    )
+    .await;
+    answer_stage("after-the-rule").await;
+    let members = "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
+        JOIN contact_visitors v ON v.contact_id = m.contact_id \
+        WHERE g.slug = 'stage' AND m.exited_at IS NULL AND v.visitor_id = 'after-the-rule'";
+    assert_eq!(count(&app, members).await, 1);
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM answers a JOIN quiz_sessions s ON s.id = a.session_id \
+             JOIN contact_visitors v ON v.contact_id = s.contact_id \
+             WHERE a.question_key = 'stage' AND a.option_key = 'scaling' \
+             AND v.visitor_id IN ('before-any-rule', 'after-the-rule')"
+        )
+        .await,
+        2
+    );
+}
+
 async fn marketers_reorder_the_playbook_and_bad_tiers_change_nothing(backend: Backend) {
     let app = spawn_app(backend).await;
     demo::seed(&app.store, app.clock.now()).await.unwrap();
@@ -1581,6 +1629,7 @@ crate::on_both_backends!(
     the_minute_sweep_rechecks_time_windows_and_new_contacts,
     completing_the_quiz_enters_the_tier_segment_at_once,
     a_rule_changed_elsewhere_reaches_the_next_answer,
+    the_first_rule_on_answers_reaches_the_next_answer,
     marketers_reorder_the_playbook_and_bad_tiers_change_nothing,
     marketers_delete_segments_no_tier_or_rule_uses,
     rules_never_name_a_deleted_segment,
