@@ -48,6 +48,20 @@ pub struct Placement {
 /// Respondents' sessions, answers and completions.
 #[async_trait]
 pub trait ResponseStore: Send + Sync {
+    /// What a quiz post starts from, read together: the contact behind
+    /// `visitor_id`, as [`super::ContactStore::contact_for_visitor`] gives
+    /// it, and the latest session of this quiz started in the browser
+    /// holding `browser_key` (none for a browser new to us), finished or
+    /// not.
+    async fn visitor_and_session(
+        &self,
+        visitor_id: &str,
+        browser_key: Option<&str>,
+        quiz_id: i64,
+        first_visit_fields: &BTreeMap<String, String>,
+        now: i64,
+    ) -> StoreResult<(i64, Option<QuizSession>)>;
+
     /// The latest session of this quiz started in the browser holding
     /// `browser_key` (the latest finished one when `finished`): what that
     /// browser may see.

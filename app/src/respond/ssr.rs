@@ -330,11 +330,11 @@ pub async fn submit(
         .filter(|(k, v)| keeps_field(k, v))
         .take(20)
         .collect();
-    let contact = ctx
+    let browser = (!visitor.new_browser).then_some(visitor.browser.as_str());
+    let (contact, mut session) = ctx
         .store
-        .contact_for_visitor(&visitor.id, &hidden, now)
+        .visitor_and_session(&visitor.id, browser, published.quiz_id, &hidden, now)
         .await?;
-    let mut session = visitor.session(ctx, published.quiz_id).await?;
     if session.as_ref().is_some_and(|s| s.completed_at.is_some()) {
         if action != "restart" {
             return Ok(PublicQuiz::Finished { slug: slug.into() });

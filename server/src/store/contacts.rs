@@ -473,27 +473,17 @@ pub(super) fn like_pattern(text: &str) -> String {
 /// both counted in minutes or days.
 const LAST_SEEN_STEP_MS: i64 = 60_000;
 
-#[async_trait]
-impl ContactStore for SqlStore {
-    async fn contact_for_visitor(
+impl SqlStore {
+    /// The contact behind `visitor_id` from what a read of it found
+    /// (`known`: its id and when it was last seen): as read when seen a
+    /// moment ago, else made, or moved on, at the writer.
+    pub(super) async fn visitor_contact_after(
         &self,
         visitor_id: &str,
+        known: Option<(i64, i64)>,
         first_visit_fields: &BTreeMap<String, String>,
         now: i64,
     ) -> StoreResult<i64> {
-        // Nearly every request comes from a visitor already known and seen
-        // a moment ago: a read answers it, and the single writer is only
-        // taken to create the contact or move `last_seen` on by a minute.
-        let known: Option<(i64, i64)> = with_pool!(self.db(), read, |pool| {
-            sqlx::query_as(
-                "SELECT c.id, c.last_seen FROM contact_visitors v \
-                 JOIN contacts c ON c.id = v.contact_id WHERE v.visitor_id = $1",
-            )
-            .bind(visitor_id)
-            .fetch_optional(pool)
-            .await
-            .map_err(db_err)
-        })?;
         if let Some((id, last_seen)) = known
             && now - last_seen < LAST_SEEN_STEP_MS
         {
@@ -519,6 +509,32 @@ impl ContactStore for SqlStore {
             tx.commit().await.map_err(db_err)?;
             Ok(id)
         })
+    }
+}
+
+#[async_trait]
+impl ContactStore for SqlStore {
+    async fn contact_for_visitor(
+        &self,
+        visitor_id: &str,
+        first_visit_fields: &BTreeMap<String, String>,
+        now: i64,
+    ) -> StoreResult<i64> {
+        // Nearly every request comes from a visitor already known and seen
+        // a moment ago: a read answers it, and the single writer is only
+        // taken to create the contact or move `last_seen` on by a minute.
+        let known: Option<(i64, i64)> = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as(
+                "SELECT c.id, c.last_seen FROM contact_visitors v \
+                 JOIN contacts c ON c.id = v.contact_id WHERE v.visitor_id = $1",
+            )
+            .bind(visitor_id)
+            .fetch_optional(pool)
+            .await
+            .map_err(db_err)
+        })?;
+        self.visitor_contact_after(visitor_id, known, first_visit_fields, now)
+            .await
     }
 
     async fn record_quiz_views(&self, views: &[QuizView], now: i64) -> StoreResult<()> {

@@ -47,6 +47,56 @@ impl SessionRow {
     }
 }
 
+/// A visitor's contact (its id and when it was last seen) and a browser's
+/// latest session of a quiz, from one read; every column of the session
+/// is NULL when the browser has none.
+#[derive(sqlx::FromRow)]
+struct VisitRow {
+    known_id: Option<i64>,
+    known_seen: Option<i64>,
+    id: Option<i64>,
+    contact_id: Option<i64>,
+    quiz_id: Option<i64>,
+    version_id: Option<i64>,
+    started_at: Option<i64>,
+    completed_at: Option<i64>,
+    current_question: Option<String>,
+    answers: Option<String>,
+    score: Option<f64>,
+    lead_email: Option<String>,
+}
+
+impl VisitRow {
+    fn known(&self) -> Option<(i64, i64)> {
+        self.known_id.zip(self.known_seen)
+    }
+
+    fn session(self) -> Option<SessionRow> {
+        Some(SessionRow {
+            id: self.id?,
+            contact_id: self.contact_id?,
+            quiz_id: self.quiz_id?,
+            version_id: self.version_id?,
+            started_at: self.started_at?,
+            completed_at: self.completed_at,
+            current_question: self.current_question,
+            answers: self.answers?,
+            score: self.score,
+            lead_email: self.lead_email,
+        })
+    }
+}
+
+/// `$1` the visitor, `$2` the browser's key (NULL for none), `$3` the quiz.
+const VISIT: &str = "SELECT c.id AS known_id, c.last_seen AS known_seen, s.id, s.contact_id, \
+    s.quiz_id, s.version_id, s.started_at, s.completed_at, s.current_question, s.answers, \
+    s.score, s.lead_email \
+    FROM (SELECT 1 AS one) k \
+    LEFT JOIN contact_visitors v ON v.visitor_id = $1 \
+    LEFT JOIN contacts c ON c.id = v.contact_id \
+    LEFT JOIN quiz_sessions s ON s.id = (SELECT id FROM quiz_sessions \
+        WHERE browser_key = $2 AND quiz_id = $3 ORDER BY started_at DESC, id DESC LIMIT 1)";
+
 const SESSION_COLUMNS: &str = "id, contact_id, quiz_id, version_id, started_at, completed_at, current_question, answers, score, lead_email";
 
 /// A session's events among its contact's (`$1`), found by the keys its
@@ -119,6 +169,33 @@ impl SqlStore {
 
 #[async_trait]
 impl ResponseStore for SqlStore {
+    async fn visitor_and_session(
+        &self,
+        visitor_id: &str,
+        browser_key: Option<&str>,
+        quiz_id: i64,
+        first_visit_fields: &BTreeMap<String, String>,
+        now: i64,
+    ) -> StoreResult<(i64, Option<QuizSession>)> {
+        // Both on a reader (see `browser_session`), in one statement: each
+        // is a round trip, and a quiz post needs both.
+        let row: VisitRow = with_pool!(self.db(), read, |pool| {
+            sqlx::query_as(VISIT)
+                .bind(visitor_id)
+                .bind(browser_key)
+                .bind(quiz_id)
+                .fetch_one(pool)
+                .await
+                .map_err(db_err)
+        })?;
+        let known = row.known();
+        let session = row.session().map(SessionRow::into_session).transpose()?;
+        let contact = self
+            .visitor_contact_after(visitor_id, known, first_visit_fields, now)
+            .await?;
+        Ok((contact, session))
+    }
+
     async fn browser_session(
         &self,
         browser_key: &str,

@@ -1528,7 +1528,74 @@ async fn a_started_session_is_the_one_stored(backend: Backend) {
     assert_ne!(other.id, started.id);
 }
 
+/// A post reads its visitor's contact and its browser's session at once;
+/// each is the one the visitor's and the browser's own lookups give.
+async fn a_post_reads_the_visitors_contact_and_the_browsers_session(backend: Backend) {
+    let app = app_with_demo(backend).await;
+    let store = &app.store;
+    let now = app.clock.now();
+    let quiz = store.published_quiz("growth").await.unwrap().unwrap();
+    let none = &std::collections::BTreeMap::new();
+    let visit = |visitor: &'static str, browser: Option<&'static str>, quiz_id: i64| async move {
+        let (contact, session) = store
+            .visitor_and_session(visitor, browser, quiz_id, none, now)
+            .await
+            .unwrap();
+        (contact, session.map(|s| s.id))
+    };
+    // A visitor seen for the first time gets their contact.
+    let (first, session) = visit("new-visitor", None, quiz.quiz_id).await;
+    assert_eq!(session, None);
+    assert_eq!(
+        store
+            .contact_for_visitor("new-visitor", none, now)
+            .await
+            .unwrap(),
+        first
+    );
+    let started = store
+        .start_session(
+            first,
+            Some("browser-1"),
+            quiz.quiz_id,
+            quiz.version_id,
+            None,
+            none,
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        visit("new-visitor", Some("browser-1"), quiz.quiz_id).await,
+        (first, Some(started.id))
+    );
+    // Another quiz, or a browser new to us, has no session.
+    assert_eq!(
+        visit("new-visitor", Some("browser-1"), quiz.quiz_id + 1)
+            .await
+            .1,
+        None
+    );
+    assert_eq!(
+        visit("new-visitor", Some("browser-2"), quiz.quiz_id)
+            .await
+            .1,
+        None
+    );
+    // The session is the browser's, whoever's visitor id comes with it.
+    let (other, session) = visit("other-visitor", Some("browser-1"), quiz.quiz_id).await;
+    assert_ne!(other, first);
+    assert_eq!(session, Some(started.id));
+    let latest = store
+        .browser_session("browser-1", quiz.quiz_id, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.id, started.id);
+}
+
 crate::on_both_backends!(
+    a_post_reads_the_visitors_contact_and_the_browsers_session,
     respondents_answering_at_once_each_keep_their_own_answers,
     a_started_session_is_the_one_stored,
     a_first_view_is_stored_after_the_page_once_with_its_query,
