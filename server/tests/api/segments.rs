@@ -961,6 +961,18 @@ async fn completing_the_quiz_enters_the_tier_segment_at_once(backend: Backend) {
     assert!(count(&app, "SELECT count(*) FROM segment_memberships").await > before);
 }
 
+/// A visitor answers the growth quiz's first question, "scaling".
+async fn answer_stage(app: &crate::helpers::TestApp, visitor: &str) {
+    let res = crate::helpers::client()
+        .post(app.url("/q/growth"))
+        .header("cookie", format!("qf_vid={visitor}"))
+        .form(&[("question", "stage"), ("answer", "scaling")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+}
+
 /// The server keeps its segments' rules in memory for the re-check after
 /// each answer; a rule changed elsewhere (another instance, the CLI, a
 /// restore) must reach the very next answer all the same.
@@ -985,29 +997,15 @@ async fn a_rule_changed_elsewhere_reaches_the_next_answer(backend: Backend) {
              (SELECT contact_id FROM contact_visitors WHERE visitor_id = '{email}')"
         )
     };
-    let answer_stage = |visitor: &'static str| {
-        let app = &app;
-        async move {
-            let c = crate::helpers::client();
-            let res = c
-                .post(app.url("/q/growth"))
-                .header("cookie", format!("qf_vid={visitor}"))
-                .form(&[("question", "stage"), ("answer", "scaling")])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 303);
-        }
-    };
     // The server has read the rule (the answer was re-checked against it).
-    answer_stage("before-the-change").await;
+    answer_stage(&app, "before-the-change").await;
     assert_eq!(count(&app, &members("before-the-change")).await, 0);
     let changed = format!(
         "UPDATE segments SET rule = '{}' WHERE slug = 'stage'",
         rule("answered(growth.stage = scaling)")
     );
     crate::contacts::sql(&app, &changed).await;
-    answer_stage("after-the-change").await;
+    answer_stage(&app, "after-the-change").await;
     assert_eq!(count(&app, &members("after-the-change")).await, 1);
     // Nothing rebuilt the segment: the earlier respondent waits for the sweep.
     assert_eq!(count(&app, &members("before-the-change")).await, 0);
@@ -1019,21 +1017,8 @@ async fn the_first_rule_on_answers_reaches_the_next_answer(backend: Backend) {
     let app = spawn_app(backend).await;
     demo::seed(&app.store, app.clock.now()).await.unwrap();
     crate::contacts::sql(&app, "DELETE FROM tiers; DELETE FROM segments").await;
-    let answer_stage = |visitor: &'static str| {
-        let app = &app;
-        async move {
-            let res = crate::helpers::client()
-                .post(app.url("/q/growth"))
-                .header("cookie", format!("qf_vid={visitor}"))
-                .form(&[("question", "stage"), ("answer", "scaling")])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), 303);
-        }
-    };
     // The server has read that no segment exists.
-    answer_stage("before-any-rule").await;
+    answer_stage(&app, "before-any-rule").await;
     let rule =
         serde_json::to_string(&Rule::parse("answered(growth.stage = scaling)").unwrap()).unwrap();
     crate::contacts::sql(
@@ -1043,7 +1028,7 @@ async fn the_first_rule_on_answers_reaches_the_next_answer(backend: Backend) {
         ),
     )
     .await;
-    answer_stage("after-the-rule").await;
+    answer_stage(&app, "after-the-rule").await;
     let members = "SELECT count(*) FROM segment_memberships m JOIN segments g ON g.id = m.segment_id \
         JOIN contact_visitors v ON v.contact_id = m.contact_id \
         WHERE g.slug = 'stage' AND m.exited_at IS NULL AND v.visitor_id = 'after-the-rule'";
