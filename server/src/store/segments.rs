@@ -252,26 +252,23 @@ impl SqlStore {
                 // than on the statements; Postgres takes one statement per
                 // set of bound values, and refuses values a statement
                 // does not use.
-                let statements: Vec<(String, bool)> = if self.is_postgres() {
+                let (statements, one_contact) = if self.is_postgres() {
                     let sync = sync.into_iter().map(|sql| (sql, true));
-                    sync.chain(actions.into_iter().map(|sql| (sql, false)))
-                        .collect()
-                } else {
-                    vec![(
-                        sync.into_iter()
-                            .chain(actions)
-                            .collect::<Vec<_>>()
-                            .join(";\n"),
-                        true,
-                    )]
-                };
-                let one_contact = if self.is_postgres() {
-                    statements
+                    let statements: Vec<(String, bool)> = sync
+                        .chain(actions.into_iter().map(|sql| (sql, false)))
+                        .collect();
+                    let one_contact = statements
                         .iter()
                         .map(|(sql, _)| for_one_contact(sql))
-                        .collect()
+                        .collect();
+                    (statements, one_contact)
                 } else {
-                    Vec::new()
+                    let script = sync
+                        .into_iter()
+                        .chain(actions)
+                        .collect::<Vec<_>>()
+                        .join(";\n");
+                    (vec![(script, true)], Vec::new())
                 };
                 work.push(SyncStep {
                     segment_id: segment.id,
