@@ -61,6 +61,11 @@ impl SqliteDb {
             .execute(&writer)
             .await
             .map_err(|e| unavailable(e.to_string()))?;
+        // Before any reader opens, so every connection plans with the same
+        // statistics.
+        if let Err(e) = keep_statistics(&writer).await {
+            tracing::warn!(error = %e, "SQLite statistics not refreshed; queries are planned without them");
+        }
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
             .test_before_acquire(false)
@@ -84,5 +89,71 @@ impl SqliteDb {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Refreshes the statistics SQLite plans queries with, keeping them to
+/// `sqlite_stat1`.
+///
+/// Without statistics SQLite picks indexes by rule of thumb, which goes
+/// wrong on tables that grew unevenly (events against contacts); `PRAGMA
+/// optimize` gathers them where missing or stale, within a bounded effort.
+/// The bundled SQLite also keeps samples of indexed values
+/// (`sqlite_stat4`), and with them compiles a statement again each time a
+/// value bound to an indexed column changes: for quizfunnel's statements,
+/// nearly every run. At a million contacts that made completions about a
+/// quarter slower (docs/BENCHMARKS.md), so the samples are dropped.
+async fn keep_statistics(writer: &SqlitePool) -> Result<(), sqlx::Error> {
+    let mut conn = writer.acquire().await?;
+    sqlx::query("PRAGMA optimize = 0x10002")
+        .execute(&mut *conn)
+        .await?;
+    let samples: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat4')",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if samples {
+        // Loading them again tells this connection's planner they are gone.
+        sqlx::raw_sql("DELETE FROM sqlite_stat4; ANALYZE sqlite_schema")
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn stat_rows(db: &SqliteDb, table: &str) -> i64 {
+        sqlx::query_scalar(&format!("SELECT count(*) FROM {table}"))
+            .fetch_one(db.writer())
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn opening_keeps_statistics_but_not_value_samples() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("qf.db").display());
+        let db = SqliteDb::connect(&url).await.unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE t (id INTEGER PRIMARY KEY, k INTEGER); CREATE INDEX t_k ON t (k); \
+             WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) \
+             INSERT INTO t (k) SELECT i % 7 FROM n; ANALYZE",
+        )
+        .execute(db.writer())
+        .await
+        .unwrap();
+        assert!(
+            stat_rows(&db, "sqlite_stat4").await > 0,
+            "ANALYZE wrote no samples to drop"
+        );
+        db.writer().close().await;
+
+        let db = SqliteDb::connect(&url).await.unwrap();
+        assert_eq!(stat_rows(&db, "sqlite_stat4").await, 0);
+        assert!(stat_rows(&db, "sqlite_stat1").await > 0);
     }
 }
