@@ -413,7 +413,7 @@ impl SqlStore {
         let pg = self.is_postgres();
         let changed = with_pool!(self.db(), write, |pool| {
             let mut tx = pool.begin_write().await.map_err(db_err)?;
-            let changed = run_steps!(tx, work, &[range], now);
+            let changed = run_steps!(tx, work, &[range], now, pg);
             if changed > 0 {
                 notify_changes!(tx, pg);
             }
@@ -805,6 +805,76 @@ fn each_range(sql: &str, with: impl Fn(&str) -> String) -> String {
     out
 }
 
+/// Several SQLite steps as one script: `runs` in order, each step's
+/// values numbered after the run before's.
+struct JoinedScript<'a> {
+    sql: String,
+    runs: Vec<(&'a SyncStep, (i64, i64))>,
+    /// Whether the text recurs, so is worth keeping prepared.
+    kept: bool,
+}
+
+/// The SQLite steps for `ranges` as few scripts as can be: each is one
+/// hand-over to the writer's thread, and a re-check waited on those more
+/// than on its statements. A script runs its statements in order, so
+/// segments still see the stays they use settled; it ends after a step
+/// that hands its new contacts to sales, whose owners are picked in
+/// between.
+fn joined_scripts<'a>(work: &'a [SyncStep], ranges: &[(i64, i64)]) -> Vec<JoinedScript<'a>> {
+    let mut scripts: Vec<JoinedScript<'a>> = Vec::new();
+    let mut values = 0;
+    for step in work {
+        for &range in ranges {
+            let open = scripts
+                .last()
+                .and_then(|s| s.runs.last())
+                .is_some_and(|(last, _)| last.handoff.is_none());
+            if !open {
+                scripts.push(JoinedScript {
+                    sql: String::new(),
+                    runs: Vec::new(),
+                    kept: true,
+                });
+                values = 0;
+            }
+            let script = scripts.last_mut().expect("pushed above");
+            for (sql, _) in &step.statements {
+                if !script.sql.is_empty() {
+                    script.sql.push_str(";\n");
+                }
+                script.sql.push_str(&renumbered(sql, values));
+            }
+            script.runs.push((step, range));
+            script.kept &= !step.listed;
+            values += 4 + step.rule_params.len();
+        }
+    }
+    scripts
+}
+
+/// `sql` with each `$n` written `$(n + by)`. Rules bind every value they
+/// compare, so `$` and a digit appear in no literal.
+fn renumbered(sql: &str, by: usize) -> String {
+    if by == 0 {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + sql.len() / 8);
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..=at]);
+        rest = &rest[at + 1..];
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        if let Ok(n) = rest[..digits].parse::<usize>() {
+            out.push_str(&(n + by).to_string());
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Past this many runs of neighbouring ids, contacts are re-checked as one
 /// list instead of run by run: a batch of 100 contacts spread over the
 /// whole table was 100 passes of every statement of every segment.
@@ -926,51 +996,81 @@ pub(super) fn entry_actions(webhooks: bool, tags: bool, scope: &str) -> Vec<Stri
 }
 
 /// Runs planned steps for the contacts with ids in `$ranges` on `$tx`
-/// (a transaction of either driver); evaluates to the stays changed.
+/// (a transaction of either driver; `$pg` says which); evaluates to the
+/// stays changed.
 macro_rules! run_steps {
-    ($tx:ident, $work:expr, $ranges:expr, $now:expr) => {{
+    ($tx:ident, $work:expr, $ranges:expr, $now:expr, $pg:expr) => {{
         let (work, ranges, now): (&[SyncStep], &[(i64, i64)], i64) = ($work, $ranges, $now);
         let mut changed = 0u64;
-        // Segments in dependency order, each for every range, so a
-        // segment sees the stays it uses already settled.
-        for step in work {
-            for &(from, to) in ranges {
-                let one = from == to && !step.one_contact.is_empty();
-                // Counts the action rows too: they follow entries only.
-                for (at, (sql, with_rule)) in step.statements.iter().enumerate() {
-                    let rule: &[quizfunnel::rule::SqlParam] =
-                        if *with_rule { &step.rule_params } else { &[] };
-                    // A statement kept prepared on Postgres ends up with one
-                    // plan for every run (see `for_one_contact`): a range's
-                    // is planned for its own width each time instead.
-                    let (sql, kept) = if one {
-                        (&step.one_contact[at], true)
-                    } else {
-                        (sql, !step.listed && step.one_contact.is_empty())
-                    };
-                    changed += bind_all!(
-                        sqlx::query(sql)
-                            .persistent(kept)
-                            .bind(step.segment_id)
-                            .bind(now)
-                            .bind(from)
-                            .bind(to),
-                        rule
-                    )
+        if $pg {
+            // Segments in dependency order, each for every range, so a
+            // segment sees the stays it uses already settled.
+            for step in work {
+                for &(from, to) in ranges {
+                    let one = from == to && !step.one_contact.is_empty();
+                    // Counts the action rows too: they follow entries only.
+                    for (at, (sql, with_rule)) in step.statements.iter().enumerate() {
+                        let rule: &[quizfunnel::rule::SqlParam] =
+                            if *with_rule { &step.rule_params } else { &[] };
+                        // A statement kept prepared on Postgres ends up with
+                        // one plan for every run (see `for_one_contact`): a
+                        // range's is planned for its own width each time.
+                        let (sql, kept) = if one {
+                            (&step.one_contact[at], true)
+                        } else {
+                            (sql, false)
+                        };
+                        changed += bind_all!(
+                            sqlx::query(sql)
+                                .persistent(kept)
+                                .bind(step.segment_id)
+                                .bind(now)
+                                .bind(from)
+                                .bind(to),
+                            rule
+                        )
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(db_err)?
+                        .rows_affected();
+                    }
+                    if let Some(segment_name) = &step.handoff {
+                        hand_off!(
+                            $tx,
+                            step.segment_id,
+                            segment_name,
+                            (from, to),
+                            now,
+                            NEW_STAYS
+                        );
+                    }
+                }
+            }
+        } else {
+            for script in joined_scripts(work, ranges) {
+                let mut query = sqlx::query(&script.sql).persistent(script.kept);
+                for &(step, (from, to)) in &script.runs {
+                    query = bind_all!(
+                        query.bind(step.segment_id).bind(now).bind(from).bind(to),
+                        &step.rule_params
+                    );
+                }
+                changed += query
                     .execute(&mut *$tx)
                     .await
                     .map_err(db_err)?
                     .rows_affected();
-                }
-                if let Some(segment_name) = &step.handoff {
-                    hand_off!(
-                        $tx,
-                        step.segment_id,
-                        segment_name,
-                        (from, to),
-                        now,
-                        NEW_STAYS
-                    );
+                if let Some((step, (from, to))) = script.runs.last() {
+                    if let Some(segment_name) = &step.handoff {
+                        hand_off!(
+                            $tx,
+                            step.segment_id,
+                            segment_name,
+                            (*from, *to),
+                            now,
+                            NEW_STAYS
+                        );
+                    }
                 }
             }
         }
@@ -1060,7 +1160,7 @@ macro_rules! impl_recheck {
                 let work = listed.as_deref().unwrap_or(work);
                 let mut savepoint = sqlx::Acquire::begin(&mut *self).await.map_err(db_err)?;
                 let done: StoreResult<u64> =
-                    async { Ok(run_steps!(savepoint, work, &ranges, now)) }.await;
+                    async { Ok(run_steps!(savepoint, work, &ranges, now, $pg)) }.await;
                 match done {
                     Ok(changed) => {
                         savepoint.commit().await.map_err(db_err)?;
@@ -1821,6 +1921,54 @@ mod tests {
             PLACED_STAY,
             "already one contact's"
         );
+    }
+
+    #[test]
+    fn renumbering_moves_every_value_and_nothing_else() {
+        assert_eq!(
+            renumbered(
+                "a = $1 AND b IN ($2, $12) AND json_type(p, '$.\"k\"') AND $",
+                4
+            ),
+            "a = $5 AND b IN ($6, $16) AND json_type(p, '$.\"k\"') AND $"
+        );
+        assert_eq!(renumbered("a = $1", 0), "a = $1");
+    }
+
+    fn step(segment_id: i64, rule_values: usize, handoff: bool) -> SyncStep {
+        SyncStep {
+            segment_id,
+            statements: vec![(format!("S{segment_id} $1 $4 $5"), true)],
+            one_contact: Vec::new(),
+            rule_params: vec![quizfunnel::rule::SqlParam::Int(0); rule_values],
+            handoff: handoff.then(|| format!("segment {segment_id}")),
+            listed: false,
+        }
+    }
+
+    #[test]
+    fn sqlite_steps_join_into_one_script_until_a_handoff() {
+        let work = [step(1, 1, false), step(2, 0, true), step(3, 2, false)];
+        let scripts = joined_scripts(&work, &[(7, 7), (9, 12)]);
+        let runs: Vec<Vec<(i64, (i64, i64))>> = scripts
+            .iter()
+            .map(|s| s.runs.iter().map(|(st, r)| (st.segment_id, *r)).collect())
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                vec![(1, (7, 7)), (1, (9, 12)), (2, (7, 7))],
+                vec![(2, (9, 12))],
+                vec![(3, (7, 7)), (3, (9, 12))],
+            ],
+            "in dependency order, each range, ending after each hand-off"
+        );
+        // Segment 1 takes five values a run, so the next run starts at $6.
+        assert_eq!(
+            scripts[0].sql,
+            "S1 $1 $4 $5;\nS1 $6 $9 $10;\nS2 $11 $14 $15"
+        );
+        assert_eq!(scripts[2].sql, "S3 $1 $4 $5;\nS3 $7 $10 $11");
     }
 
     #[test]
