@@ -101,8 +101,8 @@ impl SqliteDb {
 /// The bundled SQLite also keeps samples of indexed values
 /// (`sqlite_stat4`), and with them compiles a statement again each time a
 /// value bound to an indexed column changes: for quizfunnel's statements,
-/// nearly every run. At a million contacts that made completions about a
-/// quarter slower (docs/BENCHMARKS.md), so the samples are dropped.
+/// nearly every run. At a million contacts completions ran three fifths
+/// faster without them (docs/BENCHMARKS.md), so the samples are dropped.
 async fn keep_statistics(writer: &SqlitePool) -> Result<(), sqlx::Error> {
     let mut conn = writer.acquire().await?;
     sqlx::query("PRAGMA optimize = 0x10002")
