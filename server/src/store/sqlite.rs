@@ -62,9 +62,17 @@ impl SqliteDb {
             .await
             .map_err(|e| unavailable(e.to_string()))?;
         // Before any reader opens, so every connection plans with the same
-        // statistics.
-        if let Err(e) = keep_statistics(&writer).await {
-            tracing::warn!(error = %e, "SQLite statistics not refreshed; queries are planned without them");
+        // statistics. Said when slow: a large database that never had them
+        // is read for seconds on its first start.
+        let started = std::time::Instant::now();
+        match keep_statistics(&writer).await {
+            Ok(()) if started.elapsed() >= Duration::from_secs(1) => {
+                tracing::info!(took = ?started.elapsed(), "SQLite's query planner statistics gathered");
+            }
+            Ok(()) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "SQLite statistics not refreshed; queries are planned without them");
+            }
         }
         let reader = SqlitePoolOptions::new()
             .max_connections(8)
