@@ -1015,14 +1015,10 @@ macro_rules! run_steps {
                         // A statement kept prepared on Postgres ends up with
                         // one plan for every run (see `for_one_contact`): a
                         // range's is planned for its own width each time.
-                        let (sql, kept) = if one {
-                            (&step.one_contact[at], true)
-                        } else {
-                            (sql, false)
-                        };
+                        let sql = if one { &step.one_contact[at] } else { sql };
                         changed += bind_all!(
                             sqlx::query(sql)
-                                .persistent(kept)
+                                .persistent(one)
                                 .bind(step.segment_id)
                                 .bind(now)
                                 .bind(from)
